@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+import { main } from './main.js';
+import { EXIT } from './exit-codes.js';
+
+// The only place that touches the process: signals, environment and exit.
+// The SDK warns on every run under Node 20 about its releases of 2027; the
+// versions pinned here support Node 20, so the warning is noise on stderr.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const controller = new AbortController();
+let interrupts = 0;
+const onSignal = (signal: NodeJS.Signals) => {
+  interrupts++;
+  if (interrupts > 1) process.exit(EXIT.INTERRUPTED); // a second Ctrl-C exits at once
+  process.stderr.write(`\nctlake: ${signal}: stopping; press Ctrl-C again to exit at once\n`);
+  controller.abort(new Error(signal));
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+const code = await main(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  signal: controller.signal,
+});
+process.exit(code);

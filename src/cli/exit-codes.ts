@@ -1,0 +1,26 @@
+import { CtlakeError, type CtlakeErrorCode } from '../errors.js';
+
+/** The exit codes of the `ctlake` command, as the README documents them. */
+export const EXIT = {
+  OK: 0,
+  FAILURE: 1,
+  USAGE: 2,
+  QUERY_ENDED: 3,
+  INTERRUPTED: 130,
+} as const;
+
+const BY_CODE: Partial<Record<CtlakeErrorCode, number>> = {
+  INVALID_OPTION: EXIT.USAGE,
+  QUERY_FAILED: EXIT.QUERY_ENDED,
+  QUERY_CANCELLED: EXIT.QUERY_ENDED,
+  QUERY_TIMED_OUT: EXIT.QUERY_ENDED,
+  INTERRUPTED: EXIT.INTERRUPTED,
+  DESTINATION_CLOSED: EXIT.OK,
+};
+
+/** The exit code for an error: usage errors (TypeError from option checks) are 2, unknown errors 1. */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof CtlakeError) return BY_CODE[error.code] ?? EXIT.FAILURE;
+  if (error instanceof TypeError && error.message.startsWith('Invalid option')) return EXIT.USAGE;
+  return EXIT.FAILURE;
+}

@@ -1,0 +1,199 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { FaultPlan, type FaultOptions } from './faults.js';
+import { QueryStore, type CannedQuery, type StoredQuery } from './query-store.js';
+import { ServiceError } from './service-error.js';
+
+export interface EmulatorOptions {
+  /** Port on 127.0.0.1; 0 picks a free one. @default 0 */
+  port?: number | undefined;
+  /** @default 'us-east-1' */
+  region?: string | undefined;
+  /** @default '123456789012' */
+  accountId?: string | undefined;
+  /** Result sets to serve, as if queries had produced them. */
+  queries?: CannedQuery[] | undefined;
+  faults?: FaultOptions | undefined;
+}
+
+/** One request as the emulator saw it, for tests that count calls. */
+export interface RequestRecord {
+  operation: string;
+  input: Record<string, unknown>;
+  fault: string | undefined;
+}
+
+export interface Emulator {
+  /** The endpoint, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  eventDataStoreArn: string;
+  eventDataStoreId: string;
+  /** Serves another result set; returns its QueryId. */
+  addQuery(query: CannedQuery): string;
+  /** Replaces the injected faults. */
+  setFaults(faults: FaultOptions): void;
+  /** Every request so far, in arrival order. */
+  readonly requests: RequestRecord[];
+  close(): Promise<void>;
+}
+
+type Handler = (input: Record<string, unknown>) => unknown;
+
+const JSON_11 = 'application/x-amz-json-1.1';
+
+/**
+ * A local CloudTrail Lake endpoint speaking the awsJson1_1 protocol:
+ * `POST /` with `X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.<Operation>`
+ * (the short `CloudTrail_20131101.<Operation>` is accepted too), JSON in and
+ * out, errors as HTTP 400 or 5xx with `{"__type", "message"}`. Signatures are
+ * not checked. Listens on 127.0.0.1 only.
+ */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const region = options.region ?? 'us-east-1';
+  const accountId = options.accountId ?? '123456789012';
+  const eventDataStoreId = '00000000-0000-4000-8000-0000000ed500';
+  const eventDataStoreArn = `arn:aws:cloudtrail:${region}:${accountId}:eventdatastore/${eventDataStoreId}`;
+  const store = new QueryStore();
+  for (const query of options.queries ?? []) store.add(query);
+  const faults = new FaultPlan(options.faults);
+  const requests: RequestRecord[] = [];
+
+  const checkStore = (input: Record<string, unknown>) => {
+    const eds = input.EventDataStore;
+    if (eds !== undefined && eds !== eventDataStoreArn && eds !== eventDataStoreId) {
+      throw new ServiceError('EventDataStoreNotFoundException', `The specified event data store ${String(eds)} was not found.`);
+    }
+  };
+  const statistics = (query: StoredQuery) => ({
+    EventsMatched: query.totalResultsCount,
+    EventsScanned: query.eventsScanned,
+    BytesScanned: query.bytesScanned,
+    ExecutionTimeInMillis: query.executionTimeInMillis,
+    CreationTime: query.creationTime.getTime() / 1000,
+  });
+  const errorMessage = (query: StoredQuery) => (query.status === 'FINISHED' || query.status === 'QUEUED' || query.status === 'RUNNING' ? undefined : query.errorMessage);
+
+  const handlers: Record<string, Handler> = {
+    DescribeQuery(input) {
+      checkStore(input);
+      const query = store.get(input.QueryId);
+      store.observe(query);
+      return {
+        QueryId: query.queryId,
+        QueryString: query.sql,
+        QueryStatus: query.status,
+        QueryStatistics: statistics(query),
+        ErrorMessage: errorMessage(query),
+      };
+    },
+    GetQueryResults(input) {
+      checkStore(input);
+      const query = store.get(input.QueryId);
+      const size = input.MaxQueryResults ?? 1000;
+      if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > 1000) {
+        throw new ServiceError('InvalidMaxResultsException', 'MaxQueryResults must be from 1 to 1000.');
+      }
+      const offset = input.NextToken === undefined ? 0 : store.offsetOf(query, String(input.NextToken), size);
+      const status = store.observe(query);
+      if (status !== 'FINISHED') {
+        return { QueryStatus: status, QueryStatistics: { ResultsCount: 0, TotalResultsCount: 0, BytesScanned: 0 }, QueryResultRows: [], ErrorMessage: errorMessage(query) };
+      }
+      const page = store.page(query, offset, size);
+      return {
+        QueryStatus: status,
+        QueryStatistics: { ResultsCount: page.rows.length, TotalResultsCount: query.totalResultsCount, BytesScanned: query.bytesScanned },
+        QueryResultRows: page.rows,
+        NextToken: page.nextToken,
+      };
+    },
+    CancelQuery(input) {
+      checkStore(input);
+      const query = store.get(input.QueryId);
+      if (query.status !== 'QUEUED' && query.status !== 'RUNNING') {
+        throw new ServiceError('InactiveQueryException', `The query ${query.queryId} is ${query.status} and cannot be cancelled.`);
+      }
+      query.pending = [];
+      query.final = 'CANCELLED';
+      query.status = 'CANCELLED';
+      query.errorMessage = 'Query was cancelled by the user.';
+      return { QueryId: query.queryId, QueryStatus: query.status };
+    },
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) send(res, 500, { __type: 'InternalServerError', message: String(error) }, 'InternalServerError');
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const operation = target.slice(target.lastIndexOf('.') + 1);
+    let input: Record<string, unknown>;
+    try {
+      input = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
+    } catch {
+      return sendError(res, new ServiceError('SerializationException', 'The request body is not valid JSON.'));
+    }
+    const fault = faults.next(operation);
+    requests.push({ operation, input, fault });
+    if (faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.latencyMs));
+    if (fault === 'throttle') return sendError(res, new ServiceError('ThrottlingException', 'Rate exceeded'));
+    if (fault === 'server-error') return sendError(res, new ServiceError('InternalServerError', 'We encountered an internal error. Please try again.', 500));
+
+    const handler = req.method === 'POST' && target.includes('CloudTrail_20131101.') ? handlers[operation] : undefined;
+    if (!handler) return sendError(res, new ServiceError('UnknownOperationException', `Unknown operation ${target || '(no X-Amz-Target)'}`));
+    let output: unknown;
+    try {
+      output = handler(input);
+    } catch (error) {
+      if (error instanceof ServiceError) return sendError(res, error);
+      throw error;
+    }
+    if (fault === 'reset') return sendHalfThenReset(res, output);
+    send(res, 200, output);
+  }
+
+  server.listen(options.port ?? 0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    eventDataStoreArn,
+    eventDataStoreId,
+    addQuery: (query) => store.add(query).queryId,
+    setFaults: (next) => faults.set(next),
+    requests,
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown, errorType?: string): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': JSON_11,
+    'Content-Length': Buffer.byteLength(text),
+    'x-amzn-RequestId': randomUUID(),
+    ...(errorType ? { 'x-amzn-ErrorType': errorType } : {}),
+  });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, error: ServiceError): void {
+  send(res, error.status, { __type: error.type, message: error.message }, error.type);
+}
+
+/** Announces the whole body, sends half of it, then resets the connection. */
+function sendHalfThenReset(res: ServerResponse, body: unknown): void {
+  const text = Buffer.from(JSON.stringify(body));
+  res.writeHead(200, { 'Content-Type': JSON_11, 'Content-Length': text.length, 'x-amzn-RequestId': randomUUID() });
+  res.write(text.subarray(0, Math.floor(text.length / 2)), () => res.socket?.resetAndDestroy());
+}

@@ -1,0 +1,78 @@
+/**
+ * The one error family of ctlake. Every failure that reaches a caller of the
+ * library is a `CtlakeError` with a `code` from `CtlakeErrorCode`; the CLI maps
+ * the code to an exit code (see `exitCodeFor` in src/cli). Misuse of the
+ * library API (a bad option) is a `TypeError` instead, thrown before any I/O.
+ */
+export type CtlakeErrorCode =
+  /** An option or argument is invalid; the message names it and the fix. */
+  | 'INVALID_OPTION'
+  /** The query ended FAILED; `status` and the service's message are attached. */
+  | 'QUERY_FAILED'
+  /** The query ended CANCELLED. */
+  | 'QUERY_CANCELLED'
+  /** The query ended TIMED_OUT. */
+  | 'QUERY_TIMED_OUT'
+  /** QueryIdNotFoundException: unknown id, another region, or results older than 7 days. */
+  | 'QUERY_NOT_FOUND'
+  /** InvalidNextTokenException: a page token the service no longer accepts. */
+  | 'INVALID_NEXT_TOKEN'
+  /** Credentials missing, expired or without permission. */
+  | 'ACCESS_DENIED'
+  /** Throttling outlasted every retry. */
+  | 'THROTTLED'
+  /** A service error that no retry can fix, or 5xx that outlasted every retry. */
+  | 'SERVICE_ERROR'
+  /** Network faults (reset, timeout, refused) that outlasted every retry. */
+  | 'NETWORK_ERROR'
+  /** The service answered with something that is not a CloudTrail response. */
+  | 'UNEXPECTED_RESPONSE'
+  /** The rows written differ from the TotalResultsCount the service reported. */
+  | 'COUNT_MISMATCH'
+  /** Writing to the destination failed (ENOSPC, EACCES, ...). */
+  | 'DESTINATION_FAILED'
+  /** The reader of stdout went away (EPIPE): not a failure for a pipe such as `| head`. */
+  | 'DESTINATION_CLOSED'
+  /** The export was stopped by an AbortSignal (SIGINT, SIGTERM). */
+  | 'INTERRUPTED';
+
+export interface CtlakeErrorContext {
+  queryId?: string | undefined;
+  /** Zero-based index of the GetQueryResults page the error belongs to. */
+  page?: number | undefined;
+  column?: string | undefined;
+  /** The final QueryStatus, for QUERY_* codes. */
+  status?: string | undefined;
+  /** The AWS error name (`ThrottlingException`, ...), when the service sent one. */
+  awsErrorName?: string | undefined;
+  cause?: unknown;
+}
+
+export class CtlakeError extends Error {
+  override readonly name = 'CtlakeError';
+  readonly code: CtlakeErrorCode;
+  readonly queryId: string | undefined;
+  readonly page: number | undefined;
+  readonly column: string | undefined;
+  readonly status: string | undefined;
+  readonly awsErrorName: string | undefined;
+
+  constructor(code: CtlakeErrorCode, message: string, context: CtlakeErrorContext = {}) {
+    super(message, context.cause === undefined ? undefined : { cause: context.cause });
+    this.code = code;
+    this.queryId = context.queryId;
+    this.page = context.page;
+    this.column = context.column;
+    this.status = context.status;
+    this.awsErrorName = context.awsErrorName;
+  }
+}
+
+export function isCtlakeError(error: unknown, code?: CtlakeErrorCode): error is CtlakeError {
+  return error instanceof CtlakeError && (code === undefined || error.code === code);
+}
+
+/** A `TypeError` for library misuse that names the option and quotes the bad value. */
+export function optionError(option: string, value: unknown, expected: string): TypeError {
+  return new TypeError(`Invalid option ${option}: ${JSON.stringify(value) ?? String(value)}; expected ${expected}`);
+}

@@ -1,0 +1,28 @@
+/**
+ * ctlake's public contract. Everything a library user may rely on is named
+ * here; anything not exported here may change without notice.
+ */
+export { exportQuery } from './export-query.js';
+export type { ExportSummary, QueryStatisticsSummary } from './export-query.js';
+export { normalizeExportOptions } from './export-options.js';
+export type { ExportOptions, PageEvent, ResolvedExportOptions } from './export-options.js';
+export { createRowStream, queryRecordBatches } from './query-records.js';
+export type { RecordBatchesOptions, RecordTally } from './query-records.js';
+export { queryPages } from './source/query-pages.js';
+export type { QueryPage, QueryPagesOptions } from './source/query-pages.js';
+export { readAhead } from './source/read-ahead.js';
+export { waitForQuery, queryEndedError, QUERY_STATUSES } from './source/query-status.js';
+export type { QueryStatus, WaitOptions } from './source/query-status.js';
+export { withRetry, isRetryable, DEFAULT_RETRY } from './source/retry.js';
+export type { RetryOptions, RetryEvent } from './source/retry.js';
+export { createCloudTrailClient } from './source/cloudtrail-client.js';
+export type { ClientOptions } from './source/cloudtrail-client.js';
+export { flattenRow, ColumnSet } from './rows/flatten-row.js';
+export type { QueryResultRow, FlatRecord } from './rows/flatten-row.js';
+export type { Destination } from './destinations/destination.js';
+export { CtlakeError, isCtlakeError } from './errors.js';
+export type { CtlakeErrorCode, CtlakeErrorContext } from './errors.js';
+export { startEmulator } from './emulator/server.js';
+export type { Emulator, EmulatorOptions, RequestRecord } from './emulator/server.js';
+export type { CannedQuery } from './emulator/query-store.js';
+export type { FaultOptions } from './emulator/faults.js';

@@ -1,0 +1,79 @@
+import { Readable } from 'node:stream';
+import type { CloudTrailClient, DescribeQueryCommandOutput } from '@aws-sdk/client-cloudtrail';
+import { CtlakeError } from './errors.js';
+import type { PageEvent } from './export-options.js';
+import { ColumnSet, type FlatRecord } from './rows/flatten-row.js';
+import { queryPages, type QueryPagesOptions } from './source/query-pages.js';
+import { readAhead } from './source/read-ahead.js';
+
+export interface RecordBatchesOptions extends QueryPagesOptions {
+  onPage?: ((event: PageEvent) => void) | undefined;
+}
+
+/** What a finished pass over the pages saw. */
+export interface RecordTally {
+  rows: number;
+  pages: number;
+  columns: string[];
+  totalResultsCount: number | undefined;
+  bytesScanned: number | undefined;
+  description: DescribeQueryCommandOutput | undefined;
+}
+
+/**
+ * Flattened record batches, one per page, with the next page fetched while
+ * the consumer handles this one (readAhead). `tally` is filled in as pages
+ * pass. After the last page the rows seen are checked against the
+ * TotalResultsCount the service reported, and a difference throws
+ * COUNT_MISMATCH before the consumer sees the end: an incomplete export can
+ * never commit.
+ */
+export async function* queryRecordBatches(
+  client: CloudTrailClient,
+  options: RecordBatchesOptions,
+  tally: RecordTally = newTally(),
+): AsyncGenerator<FlatRecord[]> {
+  const columns = new ColumnSet();
+  tally.columns = columns.names;
+  const pages = readAhead(
+    queryPages(client, {
+      ...options,
+      onDescribe: (description) => {
+        tally.description = description;
+        options.onDescribe?.(description);
+      },
+    }),
+  );
+  for await (const page of pages) {
+    const records = page.rows.map((row) => columns.toRecord(row));
+    tally.rows += records.length;
+    tally.pages += 1;
+    tally.totalResultsCount = page.totalResultsCount ?? tally.totalResultsCount;
+    tally.bytesScanned = page.bytesScanned ?? tally.bytesScanned;
+    options.onPage?.({ page: page.index, rows: records.length, totalRows: tally.rows, totalResultsCount: tally.totalResultsCount });
+    yield records;
+  }
+  if (tally.totalResultsCount !== undefined && tally.totalResultsCount !== tally.rows) {
+    throw new CtlakeError(
+      'COUNT_MISMATCH',
+      `query ${options.queryId}: read ${tally.rows} rows but the service reported TotalResultsCount ${tally.totalResultsCount}; nothing was committed, rerun the export`,
+      { queryId: options.queryId },
+    );
+  }
+}
+
+export function newTally(): RecordTally {
+  return { rows: 0, pages: 0, columns: [], totalResultsCount: undefined, bytesScanned: undefined, description: undefined };
+}
+
+/**
+ * The rows of a query as an object-mode Readable of flattened records, with
+ * real backpressure: when the consumer stops reading, fetching stops after
+ * at most one page beyond what the stream buffers (16 records).
+ */
+export function createRowStream(client: CloudTrailClient, options: RecordBatchesOptions): Readable {
+  async function* rows() {
+    for await (const batch of queryRecordBatches(client, options)) yield* batch;
+  }
+  return Readable.from(rows(), { objectMode: true, highWaterMark: 16 });
+}

@@ -1,0 +1,55 @@
+/**
+ * A CloudTrail Lake result row as GetQueryResults returns it: a list of
+ * single-key maps `{column: value}`, every value a string. A nested field loses
+ * its path (`userIdentity.arn` comes back as `arn`), so one row may carry the
+ * same key twice, and a null may be a missing key.
+ */
+export type QueryResultRow = ReadonlyArray<Readonly<Record<string, string>>>;
+
+/** One flattened row: column name to the service's string, or null when absent. */
+export type FlatRecord = Record<string, string | null>;
+
+/**
+ * Names the cells of one row in order. The first occurrence of a key keeps its
+ * name; a repeat gets the first free name of `key_2`, `key_3`, ... so that no
+ * value is ever overwritten and the same row shape always gives the same names.
+ * Pure: no state survives the call.
+ */
+export function flattenRow(row: QueryResultRow): Array<[name: string, value: string]> {
+  const cells: Array<[string, string]> = [];
+  const taken = new Set<string>();
+  for (const cell of row) {
+    for (const key in cell) {
+      let name = key;
+      for (let n = 2; taken.has(name); n++) name = `${key}_${n}`;
+      taken.add(name);
+      cells.push([name, cell[key] as string]);
+    }
+  }
+  return cells;
+}
+
+/**
+ * The columns of a result in first-seen order across rows, and the rows as
+ * records over them. A record has every column seen so far, in that order,
+ * with null where its row had no such key. Holds only the column names.
+ */
+export class ColumnSet {
+  readonly names: string[] = [];
+  readonly #known = new Set<string>();
+
+  /** Flattens a row and records any new columns; see flattenRow. */
+  toRecord(row: QueryResultRow): FlatRecord {
+    const cells = flattenRow(row);
+    for (const [name] of cells) {
+      if (!this.#known.has(name)) {
+        this.#known.add(name);
+        this.names.push(name);
+      }
+    }
+    const record: FlatRecord = {};
+    for (const name of this.names) record[name] = null;
+    for (const [name, value] of cells) record[name] = value;
+    return record;
+  }
+}

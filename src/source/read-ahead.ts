@@ -1,0 +1,33 @@
+/**
+ * Wraps an async iterable so that the next item is being fetched while the
+ * consumer handles the current one: network and encoding overlap. At most one
+ * item is held ahead of the consumer, so memory grows by one item, not more,
+ * and a consumer that stops pulling stops the source after that one item.
+ *
+ * When the consumer stops early, the source's `return()` runs after the item
+ * in flight settles; pass the source an AbortSignal to cut that short.
+ */
+export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  let pending = iterator.next();
+  let finished = false;
+  try {
+    for (;;) {
+      const result = await pending;
+      if (result.done) {
+        finished = true;
+        return;
+      }
+      pending = iterator.next();
+      // Observed on the next turn of the loop; this keeps an early stop from
+      // turning the in-flight item's failure into an unhandled rejection.
+      pending.catch(() => undefined);
+      yield result.value;
+    }
+  } catch (error) {
+    finished = true;
+    throw error;
+  } finally {
+    if (!finished) await iterator.return?.();
+  }
+}

@@ -1,0 +1,141 @@
+import pRetry, { AbortError } from 'p-retry';
+import { isThrottlingError, isTransientError } from '@smithy/core/retry';
+import { CtlakeError, type CtlakeErrorCode } from '../errors.js';
+
+/**
+ * Backoff for every CloudTrail call ctlake makes.
+ *
+ * Why p-retry and not the SDK's own retry: the SDK's standard strategy spends
+ * tokens from a shared retry quota, so a long throttling storm (the normal case
+ * when an account runs many Lake queries) exhausts it and fails the export
+ * after a few pages; its delays cannot be aborted by our AbortSignal; and it
+ * cannot tell us when it retries. So the client ctlake builds has
+ * `maxAttempts: 1`, and this module is the single retry layer: exponential
+ * backoff with jitter (each delay is multiplied by a random factor from 1 to 2),
+ * capped, cancellable, and reported through `onRetry`. A client passed in by a
+ * library user keeps its own retry settings, and the two layers then stack.
+ *
+ * Which errors are retried comes from the SDK's own classification
+ * (@smithy/core/retry): throttling, 5xx, timeouts and Node network faults.
+ */
+export interface RetryOptions {
+  /** Retries after the first attempt. @default 8 */
+  retries: number;
+  /** Delay before the first retry, in ms, before jitter. @default 250 */
+  minDelayMs: number;
+  /** Cap on any one delay, in ms, before jitter. @default 20000 */
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryOptions = { retries: 8, minDelayMs: 250, maxDelayMs: 20_000 };
+
+export interface RetryEvent {
+  /** The CloudTrail operation, e.g. `GetQueryResults`. */
+  operation: string;
+  /** 1 for the first retry. */
+  attempt: number;
+  retriesLeft: number;
+  error: Error;
+}
+
+export interface CallContext {
+  operation: string;
+  queryId?: string | undefined;
+  page?: number | undefined;
+  signal?: AbortSignal | undefined;
+  retry: RetryOptions;
+  onRetry?: ((event: RetryEvent) => void) | undefined;
+}
+
+/** Node's codes for a host that is not there: a wrong endpoint, not a passing fault. */
+const UNREACHABLE_CODES = new Set(['ENOTFOUND', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+export function isRetryable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (UNREACHABLE_CODES.has((error as NodeJS.ErrnoException).code ?? '')) return false;
+  if (isThrottlingError(error as never) || isTransientError(error as never)) return true;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status !== undefined && status >= 500;
+}
+
+/**
+ * Runs `call` with backoff. Resolves with its result, or rejects with a
+ * `CtlakeError` whose code says what went wrong and whose message says what to
+ * do. An abort of `signal` rejects at once with code INTERRUPTED.
+ */
+export async function withRetry<T>(call: () => Promise<T>, context: CallContext): Promise<T> {
+  const { signal } = context;
+  try {
+    return await pRetry(
+      async () => {
+        try {
+          return await call();
+        } catch (error) {
+          if (signal?.aborted || !isRetryable(error)) throw new AbortError(error as Error);
+          throw error;
+        }
+      },
+      {
+        retries: context.retry.retries,
+        minTimeout: context.retry.minDelayMs,
+        maxTimeout: context.retry.maxDelayMs,
+        factor: 2,
+        randomize: true,
+        signal,
+        onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+          if (retriesLeft > 0) context.onRetry?.({ operation: context.operation, attempt: attemptNumber, retriesLeft, error });
+        },
+      },
+    );
+  } catch (error) {
+    throw toCtlakeError(error, context);
+  }
+}
+
+/** Turns whatever a CloudTrail call threw into a CtlakeError with an actionable message. */
+export function toCtlakeError(error: unknown, context: Pick<CallContext, 'operation' | 'queryId' | 'page' | 'signal'>): CtlakeError {
+  if (error instanceof CtlakeError) return error;
+  const ctx = { queryId: context.queryId, page: context.page, cause: error };
+  if (context.signal?.aborted) return new CtlakeError('INTERRUPTED', 'Export interrupted', ctx);
+  const err = error instanceof Error ? error : new Error(String(error));
+  const name = err.name;
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const detail = err.message.split('\n')[0] ?? '';
+  const fail = (c: CtlakeErrorCode, message: string) =>
+    new CtlakeError(c, message, { ...ctx, awsErrorName: status === undefined ? undefined : name });
+  const op = context.operation;
+
+  switch (name) {
+    case 'QueryIdNotFoundException':
+      return fail('QUERY_NOT_FOUND', `${op}: query ${context.queryId ?? ''} not found; check the id and --region (results are kept for 7 days)`);
+    case 'InvalidNextTokenException':
+      return fail('INVALID_NEXT_TOKEN', `${op}: the service refused the page token (${detail}); rerun the export from the start`);
+    case 'EventDataStoreNotFoundException':
+    case 'EventDataStoreARNInvalidException':
+      return fail('INVALID_OPTION', `${op}: ${name}: ${detail}; check --event-data-store`);
+    case 'InvalidMaxResultsException':
+      return fail('INVALID_OPTION', `${op}: ${name}: ${detail}; use a --page-size from 1 to 1000`);
+    case 'CredentialsProviderError':
+      return fail('ACCESS_DENIED', `no AWS credentials found (${detail}); set AWS_PROFILE or --profile, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
+  }
+  if (/AccessDenied|UnrecognizedClient|InvalidClientTokenId|InvalidSignature|ExpiredToken|NotAuthorized|OperationNotPermitted/.test(name)) {
+    return fail('ACCESS_DENIED', `${op}: ${name}: ${detail}; check the credentials (--profile) and their cloudtrail:${op} permission`);
+  }
+  if (isThrottlingError(err as never)) {
+    return fail('THROTTLED', `${op}: still throttled after every retry (${name}); try again later or lower the account's query load`);
+  }
+  if (UNREACHABLE_CODES.has(code)) {
+    return fail('NETWORK_ERROR', `${op}: cannot reach the CloudTrail endpoint (${code}: ${detail}); check --endpoint-url and --region`);
+  }
+  if (status !== undefined && status >= 500) {
+    return fail('SERVICE_ERROR', `${op}: the service kept failing (HTTP ${status} ${name}); try again later`);
+  }
+  if (isTransientError(err as never)) {
+    return fail('NETWORK_ERROR', `${op}: network fault outlasted every retry (${code || name}: ${detail}); check the connection and try again`);
+  }
+  if (err instanceof SyntaxError || status === undefined || !(err as { $fault?: string }).$fault) {
+    return fail('UNEXPECTED_RESPONSE', `${op}: the endpoint did not answer as CloudTrail does (${name}: ${detail}); check --endpoint-url`);
+  }
+  return fail('SERVICE_ERROR', `${op}: ${name}: ${detail}`);
+}

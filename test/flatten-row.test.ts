@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ColumnSet, flattenRow, type QueryResultRow } from '../src/rows/flatten-row.js';
+
+describe('flattenRow', () => {
+  it('keeps cells in order, values as strings', () => {
+    expect(flattenRow([{ eventTime: '2023-01-22 16:53:53.000' }, { eventName: 'GetObject' }])).toEqual([
+      ['eventTime', '2023-01-22 16:53:53.000'],
+      ['eventName', 'GetObject'],
+    ]);
+  });
+
+  it('keeps a repeated key under stable names instead of overwriting it', () => {
+    const row = [{ arn: 'a1' }, { eventName: 'x' }, { arn: 'a2' }, { arn: 'a3' }];
+    expect(flattenRow(row)).toEqual([
+      ['arn', 'a1'],
+      ['eventName', 'x'],
+      ['arn_2', 'a2'],
+      ['arn_3', 'a3'],
+    ]);
+  });
+
+  it('does not collide with a real column that already has the suffixed name', () => {
+    expect(flattenRow([{ arn_2: 'real' }, { arn: 'a1' }, { arn: 'a2' }])).toEqual([
+      ['arn_2', 'real'],
+      ['arn', 'a1'],
+      ['arn_3', 'a2'],
+    ]);
+  });
+
+  it('reads every key of a map that has more than one', () => {
+    expect(flattenRow([{ a: '1', b: '2' }])).toEqual([
+      ['a', '1'],
+      ['b', '2'],
+    ]);
+  });
+});
+
+describe('ColumnSet', () => {
+  it('gives every record all columns seen so far, null where absent, in first-seen order', () => {
+    const columns = new ColumnSet();
+    expect(columns.toRecord([{ a: '1' }, { b: '2' }])).toEqual({ a: '1', b: '2' });
+    const second = columns.toRecord([{ b: '3' }, { c: '4' }]);
+    expect(second).toEqual({ a: null, b: '3', c: '4' });
+    expect(Object.keys(second)).toEqual(['a', 'b', 'c']);
+    expect(columns.names).toEqual(['a', 'b', 'c']);
+  });
+
+  it('flattens a recorded Lake page to the expected records (golden fixture)', () => {
+    const page = JSON.parse(readFileSync(new URL('./fixtures/lake-page-nested.json', import.meta.url), 'utf8')) as { QueryResultRows: QueryResultRow[] };
+    const expected = readFileSync(new URL('./fixtures/lake-page-nested.expected.ndjson', import.meta.url), 'utf8');
+    const columns = new ColumnSet();
+    const actual = page.QueryResultRows.map((row) => JSON.stringify(columns.toRecord(row)) + '\n').join('');
+    expect(actual).toBe(expected);
+  });
+});
