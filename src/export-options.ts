@@ -17,11 +17,7 @@ export interface PageEvent {
   totalResultsCount: number | undefined;
 }
 
-export interface ExportOptions {
-  /** The query whose results to export (a UUID from StartQuery, the console or ListQueries). */
-  queryId: string;
-  /** The event data store's ARN or id. Optional: GetQueryResults no longer needs it. */
-  eventDataStore?: string | undefined;
+export interface ExportOptions extends SourceOptions {
   /**
    * Where to write: `-` for stdout, or a file path. A path ending in `.gz`
    * is gzip-compressed.
@@ -34,32 +30,19 @@ export interface ExportOptions {
   format?: 'ndjson' | undefined;
   /** @default 'gzip' when `out` ends in `.gz`, else 'none' */
   compression?: NdjsonCompression | undefined;
-  /**
-   * MaxQueryResults for each GetQueryResults call, 1 to 1000. Larger pages mean
-   * fewer calls; memory holds about three pages at once.
-   * @default 1000
-   */
-  pageSize?: number | undefined;
   /** A CloudTrail client to use; else one is built from region, profile and endpointUrl. */
   client?: CloudTrailClient | undefined;
   region?: string | undefined;
   profile?: string | undefined;
   endpointUrl?: string | undefined;
-  /** Stops the export: fetching ends, the destination is aborted, the promise rejects with INTERRUPTED. */
-  signal?: AbortSignal | undefined;
-  /** Backoff for every CloudTrail call. @default { retries: 8, minDelayMs: 250, maxDelayMs: 20000 } */
-  retry?: Partial<RetryOptions> | undefined;
-  /** First and largest delay between DescribeQuery polls while the query runs. @default 500 and 5000 */
-  pollMinMs?: number | undefined;
-  pollMaxMs?: number | undefined;
   /** Where `out: '-'` writes. @default process.stdout */
   stdout?: NodeJS.WritableStream | undefined;
-  onRetry?: ((event: RetryEvent) => void) | undefined;
-  onPage?: ((event: PageEvent) => void) | undefined;
 }
 
-export type ResolvedExportOptions = Required<Pick<ExportOptions, 'queryId' | 'out' | 'format' | 'compression' | 'pageSize' | 'pollMinMs' | 'pollMaxMs'>> &
-  Omit<ExportOptions, 'retry'> & { retry: RetryOptions };
+export type ResolvedExportOptions = ResolvedSourceOptions<ExportOptions> & {
+  format: 'ndjson';
+  compression: NdjsonCompression;
+};
 
 function checkInteger(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -68,17 +51,41 @@ function checkInteger(name: string, value: unknown, min: number, max: number): n
   return value;
 }
 
-/** Fills in defaults and validates, once; nothing further down checks again. Throws TypeError. */
-export function normalizeExportOptions(input: ExportOptions): ResolvedExportOptions {
+/** The options of the page source, as a library user may give them: every default optional. */
+export interface SourceOptions {
+  queryId: string;
+  eventDataStore?: string | undefined;
+  /**
+   * MaxQueryResults for each GetQueryResults call, 1 to 1000. Larger pages mean
+   * fewer calls; memory holds about three pages of rows at once.
+   * @default 1000
+   */
+  pageSize?: number | undefined;
+  /** Stops fetching; an export then aborts its destination and rejects with INTERRUPTED. */
+  signal?: AbortSignal | undefined;
+  /** @default { retries: 8, minDelayMs: 250, maxDelayMs: 20000 } */
+  retry?: Partial<RetryOptions> | undefined;
+  /** @default 500 */
+  pollMinMs?: number | undefined;
+  /** @default 5000 */
+  pollMaxMs?: number | undefined;
+  onRetry?: ((event: RetryEvent) => void) | undefined;
+  onPage?: ((event: PageEvent) => void) | undefined;
+}
+
+export type ResolvedSourceOptions<T extends SourceOptions = SourceOptions> = Omit<T, 'retry' | 'pageSize' | 'pollMinMs' | 'pollMaxMs'> & {
+  pageSize: number;
+  retry: RetryOptions;
+  pollMinMs: number;
+  pollMaxMs: number;
+};
+
+/** Validates and fills in the page source's options; throws TypeError naming the option. */
+export function normalizeSourceOptions<T extends SourceOptions>(input: T): ResolvedSourceOptions<T> {
   if (typeof input !== 'object' || input === null) throw optionError('options', input, 'an object');
   if (typeof input.queryId !== 'string' || !QUERY_ID.test(input.queryId)) {
     throw optionError('queryId', input.queryId, 'a query id such as 0a1b2c3d-0000-4000-8000-123456789abc');
   }
-  if (typeof input.out !== 'string' || input.out === '') throw optionError('out', input.out, "'-' for stdout or a file path");
-  const format = input.format ?? 'ndjson';
-  if (format !== 'ndjson') throw optionError('format', input.format, "'ndjson'");
-  const compression = input.compression ?? (input.out.endsWith('.gz') ? 'gzip' : 'none');
-  if (compression !== 'gzip' && compression !== 'none') throw optionError('compression', input.compression, "'gzip' or 'none'");
   const retry = { ...DEFAULT_RETRY, ...input.retry };
   checkInteger('retry.retries', retry.retries, 0, 100);
   checkInteger('retry.minDelayMs', retry.minDelayMs, 0, 3_600_000);
@@ -86,11 +93,20 @@ export function normalizeExportOptions(input: ExportOptions): ResolvedExportOpti
   const pollMinMs = checkInteger('pollMinMs', input.pollMinMs ?? 500, 1, 3_600_000);
   return {
     ...input,
-    format,
-    compression,
     pageSize: checkInteger('pageSize', input.pageSize ?? 1000, 1, 1000),
     retry,
     pollMinMs,
     pollMaxMs: checkInteger('pollMaxMs', input.pollMaxMs ?? 5000, pollMinMs, 3_600_000),
   };
+}
+
+/** Fills in defaults and validates, once; nothing further down checks again. Throws TypeError. */
+export function normalizeExportOptions(input: ExportOptions): ResolvedExportOptions {
+  const source = normalizeSourceOptions(input);
+  if (typeof input.out !== 'string' || input.out === '') throw optionError('out', input.out, "'-' for stdout or a file path");
+  const format = input.format ?? 'ndjson';
+  if (format !== 'ndjson') throw optionError('format', input.format, "'ndjson'");
+  const compression = input.compression ?? (input.out.endsWith('.gz') ? 'gzip' : 'none');
+  if (compression !== 'gzip' && compression !== 'none') throw optionError('compression', input.compression, "'gzip' or 'none'");
+  return { ...source, format, compression };
 }

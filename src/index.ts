@@ -4,8 +4,8 @@
  */
 export { exportQuery } from './export-query.js';
 export type { ExportSummary, QueryStatisticsSummary } from './export-query.js';
-export { normalizeExportOptions } from './export-options.js';
-export type { ExportOptions, PageEvent, ResolvedExportOptions } from './export-options.js';
+export { normalizeExportOptions, normalizeSourceOptions } from './export-options.js';
+export type { ExportOptions, PageEvent, ResolvedExportOptions, ResolvedSourceOptions, SourceOptions } from './export-options.js';
 export { createRowStream, queryRecordBatches } from './query-records.js';
 export type { RecordBatchesOptions, RecordTally } from './query-records.js';
 export { queryPages } from './source/query-pages.js';

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { CloudTrailClient, DescribeQueryCommandOutput } from '@aws-sdk/client-cloudtrail';
 import { CtlakeError } from './errors.js';
-import type { PageEvent } from './export-options.js';
+import { normalizeSourceOptions, type PageEvent, type SourceOptions } from './export-options.js';
 import { ColumnSet, type FlatRecord } from './rows/flatten-row.js';
 import { queryPages, type QueryPagesOptions } from './source/query-pages.js';
 import { readAhead } from './source/read-ahead.js';
@@ -69,9 +69,12 @@ export function newTally(): RecordTally {
 /**
  * The rows of a query as an object-mode Readable of flattened records, with
  * real backpressure: when the consumer stops reading, fetching stops after
- * at most one page beyond what the stream buffers (16 records).
+ * at most one page beyond what the stream buffers (16 records). Options are
+ * checked at once (TypeError); errors while reading destroy the stream with a
+ * CtlakeError.
  */
-export function createRowStream(client: CloudTrailClient, options: RecordBatchesOptions): Readable {
+export function createRowStream(client: CloudTrailClient, input: SourceOptions): Readable {
+  const options = normalizeSourceOptions(input);
   async function* rows() {
     for await (const batch of queryRecordBatches(client, options)) yield* batch;
   }

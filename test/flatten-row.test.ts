@@ -11,7 +11,7 @@ describe('flattenRow', () => {
   });
 
   it('keeps a repeated key under stable names instead of overwriting it', () => {
-    const row = [{ arn: 'a1' }, { eventName: 'x' }, { arn: 'a2' }, { arn: 'a3' }];
+    const row: QueryResultRow = [{ arn: 'a1' }, { eventName: 'x' }, { arn: 'a2' }, { arn: 'a3' }];
     expect(flattenRow(row)).toEqual([
       ['arn', 'a1'],
       ['eventName', 'x'],

@@ -7,6 +7,13 @@ import { EXIT } from './exit-codes.js';
 // versions pinned here support Node 20, so the warning is noise on stderr.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+// A reader of stdout that goes away (`| head -1`) makes later writes fail
+// with EPIPE; the export already stops on the first one (exit 0), so any
+// other that Node reports afterwards is expected and must not crash.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
+
 const controller = new AbortController();
 let interrupts = 0;
 const onSignal = (signal: NodeJS.Signals) => {

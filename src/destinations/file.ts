@@ -82,7 +82,7 @@ export function destinationError(target: string, error: unknown): CtlakeError {
   const hint =
     code === 'ENOSPC' ? 'free some space or choose another --out'
     : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'choose a --out you may write to'
-    : code === 'ENOTDIR' || code === 'EISDIR' ? 'check the path in --out'
+    : code === 'ENOTDIR' || code === 'EISDIR' || code === 'EEXIST' ? 'check the path in --out'
     : 'check --out';
   const detail = error instanceof Error ? error.message : String(error);
   return new CtlakeError('DESTINATION_FAILED', `cannot write ${target}: ${code ?? detail}; ${hint}`, { cause: error });

@@ -106,6 +106,9 @@ export function toCtlakeError(error: unknown, context: Pick<CallContext, 'operat
     new CtlakeError(c, message, { ...ctx, awsErrorName: status === undefined ? undefined : name });
   const op = context.operation;
 
+  if (/Region is missing/i.test(err.message)) {
+    return fail('INVALID_OPTION', 'no AWS region is set; use --region or set AWS_REGION');
+  }
   switch (name) {
     case 'QueryIdNotFoundException':
       return fail('QUERY_NOT_FOUND', `${op}: query ${context.queryId ?? ''} not found; check the id and --region (results are kept for 7 days)`);

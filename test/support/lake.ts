@@ -34,7 +34,7 @@ export function emulatorClient(emulator: Emulator): CloudTrailClient {
 
 /** CloudTrail-like rows with a sequence number, so order and uniqueness can be checked. */
 export function sampleRows(count: number): QueryResultRow[] {
-  return Array.from({ length: count }, (_, i) => [
+  return Array.from({ length: count }, (_, i): QueryResultRow => [
     { eventTime: `2024-05-01 00:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}.000` },
     { eventName: i % 3 === 0 ? 'ConsoleLogin' : 'AssumeRole' },
     { seq: String(i) },
