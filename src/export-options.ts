@@ -35,6 +35,8 @@ export interface ExportOptions extends SourceOptions {
   region?: string | undefined;
   profile?: string | undefined;
   endpointUrl?: string | undefined;
+  /** Socket idle timeout of each request of the client ctlake builds; a timeout is retried. @default 60000 */
+  requestTimeoutMs?: number | undefined;
   /** Where `out: '-'` writes. @default process.stdout */
   stdout?: NodeJS.WritableStream | undefined;
 }

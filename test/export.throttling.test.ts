@@ -65,6 +65,23 @@ describe('export through throttling, 5xx and resets', () => {
     expectSequence(await readFile(out, 'utf8'));
   });
 
+  it('retries a page whose answer stalls past the request timeout', async () => {
+    emulator.setFaults({ slowEvery: 2, slowMs: 2000, operations: ['GetQueryResults'] });
+    const out = path.join(dir, 'slow.ndjson');
+    const retries: string[] = [];
+    await exportQuery({
+      queryId: QUERY_ID,
+      out,
+      endpointUrl: emulator.url,
+      region: 'us-east-1',
+      requestTimeoutMs: 300,
+      retry: FAST_RETRY,
+      onRetry: (e) => retries.push(e.error.name),
+    });
+    expect(retries).toContain('TimeoutError');
+    expectSequence(await readFile(out, 'utf8'));
+  });
+
   it('survives a burst of 5xx', async () => {
     emulator.setFaults({ serverErrorRate: 0.4, seed: 7 });
     const { io, stdout } = captureIO(emulatorEnv(emulator));

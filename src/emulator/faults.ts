@@ -14,6 +14,10 @@ export interface FaultOptions {
   /** Send half of every Nth response, then reset the connection. */
   resetEvery?: number | undefined;
   resetRate?: number | undefined;
+  /** Hold every Nth answer back for `slowMs` (a stalled response). */
+  slowEvery?: number | undefined;
+  /** How long a slow answer is held. @default 5000 */
+  slowMs?: number | undefined;
   /** Delay before each answer, in ms. */
   latencyMs?: number | undefined;
   /** The operations faults apply to, e.g. `['GetQueryResults']`. @default all */
@@ -22,7 +26,7 @@ export interface FaultOptions {
   seed?: number | undefined;
 }
 
-export type Fault = 'throttle' | 'server-error' | 'reset';
+export type Fault = 'throttle' | 'server-error' | 'reset' | 'slow';
 
 /** Decides, request by request, which fault (if any) to inject. */
 export class FaultPlan {
@@ -45,6 +49,10 @@ export class FaultPlan {
     return this.#options.latencyMs ?? 0;
   }
 
+  get slowMs(): number {
+    return this.#options.slowMs ?? 5000;
+  }
+
   /** The fault for the next request of `operation`, or undefined. */
   next(operation: string): Fault | undefined {
     const o = this.#options;
@@ -55,6 +63,7 @@ export class FaultPlan {
     if (every(o.throttleEvery) || rate(o.throttleRate)) return 'throttle';
     if (every(o.serverErrorEvery) || rate(o.serverErrorRate)) return 'server-error';
     if (every(o.resetEvery) || rate(o.resetRate)) return 'reset';
+    if (every(o.slowEvery)) return 'slow';
     return undefined;
   }
 }

@@ -141,7 +141,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
     const fault = faults.next(operation);
     requests.push({ operation, input, fault });
-    if (faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.latencyMs));
+    const delay = faults.latencyMs + (fault === 'slow' ? faults.slowMs : 0);
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    if (res.destroyed) return;
     if (fault === 'throttle') return sendError(res, new ServiceError('ThrottlingException', 'Rate exceeded'));
     if (fault === 'server-error') return sendError(res, new ServiceError('InternalServerError', 'We encountered an internal error. Please try again.', 500));
 

@@ -10,6 +10,13 @@ export interface ClientOptions {
    * AWS_ENDPOINT_URL_CLOUDTRAIL, then AWS_ENDPOINT_URL, then the region's endpoint.
    */
   endpointUrl?: string | undefined;
+  /**
+   * A request whose socket stays silent this long fails with a TimeoutError,
+   * which is retried like any network fault. Without it a stalled connection
+   * would hang the export for ever.
+   * @default 60000
+   */
+  requestTimeoutMs?: number | undefined;
 }
 
 /**
@@ -21,6 +28,7 @@ export interface ClientOptions {
 export function createCloudTrailClient(options: ClientOptions = {}): CloudTrailClient {
   return new CloudTrailClient({
     maxAttempts: 1,
+    requestHandler: { socketTimeout: options.requestTimeoutMs ?? 60_000, connectionTimeout: 10_000 },
     ...(options.region ? { region: options.region } : {}),
     ...(options.profile ? { profile: options.profile } : {}),
     ...(options.endpointUrl ? { endpoint: options.endpointUrl } : {}),
