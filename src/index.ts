@@ -25,4 +25,5 @@ export type { CtlakeErrorCode, CtlakeErrorContext } from './errors.js';
 export { startEmulator } from './emulator/server.js';
 export type { Emulator, EmulatorOptions, RequestRecord } from './emulator/server.js';
 export type { CannedQuery } from './emulator/query-store.js';
+export type { LifecycleOptions } from './emulator/lake.js';
 export type { FaultOptions } from './emulator/faults.js';

@@ -5,6 +5,7 @@ Export AWS CloudTrail Lake query results.
 
 Commands:
   export      Export every row of a query to NDJSON, on stdout or in a file
+  emulator    Run a local CloudTrail Lake (real SQL on sample or your own events)
 
 Options:
   -h, --help     Show this help
@@ -36,4 +37,33 @@ Options:
 
 Exit codes: 0 success (also when the reader of stdout goes away), 1 failure,
 2 usage error, 3 the query ended FAILED, CANCELLED or TIMED_OUT, 130 interrupted.
+`;
+
+export const EMULATOR_HELP = `Usage: ctlake emulator [options] [--events] [FILE|DIR ...]
+
+A local CloudTrail Lake on 127.0.0.1 for any AWS client (the JS SDK, boto3,
+the AWS CLI with --endpoint-url). It speaks CloudTrail's JSON protocol for
+StartQuery, DescribeQuery, GetQueryResults, CancelQuery, ListQueries,
+ListEventDataStores and GetEventDataStore, and runs the SQL on DuckDB (the
+optional dependency @duckdb/node-api). It prints its endpoint and event data
+store ARN on stdout, and runs until Ctrl-C (exit 0). Signatures are not
+checked: any credentials work.
+
+Options:
+  -p, --port N           Port on 127.0.0.1; 0 picks a free one (default 0)
+  --events FILE|DIR      CloudTrail log files as trails write them ({"Records": [...]},
+                         .json or .json.gz), NDJSON of events (.ndjson, .jsonl, .gz),
+                         or directories of them; repeatable, and bare FILE arguments count too
+  --sample N             Generate N sample events (default 1000 when no --events)
+  --seed S               Seed of the sample generator (default 1): same seed, same events
+  --region REGION        Region in the event data store ARN (default us-east-1)
+  --queued-time D        How long a started query stays QUEUED (default 0; e.g. 500ms, 2s)
+  --running-time D       Least time a started query stays RUNNING (default 0)
+  --max-run-time D       Run-time limit before TIMED_OUT (default 1h)
+  --retention D          How long results are kept (default 7d)
+  --throttle-rate P      Share of requests answered ThrottlingException, 0 to 1
+  --error-rate P         Share of requests answered HTTP 500, 0 to 1
+  --reset-rate P         Share of responses cut off by a connection reset, 0 to 1
+  --latency D            Delay before every answer (e.g. 50ms)
+  -h, --help             Show this help
 `;

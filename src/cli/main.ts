@@ -1,10 +1,11 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { createRequire } from 'node:module';
-import { CtlakeError } from '../errors.js';
 import { exportQuery, type ExportSummary } from '../export-query.js';
 import type { RetryOptions } from '../source/retry.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { EXPORT_HELP, MAIN_HELP } from './help.js';
+import { integer, parse, required, usage } from './args.js';
+import { emulatorCommand } from './emulator-command.js';
 import { formatBytes, formatDuration } from './units.js';
 
 /** What the CLI may touch of its process: injected, so that tests run `main` in-process. */
@@ -42,6 +43,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         return EXIT.OK;
       case 'export':
         return await exportCommand(rest, io, say);
+      case 'emulator':
+        return await emulatorCommand(rest, io, say);
       default:
         throw usage(`unknown command '${command}'; run ctlake --help for the commands`);
     }
@@ -108,30 +111,6 @@ async function exportCommand(args: string[], io: CliIO, say: (line: string) => v
     );
   }
   return EXIT.OK;
-}
-
-function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, command: string) {
-  try {
-    return parseArgs({ args, options, allowPositionals: false, strict: true });
-  } catch (error) {
-    const message = (error as Error).message.split('\n')[0] ?? '';
-    throw usage(`${message.replace(/\. To specify a positional argument.*$/, '')}; run ctlake ${command} --help for the options`);
-  }
-}
-
-function required(value: string | undefined, flag: string, what: string): string {
-  if (value === undefined || value === '') throw usage(`${flag} is required: ${what}`);
-  return value;
-}
-
-function integer(text: string, flag: string, min: number, max: number): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value < min || value > max) throw usage(`${flag} must be a whole number from ${min} to ${max}, not '${text}'`);
-  return value;
-}
-
-function usage(message: string): CtlakeError {
-  return new CtlakeError('INVALID_OPTION', message);
 }
 
 function oneLine(error: unknown): string {

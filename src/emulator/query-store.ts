@@ -22,7 +22,7 @@ export interface CannedQuery {
   errorMessage?: string | undefined;
   /** DescribeQuery's EventsScanned. @default 10 × rows */
   eventsScanned?: number | undefined;
-  /** BytesScanned. @default the JSON size of the rows × 10 */
+  /** BytesScanned. @default the text size of the rows × 10 */
   bytesScanned?: number | undefined;
   /** Reported TotalResultsCount, to play a service that miscounts. @default rows.length */
   totalResultsCount?: number | undefined;
@@ -33,25 +33,41 @@ export interface StoredQuery {
   queryId: string;
   sql: string;
   rows: QueryResultRow[];
+  /** Canned lifecycle steps still to report. */
   pending: QueryStatus[];
   status: QueryStatus;
-  final: QueryStatus;
+  /** The status once `pending` is used up; undefined while a SQL query runs. */
+  final: QueryStatus | undefined;
   errorMessage: string | undefined;
   eventsScanned: number;
   bytesScanned: number;
   totalResultsCount: number;
   creationTime: Date;
   executionTimeInMillis: number;
+  deliveryS3Uri: string | undefined;
+}
+
+export interface ListFilter {
+  startTime?: Date | undefined;
+  endTime?: Date | undefined;
+  status?: QueryStatus | undefined;
 }
 
 /**
- * The emulator's queries: their lifecycle and their pages. Page tokens are
- * opaque and bound to their query and page size by an HMAC with a per-server
- * key; any other token is InvalidNextTokenException, as on the service.
+ * The emulator's queries: their lifecycle, retention and pages. Page tokens
+ * are opaque and bound to what they page (the query and page size, or a
+ * ListQueries filter) by an HMAC with a per-server key; any other token is
+ * InvalidNextTokenException, as on the service. A query older than the
+ * retention (7 days on the service) is QueryIdNotFoundException.
  */
 export class QueryStore {
   readonly #queries = new Map<string, StoredQuery>();
   readonly #tokenKey = randomBytes(16);
+  readonly #retentionMs: number;
+
+  constructor(retentionMs = 7 * 24 * 3600 * 1000) {
+    this.#retentionMs = retentionMs;
+  }
 
   add(canned: CannedQuery): StoredQuery {
     const rows = canned.rows;
@@ -70,25 +86,49 @@ export class QueryStore {
       totalResultsCount: canned.totalResultsCount ?? rows.length,
       creationTime: canned.creationTime ?? new Date(),
       executionTimeInMillis: 0,
+      deliveryS3Uri: undefined,
     };
     this.#queries.set(queryId, stored);
     return stored;
   }
 
-  list(): StoredQuery[] {
-    return [...this.#queries.values()];
+  /** A query started by StartQuery: QUEUED, with no final status until its run settles it. */
+  addStarted(sql: string, deliveryS3Uri: string | undefined): StoredQuery {
+    const stored = this.add({ rows: [], sql });
+    Object.assign(stored, { status: 'QUEUED', final: undefined, eventsScanned: 0, bytesScanned: 0, totalResultsCount: 0, deliveryS3Uri });
+    return stored;
+  }
+
+  /** Queries within the retention, newest first, filtered as ListQueries filters. */
+  list(filter: ListFilter = {}): StoredQuery[] {
+    return [...this.#queries.values()]
+      .filter((q) => !this.#expired(q))
+      .filter((q) => !filter.status || q.status === filter.status)
+      .filter((q) => !filter.startTime || q.creationTime >= filter.startTime)
+      .filter((q) => !filter.endTime || q.creationTime <= filter.endTime)
+      .sort((a, b) => b.creationTime.getTime() - a.creationTime.getTime());
+  }
+
+  /** QueryStatus QUEUED or RUNNING: what counts against the limit of concurrent queries. */
+  active(): number {
+    let n = 0;
+    for (const q of this.#queries.values()) if (q.status === 'QUEUED' || q.status === 'RUNNING') n++;
+    return n;
   }
 
   get(queryId: unknown): StoredQuery {
     const query = typeof queryId === 'string' ? this.#queries.get(queryId) : undefined;
-    if (!query) throw new ServiceError('QueryIdNotFoundException', `The query ID ${String(queryId)} does not exist or is not associated with the specified event data store.`);
+    if (!query || this.#expired(query)) {
+      throw new ServiceError('QueryIdNotFoundException', `The query ID ${String(queryId)} does not exist or is not associated with the specified event data store.`);
+    }
     return query;
   }
 
   /** The status one status-bearing call sees; each call moves a canned lifecycle on by one step. */
   observe(query: StoredQuery): QueryStatus {
     const next = query.pending.shift();
-    query.status = next ?? query.final;
+    if (next) query.status = next;
+    else if (query.final) query.status = query.final;
     return query.status;
   }
 
@@ -96,30 +136,40 @@ export class QueryStore {
     const end = Math.min(offset + size, query.rows.length);
     return {
       rows: query.rows.slice(offset, end),
-      nextToken: end < query.rows.length ? this.#token(query.queryId, end, size) : undefined,
+      nextToken: end < query.rows.length ? this.token(`${query.queryId}/${size}`, end) : undefined,
     };
   }
 
-  /** The offset a token stands for; throws InvalidNextTokenException unless it was minted for this query and size. */
+  /** The offset a page token stands for; throws InvalidNextTokenException unless it was minted for this query and size. */
   offsetOf(query: StoredQuery, token: string, size: number): number {
+    return this.tokenOffset(`${query.queryId}/${size}`, token);
+  }
+
+  /** A token for `offset` within whatever `scope` names (a query and size, a ListQueries filter). */
+  token(scope: string, offset: number): string {
+    return Buffer.from(`${offset}.${this.#mac(scope, offset)}`).toString('base64url');
+  }
+
+  tokenOffset(scope: string, token: string): number {
     const [offsetText, mac] = Buffer.from(token, 'base64url').toString('utf8').split('.');
     const offset = Number(offsetText);
-    if (!mac || !Number.isInteger(offset) || mac !== this.#mac(query.queryId, offset, size)) {
+    if (!mac || !Number.isInteger(offset) || mac !== this.#mac(scope, offset)) {
       throw new ServiceError('InvalidNextTokenException', 'A token that is not valid, or a token that was previously used in a request with different parameters.');
     }
     return offset;
   }
 
-  #token(queryId: string, offset: number, size: number): string {
-    return Buffer.from(`${offset}.${this.#mac(queryId, offset, size)}`).toString('base64url');
+  #mac(scope: string, offset: number): string {
+    return createHmac('sha256', this.#tokenKey).update(`${scope}#${offset}`).digest('base64url').slice(0, 22);
   }
 
-  #mac(queryId: string, offset: number, size: number): string {
-    return createHmac('sha256', this.#tokenKey).update(`${queryId}/${offset}/${size}`).digest('base64url').slice(0, 22);
+  #expired(query: StoredQuery): boolean {
+    return Date.now() - query.creationTime.getTime() > this.#retentionMs;
   }
 }
 
-function approximateBytes(rows: QueryResultRow[]): number {
+/** The text size of rows: the emulator's stand-in for bytes scanned by a canned query. */
+export function approximateBytes(rows: QueryResultRow[]): number {
   let bytes = 0;
   for (const row of rows) for (const cell of row) for (const key in cell) bytes += key.length + (cell[key]?.length ?? 0);
   return bytes;

@@ -3,18 +3,25 @@ import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { FaultPlan, type FaultOptions } from './faults.js';
-import { QueryStore, type CannedQuery, type StoredQuery } from './query-store.js';
+import { Lake, type LifecycleOptions, type SqlRunner } from './lake.js';
+import type { CannedQuery } from './query-store.js';
 import { ServiceError } from './service-error.js';
 
-export interface EmulatorOptions {
+export interface EmulatorOptions extends LifecycleOptions {
   /** Port on 127.0.0.1; 0 picks a free one. @default 0 */
   port?: number | undefined;
   /** @default 'us-east-1' */
   region?: string | undefined;
   /** @default '123456789012' */
   accountId?: string | undefined;
-  /** Result sets to serve, as if queries had produced them. */
+  /** Result sets to serve, as if queries had produced them (no SQL engine needed). */
   queries?: CannedQuery[] | undefined;
+  /** Load this many generated sample events into the event data store. */
+  sample?: number | undefined;
+  /** Seed of the sample generator: the same seed gives the same events. @default 1 */
+  seed?: number | undefined;
+  /** Load CloudTrail log files (`{"Records": [...]}`, plain or .gz), NDJSON of events, or directories of them. */
+  events?: string[] | undefined;
   faults?: FaultOptions | undefined;
 }
 
@@ -30,6 +37,8 @@ export interface Emulator {
   url: string;
   eventDataStoreArn: string;
   eventDataStoreId: string;
+  /** Events loaded into the event data store. */
+  eventCount: number;
   /** Serves another result set; returns its QueryId. */
   addQuery(query: CannedQuery): string;
   /** Replaces the injected faults. */
@@ -39,8 +48,6 @@ export interface Emulator {
   close(): Promise<void>;
 }
 
-type Handler = (input: Record<string, unknown>) => unknown;
-
 const JSON_11 = 'application/x-amz-json-1.1';
 
 /**
@@ -49,78 +56,38 @@ const JSON_11 = 'application/x-amz-json-1.1';
  * (the short `CloudTrail_20131101.<Operation>` is accepted too), JSON in and
  * out, errors as HTTP 400 or 5xx with `{"__type", "message"}`. Signatures are
  * not checked. Listens on 127.0.0.1 only.
+ *
+ * SQL runs on an embedded DuckDB (src/emulator/sql-engine.ts), loaded only
+ * when events are loaded or a query is started, so that canned result sets
+ * and the export path never need the optional @duckdb/node-api.
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const region = options.region ?? 'us-east-1';
   const accountId = options.accountId ?? '123456789012';
   const eventDataStoreId = '00000000-0000-4000-8000-0000000ed500';
   const eventDataStoreArn = `arn:aws:cloudtrail:${region}:${accountId}:eventdatastore/${eventDataStoreId}`;
-  const store = new QueryStore();
-  for (const query of options.queries ?? []) store.add(query);
+  const eds = { arn: eventDataStoreArn, id: eventDataStoreId, name: 'ctlake-emulator', created: new Date() };
+
+  let engine: Promise<SqlRunner & { load(events: AsyncIterable<Record<string, unknown>> | Iterable<Record<string, unknown>>): Promise<number> }> | undefined;
+  const getEngine = () => {
+    engine ??= import('./sql-engine.js').then(({ createSqlEngine }) => createSqlEngine({ eventDataStoreId, eventDataStoreArn }));
+    return engine;
+  };
+  let eventCount = 0;
+  if (options.sample) {
+    const { sampleEvents } = await import('./sample-events.js');
+    eventCount += await (await getEngine()).load(sampleEvents(options.sample, { seed: options.seed ?? 1 }));
+  }
+  if (options.events?.length) {
+    const { readEventFiles } = await import('./event-files.js');
+    eventCount += await (await getEngine()).load(readEventFiles(options.events));
+  }
+
+  const lake = new Lake(eds, getEngine, options);
+  for (const query of options.queries ?? []) lake.store.add(query);
+  const handlers = lake.operations;
   const faults = new FaultPlan(options.faults);
   const requests: RequestRecord[] = [];
-
-  const checkStore = (input: Record<string, unknown>) => {
-    const eds = input.EventDataStore;
-    if (eds !== undefined && eds !== eventDataStoreArn && eds !== eventDataStoreId) {
-      throw new ServiceError('EventDataStoreNotFoundException', `The specified event data store ${String(eds)} was not found.`);
-    }
-  };
-  const statistics = (query: StoredQuery) => ({
-    EventsMatched: query.totalResultsCount,
-    EventsScanned: query.eventsScanned,
-    BytesScanned: query.bytesScanned,
-    ExecutionTimeInMillis: query.executionTimeInMillis,
-    CreationTime: query.creationTime.getTime() / 1000,
-  });
-  const errorMessage = (query: StoredQuery) => (query.status === 'FINISHED' || query.status === 'QUEUED' || query.status === 'RUNNING' ? undefined : query.errorMessage);
-
-  const handlers: Record<string, Handler> = {
-    DescribeQuery(input) {
-      checkStore(input);
-      const query = store.get(input.QueryId);
-      store.observe(query);
-      return {
-        QueryId: query.queryId,
-        QueryString: query.sql,
-        QueryStatus: query.status,
-        QueryStatistics: statistics(query),
-        ErrorMessage: errorMessage(query),
-      };
-    },
-    GetQueryResults(input) {
-      checkStore(input);
-      const query = store.get(input.QueryId);
-      const size = input.MaxQueryResults ?? 1000;
-      if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > 1000) {
-        throw new ServiceError('InvalidMaxResultsException', 'MaxQueryResults must be from 1 to 1000.');
-      }
-      const offset = input.NextToken === undefined ? 0 : store.offsetOf(query, String(input.NextToken), size);
-      const status = store.observe(query);
-      if (status !== 'FINISHED') {
-        return { QueryStatus: status, QueryStatistics: { ResultsCount: 0, TotalResultsCount: 0, BytesScanned: 0 }, QueryResultRows: [], ErrorMessage: errorMessage(query) };
-      }
-      const page = store.page(query, offset, size);
-      return {
-        QueryStatus: status,
-        QueryStatistics: { ResultsCount: page.rows.length, TotalResultsCount: query.totalResultsCount, BytesScanned: query.bytesScanned },
-        QueryResultRows: page.rows,
-        NextToken: page.nextToken,
-      };
-    },
-    CancelQuery(input) {
-      checkStore(input);
-      const query = store.get(input.QueryId);
-      if (query.status !== 'QUEUED' && query.status !== 'RUNNING') {
-        throw new ServiceError('InactiveQueryException', `The query ${query.queryId} is ${query.status} and cannot be cancelled.`);
-      }
-      query.pending = [];
-      query.final = 'CANCELLED';
-      query.status = 'CANCELLED';
-      query.errorMessage = 'Query was cancelled by the user.';
-      return { QueryId: query.queryId, QueryStatus: query.status };
-    },
-  };
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -147,11 +114,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (fault === 'throttle') return sendError(res, new ServiceError('ThrottlingException', 'Rate exceeded'));
     if (fault === 'server-error') return sendError(res, new ServiceError('InternalServerError', 'We encountered an internal error. Please try again.', 500));
 
-    const handler = req.method === 'POST' && target.includes('CloudTrail_20131101.') ? handlers[operation] : undefined;
+    const handler = req.method === 'POST' && target.includes('CloudTrail_20131101.') && Object.hasOwn(handlers, operation) ? handlers[operation] : undefined;
     if (!handler) return sendError(res, new ServiceError('UnknownOperationException', `Unknown operation ${target || '(no X-Amz-Target)'}`));
     let output: unknown;
     try {
-      output = handler(input);
+      output = await handler(input);
     } catch (error) {
       if (error instanceof ServiceError) return sendError(res, error);
       throw error;
@@ -167,13 +134,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     url: `http://127.0.0.1:${port}`,
     eventDataStoreArn,
     eventDataStoreId,
-    addQuery: (query) => store.add(query).queryId,
+    eventCount,
+    addQuery: (query) => lake.store.add(query).queryId,
     setFaults: (next) => faults.set(next),
     requests,
     close: async () => {
+      lake.close();
       server.closeAllConnections();
       server.close();
       await once(server, 'close');
+      if (engine) await (await engine.catch(() => undefined))?.close();
     },
   };
 }

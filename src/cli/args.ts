@@ -1,0 +1,44 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CtlakeError } from '../errors.js';
+
+/** Parses one command's flags; an unknown or malformed flag is a usage error naming the command's --help. */
+type Parsed<T extends NonNullable<ParseArgsConfig['options']>> = ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>>;
+
+export function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, command: string, positionals = false): Parsed<T> {
+  try {
+    return parseArgs({ args, options, allowPositionals: positionals as true, strict: true });
+  } catch (error) {
+    const message = (error as Error).message.split('\n')[0] ?? '';
+    throw usage(`${message.replace(/\. To specify a positional argument.*$/, '')}; run ctlake ${command} --help for the options`);
+  }
+}
+
+export function usage(message: string): CtlakeError {
+  return new CtlakeError('INVALID_OPTION', message);
+}
+
+export function required(value: string | undefined, flag: string, what: string): string {
+  if (value === undefined || value === '') throw usage(`${flag} is required: ${what}`);
+  return value;
+}
+
+export function integer(text: string, flag: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) throw usage(`${flag} must be a whole number from ${min} to ${max}, not '${text}'`);
+  return value;
+}
+
+export function fraction(text: string, flag: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1) throw usage(`${flag} must be a number from 0 to 1, not '${text}'`);
+  return value;
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `1500ms`, `90s`, `15m`, `24h`, `7d` (and plain milliseconds) to milliseconds. */
+export function duration(text: string, flag: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!match) throw usage(`${flag} must be a duration such as 90s, 15m, 24h or 7d, not '${text}'`);
+  return Math.round(Number(match[1]) * (UNIT_MS[match[2] ?? 'ms'] ?? 1));
+}

@@ -1,0 +1,292 @@
+import type { QueryResultRow } from '../rows/flatten-row.js';
+import { QUERY_STATUSES, type QueryStatus } from '../source/query-status.js';
+import { QueryStore, type StoredQuery } from './query-store.js';
+import { ServiceError } from './service-error.js';
+
+/** What the emulator needs of a SQL engine (src/emulator/sql-engine.ts provides it). */
+export interface SqlRunner {
+  /** DuckDB's parse error for a statement that does not parse, else undefined. */
+  check(sql: string): Promise<string | undefined>;
+  run(sql: string): Promise<{ rows: QueryResultRow[]; eventsScanned: number; bytesScanned: number }>;
+  close(): void | Promise<void>;
+}
+
+/** Timings and limits of started queries. */
+export interface LifecycleOptions {
+  /** How long a started query stays QUEUED. @default 0 */
+  queuedMs?: number | undefined;
+  /** The least time a started query stays RUNNING, however fast its SQL. @default 0 */
+  runningMs?: number | undefined;
+  /** Run-time limit: a query still RUNNING after it ends TIMED_OUT. @default 3600000 (Lake's hour) */
+  maxRunMs?: number | undefined;
+  /** How long queries and their results are kept. @default 7 days, as on the service */
+  retentionMs?: number | undefined;
+  /** Queries QUEUED or RUNNING at once before StartQuery answers MaxConcurrentQueriesException. @default 10 */
+  maxConcurrentQueries?: number | undefined;
+}
+
+export interface EventDataStoreInfo {
+  arn: string;
+  id: string;
+  name: string;
+  created: Date;
+}
+
+type Input = Record<string, unknown>;
+
+/**
+ * The state behind the emulator's operations: one event data store, its
+ * queries and their lifecycle. Each method takes a request's JSON input and
+ * returns the response's JSON output, or throws a ServiceError named as in
+ * the service model.
+ */
+export class Lake {
+  readonly store: QueryStore;
+  readonly #eds: EventDataStoreInfo;
+  readonly #engine: () => Promise<SqlRunner>;
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #queuedMs: number;
+  readonly #runningMs: number;
+  readonly #maxRunMs: number;
+  readonly #maxConcurrent: number;
+
+  constructor(eds: EventDataStoreInfo, engine: () => Promise<SqlRunner>, lifecycle: LifecycleOptions = {}) {
+    this.#eds = eds;
+    this.#engine = engine;
+    this.store = new QueryStore(lifecycle.retentionMs);
+    this.#queuedMs = lifecycle.queuedMs ?? 0;
+    this.#runningMs = lifecycle.runningMs ?? 0;
+    this.#maxRunMs = lifecycle.maxRunMs ?? 3_600_000;
+    this.#maxConcurrent = lifecycle.maxConcurrentQueries ?? 10;
+  }
+
+  /** The operations the emulator answers, by X-Amz-Target operation name. */
+  readonly operations: Record<string, (input: Input) => unknown> = {
+    StartQuery: (input) => this.#startQuery(input),
+    DescribeQuery: (input) => this.#describeQuery(input),
+    GetQueryResults: (input) => this.#getQueryResults(input),
+    CancelQuery: (input) => this.#cancelQuery(input),
+    ListQueries: (input) => this.#listQueries(input),
+    ListEventDataStores: (input) => this.#listEventDataStores(input),
+    GetEventDataStore: (input) => this.#getEventDataStore(input),
+  };
+
+  close(): void {
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+  }
+
+  #checkStore(input: Input, required = false): void {
+    const eds = input.EventDataStore;
+    if (eds === undefined && !required) return;
+    if (eds === undefined) throw new ServiceError('InvalidParameterException', 'EventDataStore is required.');
+    if (eds !== this.#eds.arn && eds !== this.#eds.id) {
+      throw new ServiceError('EventDataStoreNotFoundException', `The specified event data store ${String(eds)} was not found.`);
+    }
+  }
+
+  #later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      fn();
+    }, ms);
+    this.#timers.add(timer);
+  }
+
+  async #startQuery(input: Input): Promise<unknown> {
+    if (typeof input.QueryStatement !== 'string' || input.QueryStatement.trim() === '') {
+      throw new ServiceError('InvalidParameterException', 'QueryStatement is required (query aliases are not emulated).');
+    }
+    if (input.DeliveryS3Uri !== undefined) {
+      throw new ServiceError('UnsupportedOperationException', 'The emulator does not deliver query results to S3; leave out DeliveryS3Uri.');
+    }
+    const sql = bindParameters(input.QueryStatement, input.QueryParameters);
+    if (this.store.active() >= this.#maxConcurrent) {
+      throw new ServiceError('MaxConcurrentQueriesException', `You are already running the maximum number of concurrent queries (${this.#maxConcurrent}). Wait a minute for some queries to finish, and then run the query again.`);
+    }
+    const engine = await this.#engine();
+    const problem = await engine.check(sql);
+    if (problem) throw new ServiceError('InvalidQueryStatementException', problem);
+    const query = this.store.addStarted(sql, undefined);
+    this.#later(this.#queuedMs, () => this.#run(query, engine));
+    return { QueryId: query.queryId };
+  }
+
+  #run(query: StoredQuery, engine: SqlRunner): void {
+    if (query.status !== 'QUEUED') return; // cancelled while queued
+    query.status = 'RUNNING';
+    const started = Date.now();
+    const settle = (status: QueryStatus, fill: (q: StoredQuery) => void) => {
+      if (query.status !== 'RUNNING') return; // cancelled or timed out meanwhile
+      fill(query);
+      query.status = status;
+      query.final = status;
+      query.executionTimeInMillis = Date.now() - started;
+    };
+    this.#later(this.#maxRunMs, () =>
+      settle('TIMED_OUT', (q) => {
+        q.errorMessage = `Query exceeded the maximum run time of ${Math.round(this.#maxRunMs / 1000)} seconds.`;
+      }),
+    );
+    engine.run(query.sql).then(
+      (result) =>
+        this.#later(Math.max(0, this.#runningMs - (Date.now() - started)), () =>
+          settle('FINISHED', (q) => {
+            q.rows = result.rows;
+            q.totalResultsCount = result.rows.length;
+            q.eventsScanned = result.eventsScanned;
+            q.bytesScanned = result.bytesScanned;
+          }),
+        ),
+      (error: unknown) =>
+        settle('FAILED', (q) => {
+          q.errorMessage = error instanceof Error ? error.message : String(error);
+        }),
+    );
+  }
+
+  #describeQuery(input: Input): unknown {
+    this.#checkStore(input);
+    const query = this.store.get(input.QueryId);
+    this.store.observe(query);
+    return {
+      QueryId: query.queryId,
+      QueryString: query.sql,
+      QueryStatus: query.status,
+      QueryStatistics: {
+        EventsMatched: query.status === 'FINISHED' ? query.totalResultsCount : 0,
+        EventsScanned: query.eventsScanned,
+        BytesScanned: query.bytesScanned,
+        ExecutionTimeInMillis: query.executionTimeInMillis,
+        CreationTime: epochSeconds(query.creationTime),
+      },
+      ErrorMessage: errorMessage(query),
+    };
+  }
+
+  #getQueryResults(input: Input): unknown {
+    this.#checkStore(input);
+    const query = this.store.get(input.QueryId);
+    const size = maxResults(input.MaxQueryResults);
+    const offset = input.NextToken === undefined ? 0 : this.store.offsetOf(query, String(input.NextToken), size);
+    const status = this.store.observe(query);
+    if (status !== 'FINISHED') {
+      return { QueryStatus: status, QueryStatistics: { ResultsCount: 0, TotalResultsCount: 0, BytesScanned: query.bytesScanned }, QueryResultRows: [], ErrorMessage: errorMessage(query) };
+    }
+    const page = this.store.page(query, offset, size);
+    return {
+      QueryStatus: status,
+      QueryStatistics: { ResultsCount: page.rows.length, TotalResultsCount: query.totalResultsCount, BytesScanned: query.bytesScanned },
+      QueryResultRows: page.rows,
+      NextToken: page.nextToken,
+    };
+  }
+
+  #cancelQuery(input: Input): unknown {
+    this.#checkStore(input);
+    const query = this.store.get(input.QueryId);
+    this.store.observe(query);
+    if (query.status !== 'QUEUED' && query.status !== 'RUNNING') {
+      throw new ServiceError('InactiveQueryException', `The query ${query.queryId} is ${query.status} and cannot be cancelled.`);
+    }
+    Object.assign(query, { pending: [], final: 'CANCELLED', status: 'CANCELLED', errorMessage: 'Query was cancelled by the user.' });
+    return { QueryId: query.queryId, QueryStatus: query.status };
+  }
+
+  #listQueries(input: Input): unknown {
+    this.#checkStore(input, true);
+    const status = input.QueryStatus;
+    if (status !== undefined && !QUERY_STATUSES.includes(status as QueryStatus)) {
+      throw new ServiceError('InvalidQueryStatusException', `The query status ${String(status)} is not valid. Valid values are ${QUERY_STATUSES.join(', ')}.`);
+    }
+    const startTime = dateInput(input.StartTime);
+    const endTime = dateInput(input.EndTime);
+    if (startTime && endTime && startTime > endTime) {
+      throw new ServiceError('InvalidDateRangeException', 'A date range for the query was specified that is not valid. Be sure that the start time is chronologically before the end time.');
+    }
+    const size = maxResults(input.MaxResults);
+    const scope = `list/${String(status)}/${String(input.StartTime)}/${String(input.EndTime)}/${size}`;
+    const offset = input.NextToken === undefined ? 0 : this.store.tokenOffset(scope, String(input.NextToken));
+    const all = this.store.list({ status: status as QueryStatus | undefined, startTime, endTime });
+    const end = Math.min(offset + size, all.length);
+    return {
+      Queries: all.slice(offset, end).map((q) => ({ QueryId: q.queryId, QueryStatus: q.status, CreationTime: epochSeconds(q.creationTime) })),
+      NextToken: end < all.length ? this.store.token(scope, end) : undefined,
+    };
+  }
+
+  #storeDescription(): Record<string, unknown> {
+    const created = epochSeconds(this.#eds.created);
+    return {
+      EventDataStoreArn: this.#eds.arn,
+      Name: this.#eds.name,
+      Status: 'ENABLED',
+      AdvancedEventSelectors: [{ Name: 'Management and data events', FieldSelectors: [{ Field: 'eventCategory', Equals: ['Management', 'Data'] }] }],
+      MultiRegionEnabled: true,
+      OrganizationEnabled: false,
+      RetentionPeriod: 2557,
+      TerminationProtectionEnabled: true,
+      CreatedTimestamp: created,
+      UpdatedTimestamp: created,
+    };
+  }
+
+  #listEventDataStores(input: Input): unknown {
+    maxResults(input.MaxResults);
+    if (input.NextToken !== undefined) throw new ServiceError('InvalidNextTokenException', 'A token that is not valid.');
+    return { EventDataStores: [this.#storeDescription()] };
+  }
+
+  #getEventDataStore(input: Input): unknown {
+    this.#checkStore(input, true);
+    return { ...this.#storeDescription(), BillingMode: 'EXTENDABLE_RETENTION_PRICING' };
+  }
+}
+
+function errorMessage(query: StoredQuery): string | undefined {
+  return query.status === 'FAILED' || query.status === 'CANCELLED' || query.status === 'TIMED_OUT' ? query.errorMessage : undefined;
+}
+
+function maxResults(value: unknown): number {
+  const size = value ?? 1000;
+  if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > 1000) {
+    throw new ServiceError('InvalidMaxResultsException', 'Maximum results must be from 1 to 1000.');
+  }
+  return size;
+}
+
+/** awsJson1_1 sends timestamps as epoch seconds (with a fraction). */
+function epochSeconds(date: Date): number {
+  return date.getTime() / 1000;
+}
+
+function dateInput(value: unknown): Date | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number') throw new ServiceError('InvalidParameterException', 'StartTime and EndTime must be timestamps.');
+  return new Date(value * 1000);
+}
+
+/**
+ * Replaces each `?` outside string literals with the next parameter as a SQL
+ * string literal. The counts must match.
+ */
+export function bindParameters(sql: string, parameters: unknown): string {
+  const values = parameters === undefined ? [] : parameters;
+  if (!Array.isArray(values) || values.some((v) => typeof v !== 'string')) {
+    throw new ServiceError('InvalidParameterException', 'QueryParameters must be a list of strings.');
+  }
+  let out = '';
+  let used = 0;
+  let inString = false;
+  for (const char of sql) {
+    if (char === "'") inString = !inString;
+    if (char === '?' && !inString) {
+      if (used >= values.length) throw new ServiceError('InvalidParameterException', `The query has more ? placeholders than the ${values.length} QueryParameters given.`);
+      out += `'${String(values[used++]).replace(/'/g, "''")}'`;
+    } else {
+      out += char;
+    }
+  }
+  if (used < values.length) throw new ServiceError('InvalidParameterException', `${values.length} QueryParameters were given for ${used} ? placeholders.`);
+  return out;
+}

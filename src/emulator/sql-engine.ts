@@ -1,0 +1,220 @@
+import type * as DuckDB from '@duckdb/node-api';
+import { EVENT_TABLE, createEventTableSql, loadEvents } from './event-table.js';
+import {
+  lakeErrorMessage,
+  outputColumnNames,
+  resolveEventDataStore,
+  serializeSqlQuery,
+  statementProblem,
+  type SerializedSql,
+} from './lake-statement.js';
+import { prestoRenderer, type PrestoRenderer } from './presto-text.js';
+
+/**
+ * The emulator's SQL engine: CloudTrail Lake's query language approximated on
+ * an in-memory DuckDB, with results rendered the way Lake renders them.
+ *
+ * DuckDB's SQL is not Presto's. Common Lake queries run unchanged (the store
+ * referenced by id or ARN, nested field access, GROUP BY ordinals, timestamp
+ * comparisons with string literals, element_at on maps), and a few Presto
+ * functions are defined as macros (PRESTO_MACROS); others fail with DuckDB's
+ * message, as a run-time error.
+ */
+
+/** A raw CloudTrail event, as in a trail log file's `Records` array. */
+type CloudTrailEvent = Record<string, unknown>;
+
+export interface SqlEngineOptions {
+  eventDataStoreId: string;
+  eventDataStoreArn: string;
+}
+
+export interface SqlResult {
+  /** Lake's row shape: one single-key object per non-null cell, in select-list order. */
+  rows: Array<Array<Record<string, string>>>;
+  /** Every output column's name, nulls or not; names may repeat. */
+  columns: string[];
+  eventsScanned: number;
+  bytesScanned: number;
+}
+
+export interface SqlEngine {
+  /** Events in the store. */
+  readonly eventCount: number;
+  /** UTF-8 bytes of the loaded events' JSON: the BytesScanned of a full scan. */
+  readonly totalBytes: number;
+  /** totalBytes / eventCount, 0 while empty. */
+  readonly bytesPerEvent: number;
+  /** Adds events; resolves to how many were added. See loadEvents for the memory bound. */
+  load(events: Iterable<CloudTrailEvent> | AsyncIterable<CloudTrailEvent>): Promise<number>;
+  /** Undefined if `sql` would be accepted by StartQuery, else the reason (a parse error, not a single SELECT, unknown store). */
+  check(sql: string): Promise<string | undefined>;
+  /** Runs a query; rejects with an Error carrying DuckDB's message if it is not accepted or fails. */
+  run(sql: string): Promise<SqlResult>;
+  close(): void;
+}
+
+/**
+ * Presto functions common in Lake queries, defined over DuckDB's. element_at
+ * overrides DuckDB's, which answers a list for a map key where Presto answers
+ * the value; `[]` does the Presto thing for maps and (1-based) lists alike.
+ */
+const PRESTO_MACROS = [
+  'CREATE MACRO element_at(container, key) AS container[key]',
+  'CREATE MACRO json_extract_scalar(json, path) AS json_extract_string(json, path)',
+  'CREATE MACRO regexp_like(text, pattern) AS regexp_matches(text, pattern)',
+  'CREATE MACRO array_join(list, separator) AS array_to_string(list, separator)',
+  'CREATE MACRO approx_distinct(x) AS count(DISTINCT x)',
+  'CREATE MACRO from_iso8601_timestamp(text) AS CAST(text AS TIMESTAMPTZ)',
+];
+
+const MISSING_DUCKDB =
+  'the emulator needs the optional dependency @duckdb/node-api; install it with npm install @duckdb/node-api';
+
+/** Loads @duckdb/node-api on first use, so the rest of ctlake runs without it. */
+async function importDuckDB(): Promise<typeof DuckDB> {
+  try {
+    return await import('@duckdb/node-api');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new Error(MISSING_DUCKDB, { cause: error });
+    throw error;
+  }
+}
+
+/**
+ * Starts an engine on a fresh in-memory database holding one empty event data
+ * store. The database cannot touch files or the network (enable_external_access
+ * is off), so a query can read nothing but the store.
+ */
+export async function createSqlEngine(options: SqlEngineOptions): Promise<SqlEngine> {
+  const duckdb = await importDuckDB();
+  const instance = await duckdb.DuckDBInstance.create(':memory:');
+  const setup = await instance.connect();
+  try {
+    await setup.run(createEventTableSql());
+    for (const macro of PRESTO_MACROS) await setup.run(macro);
+    // Lake's clock is UTC. Without the ICU extension DuckDB is UTC already
+    // and refuses the setting, which is fine.
+    await setup.run("SET TimeZone = 'UTC'").catch(() => undefined);
+    await setup.run('SET enable_external_access = false');
+    await setup.run('SET lock_configuration = true');
+  } finally {
+    setup.closeSync();
+  }
+  return new DuckDBSqlEngine(instance, prestoRenderer(duckdb), options);
+}
+
+class DuckDBSqlEngine implements SqlEngine {
+  readonly #instance: DuckDB.DuckDBInstance;
+  readonly #render: PrestoRenderer;
+  readonly #store: { id: string; arn: string };
+  #events = 0;
+  #bytes = 0;
+
+  constructor(instance: DuckDB.DuckDBInstance, render: PrestoRenderer, options: SqlEngineOptions) {
+    this.#instance = instance;
+    this.#render = render;
+    this.#store = { id: options.eventDataStoreId, arn: options.eventDataStoreArn };
+  }
+
+  get eventCount(): number {
+    return this.#events;
+  }
+
+  get totalBytes(): number {
+    return this.#bytes;
+  }
+
+  get bytesPerEvent(): number {
+    return this.#events === 0 ? 0 : this.#bytes / this.#events;
+  }
+
+  async load(events: Iterable<CloudTrailEvent> | AsyncIterable<CloudTrailEvent>): Promise<number> {
+    return this.#withConnection(async (connection) => {
+      const totals = await loadEvents(connection, events, {
+        onBatch: (count, bytes) => {
+          this.#events += count;
+          this.#bytes += bytes;
+        },
+      });
+      return totals.events;
+    });
+  }
+
+  async check(sql: string): Promise<string | undefined> {
+    return this.#withConnection(async (connection) => {
+      const prepared = await this.#prepare(connection, sql);
+      return prepared.problem;
+    });
+  }
+
+  async run(sql: string): Promise<SqlResult> {
+    // Scan statistics are taken before the query: loads may go on meanwhile.
+    const eventsScanned = this.#events;
+    const bytesScanned = this.#bytes;
+    return this.#withConnection(async (connection) => {
+      const { problem, sql: resolved, parsed } = await this.#prepare(connection, sql);
+      if (problem !== undefined) throw new Error(problem);
+      let result: DuckDB.DuckDBResult;
+      try {
+        result = await connection.stream(resolved);
+      } catch (error) {
+        throw new Error(lakeErrorMessage(error, EVENT_TABLE, this.#store.id), { cause: error });
+      }
+      const columns = outputColumnNames(parsed, result.columnNames());
+      const rows: SqlResult['rows'] = [];
+      try {
+        for await (const chunk of result) {
+          for (const values of chunk.getRows()) rows.push(this.#row(columns, values));
+        }
+      } catch (error) {
+        throw new Error(lakeErrorMessage(error, EVENT_TABLE, this.#store.id), { cause: error });
+      }
+      return { rows, columns, eventsScanned, bytesScanned };
+    });
+  }
+
+  close(): void {
+    this.#instance.closeSync();
+  }
+
+  /** A Lake row: `{name: text}` per cell in order, top-level NULLs left out as Lake does. */
+  #row(columns: readonly string[], values: readonly DuckDB.DuckDBValue[]): Array<Record<string, string>> {
+    const row: Array<Record<string, string>> = [];
+    values.forEach((value, index) => {
+      if (value !== null) row.push({ [columns[index] ?? `_col${index}`]: this.#render(value) });
+    });
+    return row;
+  }
+
+  /**
+   * Resolves the store reference and parses the statement. `problem` is set
+   * when StartQuery would refuse it; otherwise `sql` is runnable on DuckDB and
+   * `parsed` is its parse tree.
+   */
+  async #prepare(
+    connection: DuckDB.DuckDBConnection,
+    sql: string,
+  ): Promise<{ problem?: string | undefined; sql: string; parsed: SerializedSql }> {
+    const resolved = resolveEventDataStore(sql, this.#store, EVENT_TABLE);
+    if (resolved.error !== undefined) return { problem: resolved.error, sql, parsed: {} };
+    const reader = await connection.runAndReadAll(serializeSqlQuery(resolved.sql));
+    const parsed = JSON.parse(String(reader.getRows()[0]?.[0] ?? '{}')) as SerializedSql;
+    const problem = statementProblem(parsed);
+    return { problem: problem && lakeErrorMessage(problem, EVENT_TABLE, this.#store.id), sql: resolved.sql, parsed };
+  }
+
+  /**
+   * Each call gets its own connection: Lake runs up to ten queries at once,
+   * and a DuckDB connection runs one statement at a time.
+   */
+  async #withConnection<T>(work: (connection: DuckDB.DuckDBConnection) => Promise<T>): Promise<T> {
+    const connection = await this.#instance.connect();
+    try {
+      return await work(connection);
+    } finally {
+      connection.closeSync();
+    }
+  }
+}
