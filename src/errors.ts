@@ -29,6 +29,10 @@ export type CtlakeErrorCode =
   | 'UNEXPECTED_RESPONSE'
   /** The rows written differ from the TotalResultsCount the service reported. */
   | 'COUNT_MISMATCH'
+  /** A cell does not parse as its column's type; `column` names it, the message the row, value and fix. */
+  | 'VALUE_INVALID'
+  /** A column appeared after a file's schema was fixed; the message says how to declare it. */
+  | 'SCHEMA_CHANGED'
   /** Writing to the destination failed (ENOSPC, EACCES, ...). */
   | 'DESTINATION_FAILED'
   /** The reader of stdout went away (EPIPE): not a failure for a pipe such as `| head`. */

@@ -1,6 +1,8 @@
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { optionError } from './errors.js';
-import type { NdjsonCompression } from './formats/ndjson.js';
+import type { NdjsonTypes } from './formats/ndjson.js';
+import type { ParquetCompression } from './formats/parquet.js';
+import { COLUMN_TYPES, type ColumnType, type NestedMode } from './rows/column-types.js';
 import { DEFAULT_RETRY, type RetryEvent, type RetryOptions } from './source/retry.js';
 
 /** QueryId is a UUID in the service model: 36 characters of [a-f0-9-]. */
@@ -24,12 +26,26 @@ export interface ExportOptions extends SourceOptions {
    */
   out: string;
   /**
-   * Output format. Only `ndjson` so far.
-   * @default 'ndjson'
+   * Output format.
+   * @default 'parquet' when `out` ends in `.parquet`, else 'ndjson'
    */
-  format?: 'ndjson' | undefined;
-  /** @default 'gzip' when `out` ends in `.gz`, else 'none' */
-  compression?: NdjsonCompression | undefined;
+  format?: OutputFormat | undefined;
+  /**
+   * NDJSON: 'gzip' or 'none'. Parquet: 'zstd', 'snappy', 'gzip' or 'none'.
+   * @default 'zstd' for Parquet; for NDJSON 'gzip' when `out` ends in `.gz`, else 'none'
+   */
+  compression?: Compression | undefined;
+  /** NDJSON values: the service's strings ('raw') or the schema's types ('typed'). @default 'raw' */
+  types?: NdjsonTypes | undefined;
+  /** Column types set by name, over CloudTrail's by-name types (`{ n: 'int64' }`). Declared columns are in the Parquet schema even when no row has them. */
+  columns?: Record<string, ColumnType> | undefined;
+  /** Struct, map and array columns as Lake's Presto text ('text') or as JSON ('json'). @default 'text' */
+  nested?: NestedMode | undefined;
+  /**
+   * Parquet rows per row group: the writer holds one row group, so this bounds memory.
+   * @default 50000
+   */
+  rowGroupRows?: number | undefined;
   /** A CloudTrail client to use; else one is built from region, profile and endpointUrl. */
   client?: CloudTrailClient | undefined;
   region?: string | undefined;
@@ -41,9 +57,16 @@ export interface ExportOptions extends SourceOptions {
   stdout?: NodeJS.WritableStream | undefined;
 }
 
+export type OutputFormat = 'ndjson' | 'parquet';
+export type Compression = ParquetCompression;
+
 export type ResolvedExportOptions = ResolvedSourceOptions<ExportOptions> & {
-  format: 'ndjson';
-  compression: NdjsonCompression;
+  format: OutputFormat;
+  compression: Compression;
+  types: NdjsonTypes;
+  columns: Record<string, ColumnType>;
+  nested: NestedMode;
+  rowGroupRows: number;
 };
 
 function checkInteger(name: string, value: unknown, min: number, max: number): number {
@@ -106,9 +129,19 @@ export function normalizeSourceOptions<T extends SourceOptions>(input: T): Resol
 export function normalizeExportOptions(input: ExportOptions): ResolvedExportOptions {
   const source = normalizeSourceOptions(input);
   if (typeof input.out !== 'string' || input.out === '') throw optionError('out', input.out, "'-' for stdout or a file path");
-  const format = input.format ?? 'ndjson';
-  if (format !== 'ndjson') throw optionError('format', input.format, "'ndjson'");
-  const compression = input.compression ?? (input.out.endsWith('.gz') ? 'gzip' : 'none');
-  if (compression !== 'gzip' && compression !== 'none') throw optionError('compression', input.compression, "'gzip' or 'none'");
-  return { ...source, format, compression };
+  const format = input.format ?? (/\.parquet$/i.test(input.out) ? 'parquet' : 'ndjson');
+  if (format !== 'ndjson' && format !== 'parquet') throw optionError('format', input.format, "'ndjson' or 'parquet'");
+  const compression = input.compression ?? (format === 'parquet' ? 'zstd' : input.out.endsWith('.gz') ? 'gzip' : 'none');
+  const codecs = format === 'parquet' ? ['zstd', 'snappy', 'gzip', 'none'] : ['gzip', 'none'];
+  if (!codecs.includes(compression)) throw optionError('compression', input.compression, `one of ${codecs.join(', ')} for ${format}`);
+  const types = input.types ?? 'raw';
+  if (types !== 'raw' && types !== 'typed') throw optionError('types', input.types, "'raw' or 'typed'");
+  const nested = input.nested ?? 'text';
+  if (nested !== 'text' && nested !== 'json') throw optionError('nested', input.nested, "'text' or 'json'");
+  const columns = { ...input.columns };
+  for (const [name, type] of Object.entries(columns)) {
+    if (!COLUMN_TYPES.includes(type)) throw optionError(`columns.${name}`, type, `one of ${COLUMN_TYPES.join(', ')}`);
+  }
+  const rowGroupRows = checkInteger('rowGroupRows', input.rowGroupRows ?? 50_000, 1, 10_000_000);
+  return { ...source, format, compression, types, columns, nested, rowGroupRows };
 }

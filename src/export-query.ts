@@ -1,8 +1,11 @@
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CtlakeError, isCtlakeError } from './errors.js';
-import { normalizeExportOptions, type ExportOptions } from './export-options.js';
+import { normalizeExportOptions, type Compression, type ExportOptions, type OutputFormat, type ResolvedExportOptions } from './export-options.js';
 import { encodeNdjson, ndjsonCompressor } from './formats/ndjson.js';
+import { encodeParquet } from './formats/parquet.js';
+import type { ColumnSchema } from './rows/schema.js';
+import { version } from './version.js';
 import type { Destination } from './destinations/destination.js';
 import { destinationError, fileDestination } from './destinations/file.js';
 import { stdoutDestination } from './destinations/stdout.js';
@@ -30,8 +33,10 @@ export interface ExportSummary {
   bytes: number;
   /** Files committed (none for stdout). */
   files: string[];
-  format: 'ndjson';
-  compression: 'none' | 'gzip';
+  format: OutputFormat;
+  compression: Compression;
+  /** The Parquet file's schema (source column, file name, type); for NDJSON, undefined. */
+  schema: ColumnSchema[] | undefined;
   durationMs: number;
   queryStatistics: QueryStatisticsSummary;
 }
@@ -57,12 +62,18 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
 
   const tally = newTally();
   let destination: Destination | undefined;
+  let schema: ColumnSchema[] | undefined;
   try {
     destination = options.out === '-' ? stdoutDestination(options.stdout) : await fileDestination(options.out);
     const batches = queryRecordBatches(client, { ...options, signal: controller.signal }, tally);
-    const stages: Array<NodeJS.ReadableStream | NodeJS.ReadWriteStream | Writable> = [Readable.from(encodeNdjson(batches), { objectMode: false })];
-    const compressor = ndjsonCompressor(options.compression);
-    if (compressor) stages.push(compressor);
+    const stages: Array<NodeJS.ReadableStream | NodeJS.ReadWriteStream | Writable> = [];
+    if (options.format === 'parquet') {
+      stages.push(Readable.from(encodeParquet(batches, parquetOptions(options, tally, (columns) => (schema = columns))), { objectMode: false }));
+    } else {
+      stages.push(Readable.from(encodeNdjson(batches, options.types, options), { objectMode: false }));
+      const compressor = ndjsonCompressor(options.compression === 'gzip' ? 'gzip' : 'none');
+      if (compressor) stages.push(compressor);
+    }
     stages.push(destination.writable);
     await pipeline(stages, { signal: controller.signal });
     await destination.commit();
@@ -85,6 +96,7 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
     files: options.out === '-' ? [] : [options.out],
     format: options.format,
     compression: options.compression,
+    schema,
     durationMs: Math.round(performance.now() - started),
     queryStatistics: {
       totalResultsCount: tally.totalResultsCount,
@@ -94,6 +106,23 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
       executionTimeInMillis: stats?.ExecutionTimeInMillis,
       creationTime: stats?.CreationTime,
     },
+  };
+}
+
+function parquetOptions(options: ResolvedExportOptions, tally: ReturnType<typeof newTally>, onSchema: (columns: ColumnSchema[]) => void) {
+  return {
+    compression: options.compression,
+    rowGroupRows: options.rowGroupRows,
+    typing: options,
+    createdBy: `ctlake ${version()}`,
+    onSchema: (columns: readonly ColumnSchema[]) => onSchema([...columns]),
+    // Called once the first page is in, so DescribeQuery's SQL is known.
+    metadata: (columns: readonly ColumnSchema[]): Record<string, string> => ({
+      'ctlake.version': version(),
+      'ctlake.query_id': options.queryId,
+      ...(tally.description?.QueryString ? { 'ctlake.sql': tally.description.QueryString } : {}),
+      'ctlake.columns': JSON.stringify(columns),
+    }),
   };
 }
 

@@ -32,7 +32,7 @@ describe('the ctlake command', () => {
     [['export', '--query-id', 'not-a-query', '--out', '-'], /^ctlake: error: --query-id must be a query id such as .*, not 'not-a-query'\n$/],
     [['export', '--query-id', QUERY_ID, '--out', '-', '--page-size', '0'], /^ctlake: error: --page-size must be a whole number from 1 to 1000, not '0'\n$/],
     [['export', '--query-id', QUERY_ID, '--out', '-', '--page-size', '1001'], /^ctlake: error: --page-size must be a whole number from 1 to 1000, not '1001'\n$/],
-    [['export', '--query-id', QUERY_ID, '--out', '-', '--compression', 'zip'], /^ctlake: error: --compression must be gzip or none, not 'zip'\n$/],
+    [['export', '--query-id', QUERY_ID, '--out', '-', '--compression', 'zip'], /^ctlake: error: --compression must be gzip, none for ndjson, not 'zip'\n$/],
     [['export', '--nope'], /^ctlake: error: Unknown option '--nope'; run ctlake export --help for the options\n$/],
     [['frobnicate'], /^ctlake: error: unknown command 'frobnicate'; run ctlake --help for the commands\n$/],
   ])('refuses %j with exit 2 and one line', async (args, message) => {

@@ -4,7 +4,7 @@ export const MAIN_HELP = `Usage: ctlake <command> [options]
 Export AWS CloudTrail Lake query results.
 
 Commands:
-  export      Export every row of a query to NDJSON, on stdout or in a file
+  export      Export every row of a query to NDJSON or Parquet, on stdout or in a file
   emulator    Run a local CloudTrail Lake (real SQL on sample or your own events)
 
 Options:
@@ -24,8 +24,19 @@ renamed only when every row is in and the count matches TotalResultsCount.
 
 Options:
   --query-id ID            The query (a UUID, from StartQuery, the console or ListQueries)
-  -o, --out PATH|-         '-' for NDJSON on stdout, or a file; '.gz' compresses it
-  --compression gzip|none  Override the compression chosen from the file name
+  -o, --out PATH|-         '-' for stdout, or a file: '.parquet' writes Parquet, else NDJSON
+                           ('.gz' compresses NDJSON)
+  --format ndjson|parquet  Override the format chosen from the file name
+  --compression C          Parquet: zstd (default), snappy, gzip or none;
+                           NDJSON: gzip or none (default from the file name)
+  --types raw|typed        NDJSON values: the service's strings (raw, default), or
+                           numbers, booleans, ISO-8601 timestamps and JSON (typed)
+  --column NAME:TYPE       Set a column's type: string, int64, double, boolean,
+                           timestamp or json; repeatable. A declared column is in
+                           the Parquet schema even when no row has it
+  --nested text|json       Struct, map and array columns as Lake's text (default)
+                           or as JSON
+  --row-group-rows N       Parquet rows per row group; bounds memory (default 50000)
   --event-data-store ARN   The event data store's ARN or id (optional)
   --page-size N            Rows per GetQueryResults call, 1 to 1000 (default 1000)
   --region REGION          AWS region (default: AWS_REGION, then the profile's)

@@ -1,10 +1,11 @@
 import type { ParseArgsConfig } from 'node:util';
-import { createRequire } from 'node:module';
+import { version } from '../version.js';
 import { exportQuery, type ExportSummary } from '../export-query.js';
 import type { RetryOptions } from '../source/retry.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { EXPORT_HELP, MAIN_HELP } from './help.js';
 import { integer, parse, required, usage } from './args.js';
+import { COLUMN_TYPES, parseColumnSpec, type ColumnType } from '../rows/column-types.js';
 import { emulatorCommand } from './emulator-command.js';
 import { formatBytes, formatDuration } from './units.js';
 
@@ -20,10 +21,6 @@ export interface CliIO {
   pollMinMs?: number | undefined;
 }
 
-export function version(): string {
-  const require = createRequire(import.meta.url);
-  return (require('../../package.json') as { version: string }).version;
-}
 
 /** Runs one `ctlake` command and resolves with its exit code. Never throws; never exits. */
 export async function main(argv: string[], io: CliIO): Promise<number> {
@@ -60,7 +57,12 @@ const EXPORT_OPTIONS = {
   'query-id': { type: 'string' },
   'event-data-store': { type: 'string' },
   out: { type: 'string', short: 'o' },
+  format: { type: 'string' },
   compression: { type: 'string' },
+  types: { type: 'string' },
+  column: { type: 'string', multiple: true },
+  nested: { type: 'string' },
+  'row-group-rows': { type: 'string' },
   'page-size': { type: 'string' },
   region: { type: 'string' },
   profile: { type: 'string' },
@@ -78,15 +80,31 @@ async function exportCommand(args: string[], io: CliIO, say: (line: string) => v
   const queryId = required(values['query-id'], '--query-id', 'the id of the query whose results to export');
   const out = required(values.out, '--out', "a file path, or '-' for stdout");
   const quiet = values.quiet ?? false;
-  const compression = values.compression;
-  if (compression !== undefined && compression !== 'gzip' && compression !== 'none') {
-    throw usage(`--compression must be gzip or none, not '${compression}'`);
+  const format = oneOf(values.format, '--format', ['ndjson', 'parquet'] as const) ?? (/\.parquet$/i.test(out) ? 'parquet' : 'ndjson');
+  const codecs = format === 'parquet' ? (['zstd', 'snappy', 'gzip', 'none'] as const) : (['gzip', 'none'] as const);
+  const compression = oneOf(values.compression, '--compression', codecs, ` for ${format}`);
+  const types = oneOf(values.types, '--types', ['raw', 'typed'] as const);
+  if (types && format !== 'ndjson') throw usage('--types applies to NDJSON only; Parquet is always typed');
+  const nested = oneOf(values.nested, '--nested', ['text', 'json'] as const);
+  const columns: Record<string, ColumnType> = {};
+  for (const spec of values.column ?? []) {
+    try {
+      const { name, type } = parseColumnSpec(spec);
+      columns[name] = type;
+    } catch {
+      throw usage(`--column must be NAME:TYPE with TYPE one of ${COLUMN_TYPES.join(', ')}, not '${spec}'`);
+    }
   }
   const summary: ExportSummary = await exportQuery({
     queryId,
     out,
     eventDataStore: values['event-data-store'],
+    format,
     compression,
+    types,
+    nested,
+    columns,
+    rowGroupRows: values['row-group-rows'] === undefined ? undefined : integer(values['row-group-rows'], '--row-group-rows', 1, 10_000_000),
     pageSize: values['page-size'] === undefined ? undefined : integer(values['page-size'], '--page-size', 1, 1000),
     region: values.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION,
     profile: values.profile,
@@ -111,6 +129,12 @@ async function exportCommand(args: string[], io: CliIO, say: (line: string) => v
     );
   }
   return EXIT.OK;
+}
+
+function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[], context = ''): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw usage(`${flag} must be ${allowed.join(', ')}${context}, not '${value}'`);
+  return value as T;
 }
 
 function oneLine(error: unknown): string {

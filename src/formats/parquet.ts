@@ -1,0 +1,184 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { Table, tableToIPC, util, type RecordBatch, type Schema } from 'apache-arrow';
+import * as wasm from 'parquet-wasm';
+import { CtlakeError } from '../errors.js';
+import type { ColumnType, TypingOptions } from '../rows/column-types.js';
+import type { FlatRecord } from '../rows/flatten-row.js';
+import { buildSchema, type ColumnSchema } from '../rows/schema.js';
+import { arrowSchema, recordBatch } from './arrow-batch.js';
+
+export type ParquetCompression = 'zstd' | 'snappy' | 'gzip' | 'none';
+
+export interface ParquetOptions {
+  /** @default 'zstd' */
+  compression: ParquetCompression;
+  /**
+   * Rows per row group. The writer holds one row group, encoded, in memory
+   * (and WebAssembly memory never shrinks), so this is the memory bound:
+   * about 40 MB of wasm memory at the default on wide CloudTrail rows.
+   * @default 50000
+   */
+  rowGroupRows: number;
+  typing: TypingOptions;
+  /** Key-value metadata for the footer; called once, when the first page has arrived. */
+  metadata: (columns: readonly ColumnSchema[]) => Record<string, string>;
+  /** Receives the file's schema once it is fixed. */
+  onSchema?: ((columns: readonly ColumnSchema[]) => void) | undefined;
+  /** `created_by` in the footer. */
+  createdBy: string;
+}
+
+const CODECS: Record<ParquetCompression, wasm.Compression> = {
+  zstd: wasm.Compression.ZSTD,
+  snappy: wasm.Compression.SNAPPY,
+  gzip: wasm.Compression.GZIP,
+  none: wasm.Compression.UNCOMPRESSED,
+};
+
+/** The footer is at the end of the file; this much of the tail is kept to read it back. */
+const TAIL_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Record batches to the bytes of one Parquet file, streamed: a chunk per
+ * finished row group, then the footer. Dictionary encoding and statistics
+ * are on.
+ *
+ * The schema is fixed by the first batch: the columns seen so far (every
+ * record carries all of them) plus any declared with `--column` but not yet
+ * seen, typed by `buildSchema`. A column first seen later cannot join a
+ * file already begun; it fails with SCHEMA_CHANGED, which names it and says
+ * how to declare it up front.
+ *
+ * parquet-wasm's writer ignores its own write errors, so after the footer
+ * the row count it records is read back and compared with the rows fed: a
+ * difference fails with COUNT_MISMATCH instead of a short file.
+ */
+export async function* encodeParquet(batches: AsyncIterable<FlatRecord[]>, options: ParquetOptions): AsyncGenerator<Uint8Array> {
+  const iterator = batches[Symbol.asyncIterator]();
+  let first: IteratorResult<FlatRecord[]> = await iterator.next();
+  while (!first.done && first.value.length === 0) first = await iterator.next();
+  const seen = first.done ? [] : Object.keys(first.value[first.value.length - 1]!);
+  const declared = Object.keys(options.typing.columns ?? {}).filter((name) => !seen.includes(name));
+  const columns = buildSchema([...seen, ...declared], options.typing);
+  options.onSchema?.(columns);
+  const metadata = new Map(Object.entries(options.metadata(columns)));
+  const schema = arrowSchema(columns, new Map());
+  const known = new Set(columns.map((c) => c.source));
+  let width = seen.length;
+
+  async function* rest(): AsyncGenerator<FlatRecord[]> {
+    if (!first.done) yield first.value;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  }
+  const source = rest();
+  let rowsFed = 0;
+  // parquet-wasm replaces an error raised while it pulls with its own
+  // ("Dyn casting error"); keep ours, to rethrow it.
+  let pullError: unknown;
+  const input = new ReadableStream<wasm.RecordBatch>(
+    {
+      async pull(controller) {
+        try {
+          // Encoding runs on microtasks: let timers and I/O in between batches.
+          await yieldToLoop();
+          const next = await source.next();
+          if (next.done) return controller.close();
+          const records = next.value;
+          if (records.length === 0) return;
+          // Records carry every column seen so far, new ones last (ColumnSet).
+          const keys = Object.keys(records[records.length - 1]!);
+          if (keys.length > width) {
+            const added = keys.slice(width).filter((name) => !known.has(name));
+            if (added.length) throw lateColumns(records, added, width, rowsFed);
+            width = keys.length;
+          }
+          const batch = recordBatch(schema, columns, records, rowsFed + 1);
+          if (!util.compareSchemas(schema, batch.schema)) throw new Error('internal: a record batch left the file schema');
+          controller.enqueue(toWasm(batch.schema, batch));
+          rowsFed += records.length;
+        } catch (error) {
+          pullError = error;
+          throw error;
+        }
+      },
+      async cancel() {
+        await source.return(undefined);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+
+  let output: ReadableStream;
+  try {
+    output = await wasm.transformParquetStream(input, writerProperties(options, metadata));
+  } catch (error) {
+    throw pullError ?? error;
+  }
+  const tail: Uint8Array[] = [];
+  let tailBytes = 0;
+  try {
+    for await (const chunk of output as unknown as AsyncIterable<Uint8Array>) {
+      if (pullError) break;
+      tail.push(chunk);
+      tailBytes += chunk.length;
+      while (tail.length > 1 && tailBytes - tail[0]!.length >= TAIL_BYTES) tailBytes -= tail.shift()!.length;
+      yield chunk;
+    }
+  } catch (error) {
+    throw pullError ?? error;
+  }
+  if (pullError) throw pullError;
+  const written = await footerRowCount(tail);
+  if (written !== rowsFed) {
+    throw new CtlakeError('COUNT_MISMATCH', `the Parquet writer recorded ${written} rows of the ${rowsFed} fed to it; nothing was committed, rerun the export`);
+  }
+}
+
+function writerProperties(options: ParquetOptions, metadata: Map<string, string>): wasm.WriterProperties {
+  // Built fresh for every file: the writer consumes its properties, and a
+  // reused (consumed) object silently falls back to parquet-rs defaults.
+  return new wasm.WriterPropertiesBuilder()
+    .setCompression(CODECS[options.compression])
+    .setDictionaryEnabled(true)
+    .setStatisticsEnabled(wasm.EnabledStatistics.Chunk)
+    .setMaxRowGroupSize(options.rowGroupRows)
+    .setCreatedBy(options.createdBy)
+    .setKeyValueMetadata(metadata)
+    .build();
+}
+
+/** An apache-arrow batch handed to WebAssembly through Arrow IPC; the writer then owns it. */
+function toWasm(schema: Schema, batch: RecordBatch): wasm.RecordBatch {
+  const table = wasm.Table.fromIPCStream(tableToIPC(new Table(schema, [batch]), 'stream'));
+  try {
+    const wasmBatch = table.recordBatch(0);
+    if (!wasmBatch) throw new Error('internal: Arrow IPC produced no record batch');
+    return wasmBatch;
+  } finally {
+    table.free();
+  }
+}
+
+async function footerRowCount(tail: Uint8Array[]): Promise<number> {
+  const file = await wasm.ParquetFile.fromFile(new Blob(tail));
+  try {
+    const metadata = file.metadata();
+    const fileMetadata = metadata.fileMetadata();
+    const rows = fileMetadata.numRows();
+    fileMetadata.free();
+    metadata.free();
+    return rows;
+  } finally {
+    file.free();
+  }
+}
+
+function lateColumns(records: readonly FlatRecord[], added: readonly string[], width: number, rowsBefore: number): CtlakeError {
+  const row = rowsBefore + 1 + records.findIndex((r) => Object.keys(r).length > width);
+  const declare = added.map((name) => `--column ${name}:${'string' satisfies ColumnType}`).join(' ');
+  return new CtlakeError(
+    'SCHEMA_CHANGED',
+    `column ${added.join(', ')} first appears at row ${row}, after the Parquet schema was fixed by the first page; declare it up front with ${declare} (or its type), or export to NDJSON`,
+    { column: added[0] },
+  );
+}

@@ -1,0 +1,82 @@
+/**
+ * Column types, and the types CloudTrail Lake's own fields get by name. One
+ * schema serves every format: Parquet columns and typed NDJSON values come
+ * from the same `ColumnSchema`. Types never depend on the data, so the same
+ * query gives the same schema on every run.
+ */
+export type ColumnType = 'string' | 'int64' | 'double' | 'boolean' | 'timestamp' | 'json';
+
+export const COLUMN_TYPES: readonly ColumnType[] = ['string', 'int64', 'double', 'boolean', 'timestamp', 'json'];
+
+/** How struct, map and array columns are written: Lake's Presto text as it is, or JSON. */
+export type NestedMode = 'text' | 'json';
+
+/**
+ * CloudTrail fields typed by name (matched without regard to case, as Lake
+ * matches columns). Times are timestamps, flags booleans. Nested fields
+ * lose their path in Lake's results, so `creationDate` and `mfaAuthenticated`
+ * from `userIdentity.sessionContext.attributes` are typed here too.
+ */
+export const KNOWN_FIELD_TYPES: Readonly<Record<string, ColumnType>> = {
+  eventtime: 'timestamp',
+  creationdate: 'timestamp',
+  readonly: 'boolean',
+  managementevent: 'boolean',
+  mfaauthenticated: 'boolean',
+};
+
+/**
+ * CloudTrail fields that Lake returns as Presto text of a struct, map or
+ * array. They are strings unless `nested` is 'json', when they become json
+ * columns.
+ */
+export const NESTED_FIELDS: ReadonlySet<string> = new Set([
+  'useridentity',
+  'requestparameters',
+  'responseelements',
+  'additionaleventdata',
+  'serviceeventdetails',
+  'resources',
+  'tlsdetails',
+  'addendum',
+  'edgedevicedetails',
+  'sessioncontext',
+  'sessionissuer',
+  'attributes',
+  'webidfederationdata',
+  'onbehalfof',
+  'insightdetails',
+]);
+
+export interface TypingOptions {
+  /** Types set by the user (`--column NAME:TYPE`), by exact source column name; they win over every rule. */
+  columns?: Readonly<Record<string, ColumnType>> | undefined;
+  /** @default 'text' */
+  nested?: NestedMode | undefined;
+}
+
+/** The type of a source column: the user's, else CloudTrail's by name, else string. */
+export function typeForColumn(name: string, options: TypingOptions = {}): ColumnType {
+  const set = options.columns?.[name];
+  if (set) return set;
+  const key = name.toLowerCase();
+  const known = KNOWN_FIELD_TYPES[key];
+  if (known) return known;
+  if (options.nested === 'json' && NESTED_FIELDS.has(key)) return 'json';
+  return 'string';
+}
+
+/**
+ * Parses `NAME:TYPE` (the form of `--column`). The name may itself contain
+ * colons; the type is what follows the last one. Throws TypeError naming
+ * the bad spec.
+ */
+export function parseColumnSpec(spec: string): { name: string; type: ColumnType } {
+  const at = spec.lastIndexOf(':');
+  const name = spec.slice(0, at);
+  const type = spec.slice(at + 1) as ColumnType;
+  if (at <= 0 || !COLUMN_TYPES.includes(type)) {
+    throw new TypeError(`Invalid option column: ${JSON.stringify(spec)}; expected NAME:TYPE with TYPE one of ${COLUMN_TYPES.join(', ')}`);
+  }
+  return { name, type };
+}

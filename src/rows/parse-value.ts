@@ -1,0 +1,101 @@
+import { CtlakeError } from '../errors.js';
+import type { ColumnType } from './column-types.js';
+import { prestoToJson } from './presto-json.js';
+
+/** A cell parsed to its column's type. int64 is a bigint, timestamp epoch milliseconds (UTC). */
+export type TypedValue = string | bigint | number | boolean | null;
+
+/** Why a cell does not parse as its column's type; the caller adds the column, row and fix. */
+export class ValueError extends Error {}
+
+const INT64 = /^[+-]?\d{1,19}$/;
+const DOUBLE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$|^(?:NaN|[+-]?Infinity)$/;
+/** Lake's `2023-01-22 16:53:53.000` (UTC, no zone) and ISO-8601 with `T`, a zone or neither; a date alone. */
+const TIMESTAMP = /^(\d{4})-(\d\d)-(\d\d)(?:[ T](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,9}))?)?)?(Z|[+-]\d\d:?\d\d)?$/;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * Parses one cell for a column of `type`, losslessly or not at all: a value
+ * that does not fit throws ValueError, never a guess. An absent cell (null)
+ * stays null; so does the text `null` in a column that is not a string,
+ * which is how Lake writes a null inside expressions. A string column keeps
+ * every text exactly, `null` included. A json column holds JSON text: the
+ * cell itself when it is JSON, its Presto text turned into JSON when that is
+ * unambiguous, else the original text (see presto-json.ts).
+ */
+export function parseValue(text: string | null, type: ColumnType): TypedValue {
+  if (text === null) return null;
+  if (type === 'string') return text;
+  if (text === 'null') return null;
+  switch (type) {
+    case 'int64': {
+      if (!INT64.test(text)) throw new ValueError('not a whole number');
+      const value = BigInt(text);
+      if (value < INT64_MIN || value > INT64_MAX) throw new ValueError('outside the int64 range');
+      return value;
+    }
+    case 'double':
+      if (!DOUBLE.test(text)) throw new ValueError('not a number');
+      return Number(text);
+    case 'boolean': {
+      const lower = text.toLowerCase();
+      if (lower === 'true') return true;
+      if (lower === 'false') return false;
+      throw new ValueError('not true or false');
+    }
+    case 'timestamp':
+      return parseTimestamp(text);
+    case 'json':
+      return toJsonText(text);
+  }
+}
+
+/** Epoch milliseconds of a Lake or ISO-8601 timestamp; a time with no zone is UTC. */
+export function parseTimestamp(text: string): number {
+  const m = TIMESTAMP.exec(text);
+  if (!m) throw new ValueError('not a timestamp such as 2023-01-22 16:53:53.000 or 2023-01-22T16:53:53Z');
+  const [, y, mo, d, h = '0', mi = '0', s = '0', fraction = '', zone] = m;
+  if (fraction.length > 3 && /[1-9]/.test(fraction.slice(3))) throw new ValueError('finer than milliseconds, which a timestamp column keeps');
+  const ms = Number((fraction + '00').slice(0, 3));
+  let epoch = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
+  const check = new Date(epoch);
+  if (check.getUTCDate() !== Number(d) || check.getUTCMonth() !== Number(mo) - 1 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) {
+    throw new ValueError('not a valid date and time');
+  }
+  if (zone && zone !== 'Z') {
+    const sign = zone.startsWith('-') ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    epoch -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+  }
+  return epoch;
+}
+
+function toJsonText(text: string): string {
+  return jsonCell(text).text;
+}
+
+/**
+ * A json column's cell: `json` true when `text` is JSON (the cell itself, or
+ * its Presto text turned into JSON), false when it is the original text
+ * kept because it is neither.
+ */
+export function jsonCell(cell: string): { json: boolean; text: string } {
+  const first = cell.trimStart()[0];
+  if (first === '{' || first === '[' || first === '"') {
+    try {
+      JSON.parse(cell);
+      return { json: true, text: cell };
+    } catch {
+      // not JSON: maybe Presto text
+    }
+  }
+  const converted = prestoToJson(cell);
+  return converted === undefined ? { json: false, text: cell } : { json: true, text: converted };
+}
+
+/** The error for a cell that does not fit: names the column, the 1-based row and the value, and the fix. */
+export function invalidValue(column: string, row: number, text: string | null, error: ValueError): CtlakeError {
+  const shown = text === null ? 'null' : JSON.stringify(text.length > 80 ? `${text.slice(0, 77)}...` : text);
+  return new CtlakeError('VALUE_INVALID', `column ${column}, row ${row}: ${shown} is ${error.message}; export it as text with --column ${column}:string`, { column });
+}

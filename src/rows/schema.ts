@@ -1,0 +1,41 @@
+import { typeForColumn, type ColumnType, type TypingOptions } from './column-types.js';
+
+/** One output column: where it comes from, what it is called in the file, its type. */
+export interface ColumnSchema {
+  /** The column as flattened from Lake's rows (`eventTime`, `arn_2`, `_col0`). */
+  source: string;
+  /** The name written to files: unique without regard to case, and safe for Hive, Glue and Athena. */
+  name: string;
+  type: ColumnType;
+}
+
+/**
+ * The schema for source columns in their order. Types come from
+ * `typeForColumn`; names from `safeColumnNames`. Pure and deterministic:
+ * the same columns and options give the same schema.
+ */
+export function buildSchema(sources: readonly string[], options: TypingOptions = {}): ColumnSchema[] {
+  const names = safeColumnNames(sources);
+  return sources.map((source, i) => ({ source, name: names[i]!, type: typeForColumn(source, options) }));
+}
+
+/**
+ * Names that engines will not confuse. Athena and Glue ignore case and
+ * accept only letters, digits and underscores, so: every other character
+ * becomes `_`; a name that would start with a digit, or is empty, gets a
+ * leading `_`; and a name equal, without regard to case, to an earlier one
+ * gets the first free suffix `_2`, `_3`, ... (`eventName`, `eventname` →
+ * `eventName`, `eventname_2`). Case is kept, so DuckDB and Spark show
+ * `eventTime`, not `eventtime`.
+ */
+export function safeColumnNames(sources: readonly string[]): string[] {
+  const taken = new Set<string>();
+  return sources.map((source) => {
+    let base = source.replace(/[^A-Za-z0-9_]/g, '_');
+    if (base === '' || /^[0-9]/.test(base)) base = `_${base}`;
+    let name = base;
+    for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${base}_${n}`;
+    taken.add(name.toLowerCase());
+    return name;
+  });
+}
