@@ -3,7 +3,7 @@
 // Starts the local CloudTrail Lake emulator with generated sample events,
 // runs real SQL on it (StartQuery), and exports the results through ctlake's
 // normal export path: waiting for the query, paging GetQueryResults with
-// backoff, and writing files atomically under out/.
+// backoff, and writing typed Parquet and NDJSON files atomically under out/.
 import { mkdir } from 'node:fs/promises';
 import { StartQueryCommand } from '@aws-sdk/client-cloudtrail';
 import { createCloudTrailClient, exportQuery, isCtlakeError, startEmulator } from 'ctlake';
@@ -27,10 +27,16 @@ const jobs = [
           ORDER BY eventTime`,
   },
   {
-    out: 'out/calls-by-principal.ndjson',
+    out: 'out/calls-by-principal.parquet',
     sql: `SELECT userIdentity.arn, eventSource, count(*) AS calls, count(errorCode) AS errors
           FROM ${eds}
           GROUP BY 1, 2 ORDER BY calls DESC`,
+    options: { columns: { calls: 'int64', errors: 'int64' } },
+  },
+  {
+    out: 'out/all-events.parquet',
+    sql: `SELECT * FROM ${eds} WHERE eventTime >= '2024-05-01 00:00:00' ORDER BY eventTime`,
+    options: { nested: 'json' },
   },
   {
     out: 'out/all-events.ndjson.gz',
@@ -42,13 +48,13 @@ try {
   await mkdir('out', { recursive: true });
   for (const job of jobs) {
     const { QueryId } = await client.send(new StartQueryCommand({ QueryStatement: job.sql }));
-    const summary = await exportQuery({ queryId: QueryId, out: job.out, client, pollMinMs: 100 });
+    const summary = await exportQuery({ queryId: QueryId, out: job.out, client, pollMinMs: 100, ...job.options });
     console.error(
       `demo: ${job.out}: ${summary.rows} rows in ${summary.pages} pages, ${summary.bytes} bytes, ` +
         `${summary.queryStatistics.eventsScanned} events scanned (${summary.queryStatistics.bytesScanned} bytes billed), ${summary.durationMs} ms`,
     );
   }
-  console.error('demo: done; read the files with jq, DuckDB or any NDJSON reader');
+  console.error("demo: done; try: duckdb -c \"SELECT eventName, count(*) FROM 'out/all-events.parquet' GROUP BY 1 ORDER BY 2 DESC\"");
 } catch (error) {
   console.error(isCtlakeError(error) ? `demo: ${error.code}: ${error.message}` : error);
   process.exitCode = 1;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_DEPTH, prestoToJson, prestoValueToJson, type JsonValue } from '../src/rows/presto-json.js';
+import { mulberry32 } from '../src/emulator/faults.js';
 
 /** Lake's rendering (src/emulator/presto-text.ts) of a value made of strings, nulls, objects and lists. */
 function render(value: JsonValue): string {
@@ -235,7 +236,8 @@ describe('bounds', () => {
     expect(prestoToJson('['.repeat(MAX_DEPTH + 1) + ']'.repeat(MAX_DEPTH + 1))).toBeUndefined();
   });
 
-  it('stays linear on hostile text', () => {
+  // A quadratic or exponential reading would stop this test at its timeout; speed itself is the bench's business.
+  it('finishes on hostile text', () => {
     const hostile = [
       '['.repeat(200_000),
       '{a='.repeat(100_000),
@@ -245,23 +247,12 @@ describe('bounds', () => {
       `[${'[1],'.repeat(50_000)}x]`,
       `{a=${'('.repeat(100_000)}${')'.repeat(100_000)}, ${'k'.repeat(100_000)}}`,
     ];
-    const started = performance.now();
     for (const text of hostile) prestoToJson(text);
-    expect(performance.now() - started).toBeLessThan(2_000);
   });
 });
 
-/** A small seeded PRNG (mulberry32), so a failure replays. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The emulator's seeded PRNG, so a failure replays. */
+const random = mulberry32;
 
 /** Values whose strings stay clear of every ambiguous pattern, so they must read back exactly. */
 function generator(seed: number) {
