@@ -7,6 +7,8 @@
 export type CtlakeErrorCode =
   /** An option or argument is invalid; the message names it and the fix. */
   | 'INVALID_OPTION'
+  /** The service refused the SQL (InvalidQueryStatementException). */
+  | 'INVALID_QUERY'
   /** The query ended FAILED; `status` and the service's message are attached. */
   | 'QUERY_FAILED'
   /** The query ended CANCELLED. */

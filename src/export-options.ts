@@ -17,9 +17,25 @@ export interface PageEvent {
   totalRows: number;
   /** TotalResultsCount as the service reports it. */
   totalResultsCount: number | undefined;
+  /** Bytes at the destination so far (set by exportQuery). */
+  bytesWritten?: number | undefined;
 }
 
-export interface ExportOptions extends SourceOptions {
+export interface ExportOptions extends Omit<SourceOptions, 'queryId'> {
+  /** The query to export; or give `sql` and ctlake starts the query. */
+  queryId?: string | undefined;
+  /** SQL to run with StartQuery; its results are exported once it FINISHED. */
+  sql?: string | undefined;
+  /** CloudTrail's positional QueryParameters for `?` in `sql` (1 to 10). */
+  queryParameters?: string[] | undefined;
+  /** Cancel a query still QUEUED or RUNNING after this long, and fail with QUERY_TIMED_OUT. */
+  queryTimeoutMs?: number | undefined;
+  /** Backoff while the account already runs 10 queries. @default { retries: 40, minDelayMs: 5000, maxDelayMs: 60000 } */
+  slotRetry?: Partial<RetryOptions> | undefined;
+  /** Called with the QueryId once StartQuery has answered. */
+  onQueryStarted?: ((queryId: string) => void) | undefined;
+  /** Called after every DescribeQuery while waiting, with the status. */
+  onStatus?: ((status: string) => void) | undefined;
   /**
    * Where to write: `-` for stdout, or a file path. A path ending in `.gz`
    * is gzip-compressed.
@@ -60,7 +76,9 @@ export interface ExportOptions extends SourceOptions {
 export type OutputFormat = 'ndjson' | 'parquet';
 export type Compression = ParquetCompression;
 
-export type ResolvedExportOptions = ResolvedSourceOptions<ExportOptions> & {
+export type ResolvedExportOptions = ResolvedSourceOptions<ExportOptions & { queryId: string }> & {
+  sql: string | undefined;
+  slotRetry: RetryOptions | undefined;
   format: OutputFormat;
   compression: Compression;
   types: NdjsonTypes;
@@ -78,6 +96,7 @@ function checkInteger(name: string, value: unknown, min: number, max: number): n
 
 /** The options of the page source, as a library user may give them: every default optional. */
 export interface SourceOptions {
+  /** The query whose results to read. */
   queryId: string;
   eventDataStore?: string | undefined;
   /**
@@ -127,7 +146,19 @@ export function normalizeSourceOptions<T extends SourceOptions>(input: T): Resol
 
 /** Fills in defaults and validates, once; nothing further down checks again. Throws TypeError. */
 export function normalizeExportOptions(input: ExportOptions): ResolvedExportOptions {
-  const source = normalizeSourceOptions(input);
+  if (typeof input !== 'object' || input === null) throw optionError('options', input, 'an object');
+  const sql = input.sql;
+  if (sql !== undefined && (typeof sql !== 'string' || sql.trim() === '')) throw optionError('sql', sql, 'a SQL statement');
+  if (sql !== undefined && input.queryId !== undefined) throw optionError('queryId', input.queryId, 'no queryId when sql is given: one or the other');
+  const params = input.queryParameters;
+  if (params !== undefined && (!Array.isArray(params) || params.length > 10 || params.some((p) => typeof p !== 'string' || p === ''))) {
+    throw optionError('queryParameters', params, 'up to 10 non-empty strings');
+  }
+  if (params?.length && sql === undefined) throw optionError('queryParameters', params, 'sql to go with them');
+  if (input.queryTimeoutMs !== undefined) checkInteger('queryTimeoutMs', input.queryTimeoutMs, 1, 7 * 86_400_000);
+  // With sql, the QueryId comes from StartQuery; a placeholder passes the source's check.
+  const source = normalizeSourceOptions({ ...input, queryId: input.queryId ?? (sql ? '00000000-0000-4000-8000-000000000000' : input.queryId) } as ExportOptions & { queryId: string });
+  const slotRetry = input.slotRetry ? { ...DEFAULT_RETRY, ...input.slotRetry } : undefined;
   if (typeof input.out !== 'string' || input.out === '') throw optionError('out', input.out, "'-' for stdout or a file path");
   const format = input.format ?? (/\.parquet$/i.test(input.out) ? 'parquet' : 'ndjson');
   if (format !== 'ndjson' && format !== 'parquet') throw optionError('format', input.format, "'ndjson' or 'parquet'");
@@ -143,5 +174,5 @@ export function normalizeExportOptions(input: ExportOptions): ResolvedExportOpti
     if (!COLUMN_TYPES.includes(type)) throw optionError(`columns.${name}`, type, `one of ${COLUMN_TYPES.join(', ')}`);
   }
   const rowGroupRows = checkInteger('rowGroupRows', input.rowGroupRows ?? 50_000, 1, 10_000_000);
-  return { ...source, format, compression, types, columns, nested, rowGroupRows };
+  return { ...source, sql, slotRetry, format, compression, types, columns, nested, rowGroupRows };
 }

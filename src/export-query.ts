@@ -11,6 +11,7 @@ import { destinationError, fileDestination } from './destinations/file.js';
 import { stdoutDestination } from './destinations/stdout.js';
 import { newTally, queryRecordBatches } from './query-records.js';
 import { createCloudTrailClient } from './source/cloudtrail-client.js';
+import { cancelStartedQuery, startQuery } from './source/start-query.js';
 
 export interface QueryStatisticsSummary {
   /** GetQueryResults' TotalResultsCount. */
@@ -25,6 +26,10 @@ export interface QueryStatisticsSummary {
 
 export interface ExportSummary {
   queryId: string;
+  /** The SQL, as DescribeQuery reports it. */
+  sql: string | undefined;
+  /** Whether ctlake started the query (`sql`) rather than exporting an existing one. */
+  startedQuery: boolean;
   /** Rows written; equals totalResultsCount when the service reported one. */
   rows: number;
   pages: number;
@@ -63,9 +68,44 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
   const tally = newTally();
   let destination: Destination | undefined;
   let schema: ColumnSchema[] | undefined;
+  let queryId = options.queryId;
+  let startedByUs = false;
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut: CtlakeError | undefined;
   try {
     destination = options.out === '-' ? stdoutDestination(options.stdout) : await fileDestination(options.out);
-    const batches = queryRecordBatches(client, { ...options, signal: controller.signal }, tally);
+    if (options.sql !== undefined) {
+      queryId = await startQuery(client, {
+        sql: options.sql,
+        parameters: options.queryParameters,
+        signal: controller.signal,
+        retry: options.retry,
+        slotRetry: options.slotRetry,
+        onRetry: options.onRetry,
+      });
+      startedByUs = true;
+      options.onQueryStarted?.(queryId);
+    }
+    if (options.queryTimeoutMs !== undefined) {
+      const limit = options.queryTimeoutMs;
+      timer = setTimeout(() => {
+        timedOut = new CtlakeError('QUERY_TIMED_OUT', `query ${queryId} did not finish within --query-timeout ${Math.round(limit / 1000)}s`, { queryId, status: 'TIMED_OUT' });
+        controller.abort(timedOut);
+      }, limit);
+    }
+    const batches = queryRecordBatches(
+      client,
+      {
+        ...options,
+        queryId,
+        signal: controller.signal,
+        onStatus: (description) => options.onStatus?.(description.QueryStatus ?? 'UNKNOWN'),
+        onPage: (event) => options.onPage?.({ ...event, bytesWritten: destination?.bytesWritten() }),
+        // The timeout bounds the wait for the query, not the export of its rows.
+        onDescribe: () => clearTimeout(timer),
+      },
+      tally,
+    );
     const stages: Array<NodeJS.ReadableStream | NodeJS.ReadWriteStream | Writable> = [];
     if (options.format === 'parquet') {
       stages.push(Readable.from(encodeParquet(batches, parquetOptions(options, tally, (columns) => (schema = columns))), { objectMode: false }));
@@ -80,15 +120,25 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
   } catch (error) {
     controller.abort();
     await destination?.abort();
-    throw toExportError(error, options.queryId, destination?.location ?? options.out, options.signal);
+    const failure = timedOut ?? toExportError(error, queryId, destination?.location ?? options.out, options.signal);
+    // A query ctlake started and is leaving unfinished is cancelled, so that it
+    // stops scanning (and billing) and frees one of the account's 10 slots.
+    if (startedByUs && tally.description === undefined) {
+      const status = await cancelStartedQuery(client, queryId, options.retry);
+      if (status && timedOut) timedOut.message += `; cancelled it (${status})`;
+    }
+    throw failure;
   } finally {
+    clearTimeout(timer);
     options.signal?.removeEventListener('abort', stop);
     if (!options.client) client.destroy();
   }
 
   const stats = tally.description?.QueryStatistics;
   return {
-    queryId: options.queryId,
+    queryId,
+    sql: tally.description?.QueryString ?? options.sql,
+    startedQuery: startedByUs,
     rows: tally.rows,
     pages: tally.pages,
     columns: [...tally.columns],
@@ -119,7 +169,7 @@ function parquetOptions(options: ResolvedExportOptions, tally: ReturnType<typeof
     // Called once the first page is in, so DescribeQuery's SQL is known.
     metadata: (columns: readonly ColumnSchema[]): Record<string, string> => ({
       'ctlake.version': version(),
-      'ctlake.query_id': options.queryId,
+      'ctlake.query_id': tally.description?.QueryId ?? options.queryId,
       ...(tally.description?.QueryString ? { 'ctlake.sql': tally.description.QueryString } : {}),
       'ctlake.columns': JSON.stringify(columns),
     }),

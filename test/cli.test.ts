@@ -27,7 +27,10 @@ describe('the ctlake command', () => {
   });
 
   it.each([
-    [['export', '--out', '-'], /^ctlake: error: --query-id is required: the id of the query whose results to export\n$/],
+    [['export', '--out', '-'], /^ctlake: error: give exactly one of --query-id, --sql and --sql-file\n$/],
+    [['export', '--query-id', QUERY_ID, '--sql', 'SELECT 1', '--out', '-'], /^ctlake: error: give exactly one of --query-id, --sql and --sql-file\n$/],
+    [['export', '--query-id', QUERY_ID, '--out', '-', '--query-parameter', 'x'], /^ctlake: error: --query-parameter goes with --sql or --sql-file\n$/],
+    [['export', '--sql', 'SELECT 1', '--out', '-', '--query-timeout', 'soon'], /^ctlake: error: --query-timeout must be a duration such as 90s, 15m, 24h or 7d, not 'soon'\n$/],
     [['export', '--query-id', QUERY_ID], /^ctlake: error: --out is required/],
     [['export', '--query-id', 'not-a-query', '--out', '-'], /^ctlake: error: --query-id must be a query id such as .*, not 'not-a-query'\n$/],
     [['export', '--query-id', QUERY_ID, '--out', '-', '--page-size', '0'], /^ctlake: error: --page-size must be a whole number from 1 to 1000, not '0'\n$/],

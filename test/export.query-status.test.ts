@@ -37,7 +37,7 @@ describe('export of a query that is not FINISHED', () => {
     const out = path.join(dir, 'timed-out.ndjson');
     const { io, stderr } = captureIO(emulatorEnv(emulator));
     expect(await main(['export', '--query-id', queryId, '--out', out], io)).toBe(3);
-    expect(stderr()).toBe(`ctlake: error: query ${queryId} ended TIMED_OUT: Query exceeded the maximum run time of 3600 seconds.\n`);
+    expect(stderr()).toBe(`ctlake: query ${queryId} is RUNNING; waiting\nctlake: error: query ${queryId} ended TIMED_OUT: Query exceeded the maximum run time of 3600 seconds.\n`);
     expect(await readdir(dir)).toEqual([]);
   });
 

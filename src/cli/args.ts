@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CtlakeError } from '../errors.js';
+import type { CliIO } from './main.js';
 
 /** Parses one command's flags; an unknown or malformed flag is a usage error naming the command's --help. */
 type Parsed<T extends NonNullable<ParseArgsConfig['options']>> = ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>>;
@@ -42,3 +43,18 @@ export function duration(text: string, flag: string): number {
   if (!match) throw usage(`${flag} must be a duration such as 90s, 15m, 24h or 7d, not '${text}'`);
   return Math.round(Number(match[1]) * (UNIT_MS[match[2] ?? 'ms'] ?? 1));
 }
+
+export function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[], context = ''): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw usage(`${flag} must be ${allowed.join(', ')}${context}, not '${value}'`);
+  return value as T;
+}
+
+/** `--log-format`, else CTLAKE_LOG_FORMAT, else text on a terminal and JSON lines elsewhere (cron, log shippers). */
+export function logFormat(argv: string[], io: CliIO): 'text' | 'json' {
+  const at = argv.indexOf('--log-format');
+  const value = (at >= 0 ? argv[at + 1] : argv.find((a) => a.startsWith('--log-format='))?.slice(13)) ?? io.env.CTLAKE_LOG_FORMAT;
+  if (value === 'text' || value === 'json') return value;
+  return io.stderrIsTTY ? 'text' : 'json';
+}
+

@@ -30,5 +30,7 @@ const code = await main(process.argv.slice(2), {
   stderr: process.stderr,
   env: process.env,
   signal: controller.signal,
+  stdin: process.stdin,
+  stderrIsTTY: process.stderr.isTTY === true,
 });
 process.exit(code);

@@ -16,14 +16,21 @@ Exit codes: 0 success, 1 failure, 2 usage error, 3 the query ended FAILED,
 CANCELLED or TIMED_OUT, 130 interrupted.
 `;
 
-export const EXPORT_HELP = `Usage: ctlake export --query-id ID --out PATH|- [options]
+export const EXPORT_HELP = `Usage: ctlake export (--query-id ID | --sql SQL | --sql-file FILE) --out PATH|- [options]
 
 Export every row of a CloudTrail Lake query, once and in order. A query still
 QUEUED or RUNNING is waited for. A file is written under a temporary name and
 renamed only when every row is in and the count matches TotalResultsCount.
+With --sql or --sql-file, ctlake starts the query itself (waiting for a free
+slot when the account already runs 10), and cancels it if interrupted.
 
 Options:
   --query-id ID            The query (a UUID, from StartQuery, the console or ListQueries)
+  --sql SQL                Run this SQL (StartQuery) and export its results
+  --sql-file FILE|-        Run the SQL in FILE ('-' reads standard input)
+  --query-parameter VALUE  A value for the next ? in the SQL; repeatable (up to 10)
+  --query-timeout D        Cancel the query if it has not finished after D (90s, 15m, 1h)
+                           and exit 3
   -o, --out PATH|-         '-' for stdout, or a file: '.parquet' writes Parquet, else NDJSON
                            ('.gz' compresses NDJSON)
   --format ndjson|parquet  Override the format chosen from the file name
@@ -43,11 +50,21 @@ Options:
   --profile NAME           AWS profile (default: AWS_PROFILE, then 'default')
   --endpoint-url URL       CloudTrail endpoint, e.g. a local emulator
                            (default: AWS_ENDPOINT_URL_CLOUDTRAIL, then AWS_ENDPOINT_URL)
-  -q, --quiet              No summary and no retry messages on stderr
+  --summary-json FILE      Also write the summary (rows, bytes, files, schema, query
+                           statistics, estimated cost) as JSON to FILE
+  --price-per-gb USD       Price per GB scanned for the cost estimate (default 0.005,
+                           CloudTrail Lake's on-demand price in US East)
+  --log-format text|json   stderr as text, or one JSON object per line (default: text
+                           on a terminal, json elsewhere; or CTLAKE_LOG_FORMAT)
+  -q, --quiet              Only errors on stderr
   -h, --help               Show this help
 
+On a terminal, progress is a live line on stderr (rows of TotalResultsCount,
+pages, rows/s, ETA, bytes written); elsewhere a progress line every 10 s.
+
 Exit codes: 0 success (also when the reader of stdout goes away), 1 failure,
-2 usage error, 3 the query ended FAILED, CANCELLED or TIMED_OUT, 130 interrupted.
+2 usage error (bad options, SQL the service refuses), 3 the query ended FAILED,
+CANCELLED or TIMED_OUT (or --query-timeout passed), 130 interrupted.
 `;
 
 export const EMULATOR_HELP = `Usage: ctlake emulator [options] [--events] [FILE|DIR ...]

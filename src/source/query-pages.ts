@@ -27,6 +27,8 @@ export interface QueryPagesOptions {
   /** Passed to waitForQuery. */
   pollMinMs?: number | undefined;
   pollMaxMs?: number | undefined;
+  /** Called after every DescribeQuery while the query is waited for. */
+  onStatus?: ((description: DescribeQueryCommandOutput) => void) | undefined;
   /** Called once with the DescribeQuery of the FINISHED query, before the first page. */
   onDescribe?: ((description: DescribeQueryCommandOutput) => void) | undefined;
 }

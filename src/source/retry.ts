@@ -45,6 +45,8 @@ export interface CallContext {
   signal?: AbortSignal | undefined;
   retry: RetryOptions;
   onRetry?: ((event: RetryEvent) => void) | undefined;
+  /** Retries also what this accepts (e.g. MaxConcurrentQueriesException when starting a query). */
+  retryIf?: ((error: unknown) => boolean) | undefined;
 }
 
 /** Node's codes for a host that is not there: a wrong endpoint, not a passing fault. */
@@ -71,7 +73,7 @@ export async function withRetry<T>(call: () => Promise<T>, context: CallContext)
         try {
           return await call();
         } catch (error) {
-          if (signal?.aborted || !isRetryable(error)) throw new AbortError(error as Error);
+          if (signal?.aborted || !(isRetryable(error) || context.retryIf?.(error))) throw new AbortError(error as Error);
           throw error;
         }
       },
@@ -117,6 +119,10 @@ export function toCtlakeError(error: unknown, context: Pick<CallContext, 'operat
     case 'EventDataStoreNotFoundException':
     case 'EventDataStoreARNInvalidException':
       return fail('INVALID_OPTION', `${op}: ${name}: ${detail}; check --event-data-store`);
+    case 'InvalidQueryStatementException':
+      return fail('INVALID_QUERY', `${op}: the service refused the SQL: ${detail}`);
+    case 'MaxConcurrentQueriesException':
+      return fail('SERVICE_ERROR', `${op}: the account already runs the most queries it may (MaxConcurrentQueriesException); wait for some to finish, or cancel them with ctlake cancel`);
     case 'InvalidMaxResultsException':
       return fail('INVALID_OPTION', `${op}: ${name}: ${detail}; use a --page-size from 1 to 1000`);
     case 'CredentialsProviderError':

@@ -17,6 +17,7 @@ export function emulatorEnv(emulator: Emulator): Record<string, string> {
     AWS_REGION: 'us-east-1',
     AWS_ENDPOINT_URL_CLOUDTRAIL: emulator.url,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    CTLAKE_LOG_FORMAT: 'text',
     AWS_CONFIG_FILE: '/nonexistent',
     AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
   };
@@ -55,7 +56,7 @@ export function captureIO(env: Record<string, string | undefined>, extra: Partia
   const err: Buffer[] = [];
   stdout.on('data', (c: Buffer) => out.push(c));
   stderr.on('data', (c: Buffer) => err.push(c));
-  const io: CliIO = { stdout, stderr, env, retry: FAST_RETRY, pollMinMs: 1, ...extra };
+  const io: CliIO = { stdout, stderr, env: { CTLAKE_LOG_FORMAT: 'text', ...env }, retry: FAST_RETRY, pollMinMs: 1, ...extra };
   return { io, stdout: () => Buffer.concat(out).toString('utf8'), stderr: () => Buffer.concat(err).toString('utf8') };
 }
 

@@ -1,0 +1,148 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { exportQuery, type ExportSummary } from '../export-query.js';
+import { COLUMN_TYPES, parseColumnSpec, type ColumnType } from '../rows/column-types.js';
+import { duration, integer, logFormat, oneOf, parse, usage } from './args.js';
+import { EXIT } from './exit-codes.js';
+import { EXPORT_HELP } from './help.js';
+import type { CliIO } from './main.js';
+import { Log } from './progress.js';
+import { formatBytes, formatDuration } from './units.js';
+
+/**
+ * CloudTrail Lake's published on-demand price for queries, in US dollars per
+ * GB (10^9 bytes) scanned, as listed for US East (N. Virginia) on
+ * aws.amazon.com/cloudtrail/pricing. Prices differ by region; see the README.
+ */
+export const DEFAULT_PRICE_PER_GB = 0.005;
+
+const OPTIONS = {
+  'query-id': { type: 'string' },
+  sql: { type: 'string' },
+  'sql-file': { type: 'string' },
+  'query-parameter': { type: 'string', multiple: true },
+  'query-timeout': { type: 'string' },
+  'event-data-store': { type: 'string' },
+  out: { type: 'string', short: 'o' },
+  format: { type: 'string' },
+  compression: { type: 'string' },
+  types: { type: 'string' },
+  column: { type: 'string', multiple: true },
+  nested: { type: 'string' },
+  'row-group-rows': { type: 'string' },
+  'page-size': { type: 'string' },
+  region: { type: 'string' },
+  profile: { type: 'string' },
+  'endpoint-url': { type: 'string' },
+  'summary-json': { type: 'string' },
+  'price-per-gb': { type: 'string' },
+  'log-format': { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** `ctlake export`: a thin shell over exportQuery(). */
+export async function exportCommand(args: string[], io: CliIO, say: (line: string) => void): Promise<number> {
+  const { values } = parse(args, OPTIONS, 'export');
+  if (values.help) {
+    io.stdout.write(EXPORT_HELP);
+    return EXIT.OK;
+  }
+  const sources = [values['query-id'], values.sql, values['sql-file']].filter((v) => v !== undefined).length;
+  if (sources !== 1) throw usage('give exactly one of --query-id, --sql and --sql-file');
+  const queryId = values['query-id'];
+  if (values.out === undefined || values.out === '') throw usage("--out is required: a file path, or '-' for stdout");
+  const out = values.out;
+  const sql = values.sql ?? (values['sql-file'] === undefined ? undefined : await readSql(values['sql-file'], io));
+  if (values['query-parameter'] && sql === undefined) throw usage('--query-parameter goes with --sql or --sql-file');
+  const format = oneOf(values.format, '--format', ['ndjson', 'parquet'] as const) ?? (/\.parquet$/i.test(out) ? 'parquet' : 'ndjson');
+  const codecs = format === 'parquet' ? (['zstd', 'snappy', 'gzip', 'none'] as const) : (['gzip', 'none'] as const);
+  const compression = oneOf(values.compression, '--compression', codecs, ` for ${format}`);
+  const types = oneOf(values.types, '--types', ['raw', 'typed'] as const);
+  if (types && format !== 'ndjson') throw usage('--types applies to NDJSON only; Parquet is always typed');
+  const nested = oneOf(values.nested, '--nested', ['text', 'json'] as const);
+  oneOf(values['log-format'], '--log-format', ['text', 'json'] as const);
+  const columns: Record<string, ColumnType> = {};
+  for (const spec of values.column ?? []) {
+    try {
+      const { name, type } = parseColumnSpec(spec);
+      columns[name] = type;
+    } catch {
+      throw usage(`--column must be NAME:TYPE with TYPE one of ${COLUMN_TYPES.join(', ')}, not '${spec}'`);
+    }
+  }
+  const pricePerGb = values['price-per-gb'] === undefined ? DEFAULT_PRICE_PER_GB : Number(values['price-per-gb']);
+  if (!Number.isFinite(pricePerGb) || pricePerGb < 0) throw usage(`--price-per-gb must be a number of dollars, not '${values['price-per-gb']}'`);
+
+  const log = new Log(io.stderr, { format: logFormat(args, io), quiet: values.quiet ?? false, live: io.stderrIsTTY ?? false });
+  log.forQuery(queryId);
+  let summary: ExportSummary;
+  try {
+    summary = await exportQuery({
+      queryId,
+      sql,
+      queryParameters: values['query-parameter'],
+      queryTimeoutMs: values['query-timeout'] === undefined ? undefined : duration(values['query-timeout'], '--query-timeout'),
+      out,
+      eventDataStore: values['event-data-store'],
+      format,
+      compression,
+      types,
+      nested,
+      columns,
+      rowGroupRows: values['row-group-rows'] === undefined ? undefined : integer(values['row-group-rows'], '--row-group-rows', 1, 10_000_000),
+      pageSize: values['page-size'] === undefined ? undefined : integer(values['page-size'], '--page-size', 1, 1000),
+      region: values.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION,
+      profile: values.profile,
+      endpointUrl: values['endpoint-url'] ?? io.env.AWS_ENDPOINT_URL_CLOUDTRAIL ?? io.env.AWS_ENDPOINT_URL,
+      stdout: io.stdout,
+      signal: io.signal,
+      retry: io.retry,
+      slotRetry: io.retry,
+      pollMinMs: io.pollMinMs,
+      onRetry: (e) => log.retry(e),
+      onQueryStarted: (id) => log.queryStarted(id),
+      onStatus: (status) => log.status(status),
+      onPage: (e) => log.page(e),
+    });
+  } catch (error) {
+    // Option checks in the library name options as the library spells them; the CLI user typed flags.
+    if (error instanceof TypeError && error.message.startsWith('Invalid option queryId')) {
+      throw usage(`--query-id must be a query id such as 0a1b2c3d-0000-4000-8000-123456789abc, not '${queryId}'`);
+    }
+    throw error;
+  } finally {
+    log.stop();
+  }
+
+  const stats = summary.queryStatistics;
+  const cost = stats.bytesScanned === undefined ? undefined : (stats.bytesScanned / 1e9) * pricePerGb;
+  const record = { ...summary, estimatedCostUsd: cost, pricePerGb };
+  const where = summary.files[0] ?? 'stdout';
+  log.event(
+    'summary',
+    `${summary.rows} rows, ${summary.pages} pages, ${formatBytes(summary.bytes)} written to ${where} in ${formatDuration(summary.durationMs)}; ` +
+      `query scanned ${formatBytes(stats.bytesScanned)}${stats.eventsScanned === undefined ? '' : ` (${stats.eventsScanned} events)`}` +
+      `${cost === undefined ? '' : `, about $${cost.toFixed(cost < 0.01 ? 4 : 2)} at $${pricePerGb}/GB`}`,
+    record,
+  );
+  if (values['summary-json']) await writeFile(values['summary-json'], JSON.stringify(record, null, 2) + '\n');
+  return EXIT.OK;
+}
+
+async function readSql(file: string, io: CliIO): Promise<string> {
+  let text: string;
+  if (file === '-') {
+    if (!io.stdin) throw usage('--sql-file - reads standard input, which is not available here');
+    const chunks: Buffer[] = [];
+    for await (const chunk of io.stdin) chunks.push(Buffer.from(chunk as Buffer));
+    text = Buffer.concat(chunks).toString('utf8');
+  } else {
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      throw usage(`cannot read --sql-file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+  }
+  if (text.trim() === '') throw usage(`--sql-file ${file} is empty`);
+  return text.trim();
+}

@@ -1,0 +1,113 @@
+import type { PageEvent } from '../export-options.js';
+import type { RetryEvent } from '../source/retry.js';
+import { formatBytes, formatDuration } from './units.js';
+
+export type LogFormat = 'text' | 'json';
+
+export interface LogOptions {
+  format: LogFormat;
+  quiet: boolean;
+  /** A live progress line (stderr is a terminal) instead of lines at an interval. */
+  live: boolean;
+  /** Interval of progress lines off a terminal. @default 10000 */
+  intervalMs?: number | undefined;
+}
+
+/**
+ * Everything the export command says on stderr (data never goes there):
+ * waits, retries, progress and the summary, as text for people or as one
+ * JSON object per line for cron and log shippers. On a terminal the
+ * progress is one live line, redrawn at most 4 times a second; elsewhere
+ * a progress line is written at a steady interval. `quiet` keeps all but
+ * errors (which main() writes) to itself.
+ */
+export class Log {
+  readonly #stderr: NodeJS.WritableStream;
+  readonly #options: LogOptions;
+  readonly #started = performance.now();
+  #timer: NodeJS.Timeout | undefined;
+  #lastDraw = 0;
+  #liveShown = false;
+  #state: { queryId?: string; status?: string; rows: number; pages: number; total?: number | undefined; bytes: number } = { rows: 0, pages: 0, bytes: 0 };
+
+  constructor(stderr: NodeJS.WritableStream, options: LogOptions) {
+    this.#stderr = stderr;
+    this.#options = options;
+    if (!options.quiet && !options.live) {
+      this.#timer = setInterval(() => this.#progress(), options.intervalMs ?? 10_000);
+      this.#timer.unref();
+    }
+  }
+
+  /** A line of its own: `event` names it in JSON, `text` is what a person reads. */
+  event(event: string, text: string, fields: Record<string, unknown> = {}): void {
+    if (this.#options.quiet) return;
+    this.#clearLive();
+    if (this.#options.format === 'json') this.#stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'info', event, ...fields }) + '\n');
+    else this.#stderr.write(`ctlake: ${text}\n`);
+  }
+
+  /** The query being exported, for the lines that name it. */
+  forQuery(queryId: string | undefined): void {
+    this.#state.queryId = queryId;
+  }
+
+  queryStarted(queryId: string): void {
+    this.#state.queryId = queryId;
+    this.event('query-started', `started query ${queryId}`, { queryId });
+  }
+
+  status(status: string): void {
+    if (status === this.#state.status) return;
+    this.#state.status = status;
+    if (status === 'QUEUED' || status === 'RUNNING') this.event('query-status', `query ${this.#state.queryId ?? ''} is ${status}; waiting`, { queryId: this.#state.queryId, status });
+  }
+
+  retry(e: RetryEvent): void {
+    const reason = e.error.name === 'Error' || e.error.name === 'CtlakeError' ? e.error.message : e.error.name;
+    this.event('retry', `${e.operation}: ${reason}; retry ${e.attempt} of ${e.attempt + e.retriesLeft - 1}`, { operation: e.operation, error: reason, attempt: e.attempt, retriesLeft: e.retriesLeft });
+  }
+
+  page(e: PageEvent): void {
+    Object.assign(this.#state, { rows: e.totalRows, pages: e.page + 1, total: e.totalResultsCount, bytes: e.bytesWritten ?? this.#state.bytes });
+    if (this.#options.live && !this.#options.quiet) this.#drawLive();
+  }
+
+  /** Stops the interval and clears the live line; call once, before the summary or an error. */
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#clearLive();
+  }
+
+  #snapshot() {
+    const seconds = (performance.now() - this.#started) / 1000;
+    const { rows, total } = this.#state;
+    const rate = seconds > 0 ? Math.round(rows / seconds) : 0;
+    const eta = total !== undefined && rate > 0 ? Math.max(0, (total - rows) / rate) : undefined;
+    return { ...this.#state, rate, eta, seconds };
+  }
+
+  #progress(): void {
+    const p = this.#snapshot();
+    this.event(
+      'progress',
+      `${p.rows}${p.total === undefined ? '' : ` of ${p.total}`} rows, ${p.pages} pages, ${p.rate} rows/s, ${formatBytes(p.bytes)} written`,
+      { queryId: p.queryId, status: p.status, rows: p.rows, totalResultsCount: p.total, pages: p.pages, rowsPerSecond: p.rate, etaSeconds: p.eta === undefined ? undefined : Math.round(p.eta), bytesWritten: p.bytes },
+    );
+  }
+
+  #drawLive(): void {
+    const now = performance.now();
+    if (now - this.#lastDraw < 250) return;
+    this.#lastDraw = now;
+    const p = this.#snapshot();
+    const eta = p.eta === undefined ? '' : `, ETA ${formatDuration(p.eta * 1000)}`;
+    this.#stderr.write(`\r\x1b[Kctlake: ${p.rows}${p.total === undefined ? '' : `/${p.total}`} rows, ${p.pages} pages, ${p.rate} rows/s${eta}, ${formatBytes(p.bytes)}`);
+    this.#liveShown = true;
+  }
+
+  #clearLive(): void {
+    if (this.#liveShown) this.#stderr.write('\r\x1b[K');
+    this.#liveShown = false;
+  }
+}
