@@ -59,7 +59,7 @@ export interface ExportOptions extends Omit<SourceOptions, 'queryId'> {
   nested?: NestedMode | undefined;
   /**
    * Parquet rows per row group: the writer holds one row group, so this bounds memory.
-   * @default 50000
+   * @default 20000
    */
   rowGroupRows?: number | undefined;
   /** A CloudTrail client to use; else one is built from region, profile and endpointUrl. */
@@ -173,6 +173,6 @@ export function normalizeExportOptions(input: ExportOptions): ResolvedExportOpti
   for (const [name, type] of Object.entries(columns)) {
     if (!COLUMN_TYPES.includes(type)) throw optionError(`columns.${name}`, type, `one of ${COLUMN_TYPES.join(', ')}`);
   }
-  const rowGroupRows = checkInteger('rowGroupRows', input.rowGroupRows ?? 50_000, 1, 10_000_000);
+  const rowGroupRows = checkInteger('rowGroupRows', input.rowGroupRows ?? 20_000, 1, 10_000_000);
   return { ...source, sql, slotRetry, format, compression, types, columns, nested, rowGroupRows };
 }

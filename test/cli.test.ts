@@ -93,3 +93,28 @@ describe('the ctlake command without a region', () => {
     expect(result).toMatchObject({ status: 2, stderr: 'ctlake: error: no AWS region is set; use --region or set AWS_REGION\n' });
   });
 });
+
+describe('ctlake list, describe and cancel through main', () => {
+  it('are wired to their commands', async () => {
+    const { startEmulator } = await import('../src/emulator/server.js');
+    const emulator = await startEmulator({ sample: 50, runningMs: 5000 });
+    const env = emulatorEnv(emulator);
+    const { emulatorClient } = await import('./support/lake.js');
+    const { StartQueryCommand } = await import('@aws-sdk/client-cloudtrail');
+    const client = emulatorClient(emulator);
+    const { QueryId } = await client.send(new StartQueryCommand({ QueryStatement: `SELECT eventName FROM ${emulator.eventDataStoreId}` }));
+    client.destroy();
+    const list = captureIO(env);
+    expect(await main(['list', '--event-data-store', emulator.eventDataStoreArn, '--status', 'RUNNING', '--json'], list.io)).toBe(0);
+    expect(JSON.parse(list.stdout())).toMatchObject({ queryId: QueryId, status: 'RUNNING' });
+    const cancel = captureIO(env);
+    expect(await main(['cancel', QueryId!], cancel.io)).toBe(0);
+    expect(cancel.stdout()).toBe(`${QueryId} CANCELLED\n`);
+    const again = captureIO(env);
+    expect(await main(['cancel', QueryId!], again.io)).toBe(4);
+    const describe = captureIO(env);
+    expect(await main(['describe', QueryId!, '--json'], describe.io)).toBe(0);
+    expect(JSON.parse(describe.stdout())).toMatchObject({ queryId: QueryId, status: 'CANCELLED' });
+    await emulator.close();
+  });
+});

@@ -5,6 +5,9 @@ Export AWS CloudTrail Lake query results.
 
 Commands:
   export      Export every row of a query to NDJSON or Parquet, on stdout or in a file
+  list        List the queries of the last 7 days (filter by status and time)
+  describe    Show a query's status, SQL and statistics (BytesScanned, the billed bytes)
+  cancel      Cancel a QUEUED or RUNNING query
   emulator    Run a local CloudTrail Lake (real SQL on sample or your own events)
 
 Options:
@@ -13,7 +16,8 @@ Options:
 
 Run 'ctlake <command> --help' for a command's options.
 Exit codes: 0 success, 1 failure, 2 usage error, 3 the query ended FAILED,
-CANCELLED or TIMED_OUT, 130 interrupted.
+CANCELLED or TIMED_OUT, 4 cancel of a query that had already ended,
+130 interrupted.
 `;
 
 export const EXPORT_HELP = `Usage: ctlake export (--query-id ID | --sql SQL | --sql-file FILE) --out PATH|- [options]
@@ -43,7 +47,7 @@ Options:
                            the Parquet schema even when no row has it
   --nested text|json       Struct, map and array columns as Lake's text (default)
                            or as JSON
-  --row-group-rows N       Parquet rows per row group; bounds memory (default 50000)
+  --row-group-rows N       Parquet rows per row group; bounds memory (default 20000)
   --event-data-store ARN   The event data store's ARN or id (optional)
   --page-size N            Rows per GetQueryResults call, 1 to 1000 (default 1000)
   --region REGION          AWS region (default: AWS_REGION, then the profile's)

@@ -6,6 +6,7 @@ import { exportCommand } from './export-command.js';
 import { CtlakeError } from '../errors.js';
 import { logFormat, usage } from './args.js';
 import { emulatorCommand } from './emulator-command.js';
+import { cancelCommand, describeCommand, listCommand } from './query-commands.js';
 
 /** What the CLI may touch of its process: injected, so that tests run `main` in-process. */
 export interface CliIO {
@@ -44,6 +45,12 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         return await exportCommand(rest, io, say);
       case 'emulator':
         return await emulatorCommand(rest, io, say);
+      case 'list':
+        return await listCommand(rest, io, say);
+      case 'describe':
+        return await describeCommand(rest, io, say);
+      case 'cancel':
+        return await cancelCommand(rest, io, say);
       default:
         throw usage(`unknown command '${command}'; run ctlake --help for the commands`);
     }

@@ -64,7 +64,7 @@ export class Log {
   }
 
   retry(e: RetryEvent): void {
-    const reason = e.error.name === 'Error' || e.error.name === 'CtlakeError' ? e.error.message : e.error.name;
+    const reason = (e.error.name === 'Error' || e.error.name === 'CtlakeError' ? e.error.message : e.error.name).split('\n')[0]!.trim();
     this.event('retry', `${e.operation}: ${reason}; retry ${e.attempt} of ${e.attempt + e.retriesLeft - 1}`, { operation: e.operation, error: reason, attempt: e.attempt, retriesLeft: e.retriesLeft });
   }
 

@@ -15,8 +15,9 @@ export interface ParquetOptions {
   /**
    * Rows per row group. The writer holds one row group, encoded, in memory
    * (and WebAssembly memory never shrinks), so this is the memory bound:
-   * about 40 MB of wasm memory at the default on wide CloudTrail rows.
-   * @default 50000
+   * on 200k wide CloudTrail rows the process peaked at 268 MB RSS with the
+   * default, 305 MB with 50,000.
+   * @default 20000
    */
   rowGroupRows: number;
   typing: TypingOptions;
