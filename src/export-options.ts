@@ -8,6 +8,10 @@ import { DEFAULT_RETRY, type RetryEvent, type RetryOptions } from './source/retr
 /** QueryId is a UUID in the service model: 36 characters of [a-f0-9-]. */
 const QUERY_ID = /^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$/;
 
+export function isQueryId(value: unknown): value is string {
+  return typeof value === 'string' && QUERY_ID.test(value);
+}
+
 export interface PageEvent {
   /** Zero-based page index. */
   page: number;
@@ -76,7 +80,7 @@ export interface ExportOptions extends Omit<SourceOptions, 'queryId'> {
 export type OutputFormat = 'ndjson' | 'parquet';
 export type Compression = ParquetCompression;
 
-export type ResolvedExportOptions = ResolvedSourceOptions<ExportOptions & { queryId: string }> & {
+export type ResolvedExportOptions = ResolvedSourceOptions<ExportOptions> & {
   sql: string | undefined;
   slotRetry: RetryOptions | undefined;
   format: OutputFormat;
@@ -117,7 +121,7 @@ export interface SourceOptions {
   onPage?: ((event: PageEvent) => void) | undefined;
 }
 
-export type ResolvedSourceOptions<T extends SourceOptions = SourceOptions> = Omit<T, 'retry' | 'pageSize' | 'pollMinMs' | 'pollMaxMs'> & {
+export type ResolvedSourceOptions<T extends Omit<SourceOptions, 'queryId'> = SourceOptions> = Omit<T, 'retry' | 'pageSize' | 'pollMinMs' | 'pollMaxMs'> & {
   pageSize: number;
   retry: RetryOptions;
   pollMinMs: number;
@@ -127,9 +131,16 @@ export type ResolvedSourceOptions<T extends SourceOptions = SourceOptions> = Omi
 /** Validates and fills in the page source's options; throws TypeError naming the option. */
 export function normalizeSourceOptions<T extends SourceOptions>(input: T): ResolvedSourceOptions<T> {
   if (typeof input !== 'object' || input === null) throw optionError('options', input, 'an object');
-  if (typeof input.queryId !== 'string' || !QUERY_ID.test(input.queryId)) {
-    throw optionError('queryId', input.queryId, 'a query id such as 0a1b2c3d-0000-4000-8000-123456789abc');
-  }
+  checkQueryId(input.queryId);
+  return normalizeFetchOptions(input);
+}
+
+function checkQueryId(queryId: unknown): void {
+  if (!isQueryId(queryId)) throw optionError('queryId', queryId, 'a query id such as 0a1b2c3d-0000-4000-8000-123456789abc');
+}
+
+/** Page size, backoff and polling: the options every reader of pages shares. */
+function normalizeFetchOptions<T extends Omit<SourceOptions, 'queryId'>>(input: T): ResolvedSourceOptions<T> {
   const retry = { ...DEFAULT_RETRY, ...input.retry };
   checkInteger('retry.retries', retry.retries, 0, 100);
   checkInteger('retry.minDelayMs', retry.minDelayMs, 0, 3_600_000);
@@ -156,8 +167,9 @@ export function normalizeExportOptions(input: ExportOptions): ResolvedExportOpti
   }
   if (params?.length && sql === undefined) throw optionError('queryParameters', params, 'sql to go with them');
   if (input.queryTimeoutMs !== undefined) checkInteger('queryTimeoutMs', input.queryTimeoutMs, 1, 7 * 86_400_000);
-  // With sql, the QueryId comes from StartQuery; a placeholder passes the source's check.
-  const source = normalizeSourceOptions({ ...input, queryId: input.queryId ?? (sql ? '00000000-0000-4000-8000-000000000000' : input.queryId) } as ExportOptions & { queryId: string });
+  // With sql, the QueryId comes from StartQuery.
+  if (sql === undefined) checkQueryId(input.queryId);
+  const source = normalizeFetchOptions(input);
   const slotRetry = input.slotRetry ? { ...DEFAULT_RETRY, ...input.slotRetry } : undefined;
   if (typeof input.out !== 'string' || input.out === '') throw optionError('out', input.out, "'-' for stdout or a file path");
   const format = input.format ?? (/\.parquet$/i.test(input.out) ? 'parquet' : 'ndjson');

@@ -69,21 +69,23 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
   let destination: Destination | undefined;
   let schema: ColumnSchema[] | undefined;
   let queryId = options.queryId;
-  let startedByUs = false;
+  /** The QueryId of a query ctlake started itself (from `sql`). */
+  let startedId: string | undefined;
   let timer: NodeJS.Timeout | undefined;
   let timedOut: CtlakeError | undefined;
   try {
     destination = options.out === '-' ? stdoutDestination(options.stdout) : await fileDestination(options.out);
-    if (options.sql !== undefined) {
+    if (queryId === undefined) {
+      // normalizeExportOptions guarantees one of queryId and sql.
       queryId = await startQuery(client, {
-        sql: options.sql,
+        sql: options.sql as string,
         parameters: options.queryParameters,
         signal: controller.signal,
         retry: options.retry,
         slotRetry: options.slotRetry,
         onRetry: options.onRetry,
       });
-      startedByUs = true;
+      startedId = queryId;
       options.onQueryStarted?.(queryId);
     }
     if (options.queryTimeoutMs !== undefined) {
@@ -108,7 +110,7 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
     );
     const stages: Array<NodeJS.ReadableStream | NodeJS.ReadWriteStream | Writable> = [];
     if (options.format === 'parquet') {
-      stages.push(Readable.from(encodeParquet(batches, parquetOptions(options, tally, (columns) => (schema = columns))), { objectMode: false }));
+      stages.push(Readable.from(encodeParquet(batches, parquetOptions(options, queryId, tally, (columns) => (schema = columns))), { objectMode: false }));
     } else {
       stages.push(Readable.from(encodeNdjson(batches, options.types, options), { objectMode: false }));
       const compressor = ndjsonCompressor(options.compression === 'gzip' ? 'gzip' : 'none');
@@ -117,14 +119,37 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
     stages.push(destination.writable);
     await pipeline(stages, { signal: controller.signal });
     await destination.commit();
+    const stats = tally.description?.QueryStatistics;
+    return {
+      queryId,
+      sql: tally.description?.QueryString ?? options.sql,
+      startedQuery: startedId !== undefined,
+      rows: tally.rows,
+      pages: tally.pages,
+      columns: [...tally.columns],
+      bytes: destination.bytesWritten(),
+      files: options.out === '-' ? [] : [options.out],
+      format: options.format,
+      compression: options.compression,
+      schema,
+      durationMs: Math.round(performance.now() - started),
+      queryStatistics: {
+        totalResultsCount: tally.totalResultsCount,
+        bytesScanned: stats?.BytesScanned ?? tally.bytesScanned,
+        eventsScanned: stats?.EventsScanned,
+        eventsMatched: stats?.EventsMatched,
+        executionTimeInMillis: stats?.ExecutionTimeInMillis,
+        creationTime: stats?.CreationTime,
+      },
+    };
   } catch (error) {
     controller.abort();
     await destination?.abort();
     const failure = timedOut ?? toExportError(error, queryId, destination?.location ?? options.out, options.signal);
     // A query ctlake started and is leaving unfinished is cancelled, so that it
     // stops scanning (and billing) and frees one of the account's 10 slots.
-    if (startedByUs && tally.description === undefined) {
-      const status = await cancelStartedQuery(client, queryId, options.retry);
+    if (startedId !== undefined && tally.description === undefined) {
+      const status = await cancelStartedQuery(client, startedId, options.retry);
       if (status && timedOut) timedOut.message += `; cancelled it (${status})`;
     }
     throw failure;
@@ -134,32 +159,9 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
     if (!options.client) client.destroy();
   }
 
-  const stats = tally.description?.QueryStatistics;
-  return {
-    queryId,
-    sql: tally.description?.QueryString ?? options.sql,
-    startedQuery: startedByUs,
-    rows: tally.rows,
-    pages: tally.pages,
-    columns: [...tally.columns],
-    bytes: destination.bytesWritten(),
-    files: options.out === '-' ? [] : [options.out],
-    format: options.format,
-    compression: options.compression,
-    schema,
-    durationMs: Math.round(performance.now() - started),
-    queryStatistics: {
-      totalResultsCount: tally.totalResultsCount,
-      bytesScanned: stats?.BytesScanned ?? tally.bytesScanned,
-      eventsScanned: stats?.EventsScanned,
-      eventsMatched: stats?.EventsMatched,
-      executionTimeInMillis: stats?.ExecutionTimeInMillis,
-      creationTime: stats?.CreationTime,
-    },
-  };
 }
 
-function parquetOptions(options: ResolvedExportOptions, tally: ReturnType<typeof newTally>, onSchema: (columns: ColumnSchema[]) => void) {
+function parquetOptions(options: ResolvedExportOptions, queryId: string, tally: ReturnType<typeof newTally>, onSchema: (columns: ColumnSchema[]) => void) {
   return {
     compression: options.compression,
     rowGroupRows: options.rowGroupRows,
@@ -169,14 +171,14 @@ function parquetOptions(options: ResolvedExportOptions, tally: ReturnType<typeof
     // Called once the first page is in, so DescribeQuery's SQL is known.
     metadata: (columns: readonly ColumnSchema[]): Record<string, string> => ({
       'ctlake.version': version(),
-      'ctlake.query_id': tally.description?.QueryId ?? options.queryId,
+      'ctlake.query_id': queryId,
       ...(tally.description?.QueryString ? { 'ctlake.sql': tally.description.QueryString } : {}),
       'ctlake.columns': JSON.stringify(columns),
     }),
   };
 }
 
-function toExportError(error: unknown, queryId: string, location: string, signal: AbortSignal | undefined): CtlakeError {
+function toExportError(error: unknown, queryId: string | undefined, location: string, signal: AbortSignal | undefined): CtlakeError {
   if (isCtlakeError(error) && error.code !== 'INTERRUPTED') return error;
   if (signal?.aborted || isCtlakeError(error, 'INTERRUPTED') || (error as Error).name === 'AbortError') {
     return new CtlakeError('INTERRUPTED', 'export interrupted; nothing was committed', { queryId, cause: error });

@@ -58,3 +58,12 @@ export function logFormat(argv: string[], io: CliIO): 'text' | 'json' {
   return io.stderrIsTTY ? 'text' : 'json';
 }
 
+
+/** The client's region, profile and endpoint from the flags, then the environment as the AWS SDKs read it. */
+export function clientOptions(values: { region?: string | undefined; profile?: string | undefined; 'endpoint-url'?: string | undefined }, io: CliIO) {
+  return {
+    region: values.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION,
+    profile: values.profile,
+    endpointUrl: values['endpoint-url'] ?? io.env.AWS_ENDPOINT_URL_CLOUDTRAIL ?? io.env.AWS_ENDPOINT_URL,
+  };
+}

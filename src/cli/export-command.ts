@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { exportQuery, type ExportSummary } from '../export-query.js';
 import { COLUMN_TYPES, parseColumnSpec, type ColumnType } from '../rows/column-types.js';
-import { duration, integer, logFormat, oneOf, parse, usage } from './args.js';
+import { clientOptions, duration, integer, logFormat, oneOf, parse, usage } from './args.js';
 import { EXIT } from './exit-codes.js';
 import { EXPORT_HELP } from './help.js';
 import type { CliIO } from './main.js';
@@ -91,9 +91,7 @@ export async function exportCommand(args: string[], io: CliIO, say: (line: strin
       columns,
       rowGroupRows: values['row-group-rows'] === undefined ? undefined : integer(values['row-group-rows'], '--row-group-rows', 1, 10_000_000),
       pageSize: values['page-size'] === undefined ? undefined : integer(values['page-size'], '--page-size', 1, 1000),
-      region: values.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION,
-      profile: values.profile,
-      endpointUrl: values['endpoint-url'] ?? io.env.AWS_ENDPOINT_URL_CLOUDTRAIL ?? io.env.AWS_ENDPOINT_URL,
+      ...clientOptions(values, io),
       stdout: io.stdout,
       signal: io.signal,
       retry: io.retry,

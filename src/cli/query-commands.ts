@@ -3,7 +3,9 @@ import { CtlakeError } from '../errors.js';
 import { createCloudTrailClient } from '../source/cloudtrail-client.js';
 import { QUERY_STATUSES, type QueryStatus } from '../source/query-status.js';
 import { DEFAULT_RETRY, withRetry } from '../source/retry.js';
-import { duration, logFormat, oneOf, parse, required, usage } from './args.js';
+import { clientOptions, duration, logFormat, oneOf, parse, required, usage } from './args.js';
+import { isQueryId } from '../export-options.js';
+import { parseTimestamp } from '../rows/parse-value.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIO } from './main.js';
 import { Log } from './progress.js';
@@ -100,8 +102,6 @@ interface CommonValues {
   'log-format'?: string | undefined;
 }
 
-/** QueryId is a UUID in the service model: 36 characters of [a-f0-9-]. */
-const QUERY_ID = /^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$/;
 
 /** `ctlake list`: every page of ListQueries, printed page by page. */
 export async function listCommand(args: string[], io: CliIO, say: (line: string) => void): Promise<number> {
@@ -240,11 +240,7 @@ async function withLake(
   const format = logFormat(args, io);
   // `live` only keeps Log from starting its interval of export progress lines: these commands have no pages to report.
   const log = new Log(io.stderr, { format, quiet: false, live: true });
-  const client = createCloudTrailClient({
-    region: values.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION,
-    profile: values.profile,
-    endpointUrl: values['endpoint-url'] ?? io.env.AWS_ENDPOINT_URL_CLOUDTRAIL ?? io.env.AWS_ENDPOINT_URL,
-  });
+  const client = createCloudTrailClient(clientOptions(values, io));
   const retry = { ...DEFAULT_RETRY, ...io.retry };
   const call: Call = (operation, queryId, send, onRetry) =>
     withRetry(() => send(client, io.signal), {
@@ -254,9 +250,7 @@ async function withLake(
       retry,
       onRetry: (event) => {
         onRetry?.();
-        // The SDK's deserialization errors run over several lines; a retry note is one.
-        const error = Object.assign(new Error(event.error.message.split('\n')[0] ?? ''), { name: event.error.name });
-        log.retry({ ...event, error });
+        log.retry(event);
       },
     });
   try {
@@ -283,7 +277,7 @@ function queryIdArgument(positionals: string[], command: string): string {
   const [queryId, extra] = positionals;
   if (queryId === undefined) throw usage(`ctlake ${command} needs a query id: ctlake ${command} QUERY_ID (see ctlake list)`);
   if (extra !== undefined) throw usage(`ctlake ${command} takes one query id, not also '${extra}'`);
-  if (!QUERY_ID.test(queryId)) throw usage(`the query id must be a UUID such as 0a1b2c3d-0000-4000-8000-123456789abc, not '${queryId}'`);
+  if (!isQueryId(queryId)) throw usage(`the query id must be a UUID such as 0a1b2c3d-0000-4000-8000-123456789abc, not '${queryId}'`);
   return queryId;
 }
 
@@ -295,8 +289,6 @@ function queryStatus(text: string | undefined): QueryStatus | undefined {
   return status;
 }
 
-const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
-
 /**
  * `--since`/`--until`: a duration before `now` (`90m`, `24h`, `7d`, as
  * duration() reads them, but with its unit required) or a calendar time. A time without a zone is UTC,
@@ -306,8 +298,7 @@ const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\
 export function pointInTime(text: string, flag: string, now: number): Date {
   const fail = () =>
     usage(`${flag} must be a duration before now such as 90m, 24h or 7d, or a UTC time such as 2024-05-01 or 2024-05-01T00:00:00Z, not '${text}'`);
-  const match = TIMESTAMP.exec(text.trim());
-  if (!match) {
+  if (!/^\d{4}-/.test(text.trim())) {
     if (!/[a-z]\s*$/i.test(text)) throw fail(); // a bare number: seconds? milliseconds? an epoch? Ask for a unit.
     try {
       return new Date(now - duration(text, flag));
@@ -315,17 +306,9 @@ export function pointInTime(text: string, flag: string, now: number): Date {
       throw fail();
     }
   }
-  const [, y, mo, d, h = '0', mi = '0', s = '0', fraction = '', zone = 'Z'] = match;
-  const parts = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
-  const [year, month, day, hour, minute, second] = parts;
-  const utc = Date.UTC(year, month - 1, day, hour, minute, second, Math.round(Number(`0${fraction || '.0'}`) * 1000));
-  const check = new Date(utc);
-  if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) throw fail();
-  let offsetMin = 0;
-  if (zone.toUpperCase() !== 'Z') {
-    const z = /^([+-])(\d{2}):?(\d{2})$/.exec(zone);
-    if (!z) throw fail();
-    offsetMin = (z[1] === '-' ? -1 : 1) * (Number(z[2]) * 60 + Number(z[3]));
+  try {
+    return new Date(parseTimestamp(text.trim()));
+  } catch {
+    throw fail();
   }
-  return new Date(utc - offsetMin * 60_000);
 }

@@ -33,9 +33,9 @@ export async function* encodeNdjson(batches: AsyncIterable<FlatRecord[]>, types:
       for (const record of batch) text += JSON.stringify(record) + '\n';
     } else {
       // Columns only ever grow (ColumnSet); rebuild the schema when they do.
-      const width = Object.keys(batch[batch.length - 1]!).length;
-      if (width !== schema.length) {
-        schema = buildSchema(Object.keys(batch[batch.length - 1]!), typing);
+      const sources = Object.keys(batch[batch.length - 1]!);
+      if (sources.length !== schema.length) {
+        schema = buildSchema(sources, typing);
         keys = schema.map((c) => JSON.stringify(c.name));
       }
       for (const record of batch) {

@@ -2,7 +2,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Table, tableToIPC, util, type RecordBatch, type Schema } from 'apache-arrow';
 import * as wasm from 'parquet-wasm';
 import { CtlakeError } from '../errors.js';
-import type { ColumnType, TypingOptions } from '../rows/column-types.js';
+import type { TypingOptions } from '../rows/column-types.js';
 import type { FlatRecord } from '../rows/flatten-row.js';
 import { buildSchema, type ColumnSchema } from '../rows/schema.js';
 import { arrowSchema, recordBatch } from './arrow-batch.js';
@@ -176,7 +176,7 @@ async function footerRowCount(tail: Uint8Array[]): Promise<number> {
 
 function lateColumns(records: readonly FlatRecord[], added: readonly string[], width: number, rowsBefore: number): CtlakeError {
   const row = rowsBefore + 1 + records.findIndex((r) => Object.keys(r).length > width);
-  const declare = added.map((name) => `--column ${name}:${'string' satisfies ColumnType}`).join(' ');
+  const declare = added.map((name) => `--column ${name}:string`).join(' ');
   return new CtlakeError(
     'SCHEMA_CHANGED',
     `column ${added.join(', ')} first appears at row ${row}, after the Parquet schema was fixed by the first page; declare it up front with ${declare} (or its type), or export to NDJSON`,

@@ -10,8 +10,8 @@ export class ValueError extends Error {}
 
 const INT64 = /^[+-]?\d{1,19}$/;
 const DOUBLE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$|^(?:NaN|[+-]?Infinity)$/;
-/** Lake's `2023-01-22 16:53:53.000` (UTC, no zone) and ISO-8601 with `T`, a zone or neither; a date alone. */
-const TIMESTAMP = /^(\d{4})-(\d\d)-(\d\d)(?:[ T](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,9}))?)?)?(Z|[+-]\d\d:?\d\d)?$/;
+/** Lake's `2023-01-22 16:53:53.000` (UTC, no zone) and ISO-8601 with `T`, a zone or neither; a date alone (with no zone). */
+const TIMESTAMP = /^(\d{4})-(\d\d)-(\d\d)(?:[ T](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,9}))?)?(Z|[+-]\d\d:?\d\d)?)?$/;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
@@ -47,7 +47,7 @@ export function parseValue(text: string | null, type: ColumnType): TypedValue {
     case 'timestamp':
       return parseTimestamp(text);
     case 'json':
-      return toJsonText(text);
+      return jsonCell(text).text;
   }
 }
 
@@ -69,10 +69,6 @@ export function parseTimestamp(text: string): number {
     epoch -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
   }
   return epoch;
-}
-
-function toJsonText(text: string): string {
-  return jsonCell(text).text;
 }
 
 /**
