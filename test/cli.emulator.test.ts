@@ -10,7 +10,7 @@ import { captureIO } from './support/lake.js';
 
 describe('ctlake emulator', () => {
   it('prints its endpoint and ARN, serves SQL to the export command, and stops on SIGTERM with exit 0', async () => {
-    const child = spawn(process.execPath, [BIN, 'emulator', '--port', '0', '--sample', '300', '--seed', '2', '--queued-time', '50ms'], {
+    const child = spawn(process.execPath, [BIN, 'emulator', '--port', '0', '--sample', '300', '--seed', '2', '--queued-time', '500ms'], {
       env: { PATH: process.env.PATH ?? '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -20,7 +20,8 @@ if (!python && process.env.CI) throw new Error('boto3 is missing: .ci/run should
 describe.skipIf(!python)('the emulator from boto3', () => {
   let emulator: Emulator;
   beforeAll(async () => {
-    emulator = await startEmulator({ sample: 1000, seed: 5, queuedMs: 30, runningMs: 30 });
+    // Long enough that the first DescribeQuery sees QUEUED even on a loaded machine.
+    emulator = await startEmulator({ sample: 1000, seed: 5, queuedMs: 300, runningMs: 300 });
   });
   afterAll(() => emulator.close());
 

@@ -53,7 +53,8 @@ describe('the emulator against the AWS service model', () => {
   let emulator: Emulator;
   let client: CloudTrailClient;
   beforeAll(async () => {
-    emulator = await startEmulator({ sample: 500, seed: 3, queuedMs: 20, runningMs: 20 });
+    // Long enough that the first DescribeQuery sees QUEUED even on a loaded machine.
+    emulator = await startEmulator({ sample: 500, seed: 3, queuedMs: 300, runningMs: 300 });
     client = emulatorClient(emulator);
   });
   afterAll(async () => {

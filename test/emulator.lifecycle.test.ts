@@ -28,7 +28,7 @@ describe('the emulator lifecycle', () => {
   const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (e: Error) => e);
 
   it('goes QUEUED, RUNNING, FINISHED with the configured delays', async () => {
-    const { emulator, client } = await start({ queuedMs: 60, runningMs: 60 });
+    const { emulator, client } = await start({ queuedMs: 300, runningMs: 300 });
     const { QueryId } = await client.send(new StartQueryCommand({ QueryStatement: `SELECT eventName FROM ${emulator.eventDataStoreId}` }));
     const seen: string[] = [];
     for (;;) {
