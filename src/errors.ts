@@ -40,7 +40,9 @@ export type CtlakeErrorCode =
   /** The reader of stdout went away (EPIPE): not a failure for a pipe such as `| head`. */
   | 'DESTINATION_CLOSED'
   /** The export was stopped by an AbortSignal (SIGINT, SIGTERM). */
-  | 'INTERRUPTED';
+  | 'INTERRUPTED'
+  /** `ctlake verify` found a dataset that differs from its manifest. */
+  | 'VERIFY_FAILED';
 
 export interface CtlakeErrorContext {
   queryId?: string | undefined;

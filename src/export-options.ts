@@ -1,5 +1,11 @@
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { optionError } from './errors.js';
+import { parsePartitionSpecs } from './dataset/partition.js';
+import type { DatasetLayout } from './dataset/write-dataset.js';
+import type { S3WriteOptions, ServerSideEncryption } from './destinations/s3.js';
+import { parseTarget, type Target } from './destinations/target.js';
+import type { OutputFormat } from './formats/encode.js';
 import type { NdjsonTypes } from './formats/ndjson.js';
 import type { ParquetCompression } from './formats/parquet.js';
 import { COLUMN_TYPES, type ColumnType, type NestedMode } from './rows/column-types.js';
@@ -41,13 +47,15 @@ export interface ExportOptions extends Omit<SourceOptions, 'queryId'> {
   /** Called after every DescribeQuery while waiting, with the status. */
   onStatus?: ((status: string) => void) | undefined;
   /**
-   * Where to write: `-` for stdout, or a file path. A path ending in `.gz`
-   * is gzip-compressed.
+   * Where to write: `-` for stdout; a file path or `file://` URL; `s3://bucket/key`
+   * for one object; a path or `s3://bucket/prefix/` ending in `/` for a
+   * dataset (partitioned, rolled files with `_manifest.json` and `_SUCCESS`).
+   * A file or object ending in `.gz` is gzip-compressed NDJSON.
    */
   out: string;
   /**
    * Output format.
-   * @default 'parquet' when `out` ends in `.parquet`, else 'ndjson'
+   * @default 'parquet' when `out` ends in `.parquet` or is a dataset, else 'ndjson'
    */
   format?: OutputFormat | undefined;
   /**
@@ -75,9 +83,37 @@ export interface ExportOptions extends Omit<SourceOptions, 'queryId'> {
   requestTimeoutMs?: number | undefined;
   /** Where `out: '-'` writes. @default process.stdout */
   stdout?: NodeJS.WritableStream | undefined;
+  /** Datasets: Hive-style partition levels, e.g. `['eventTime:day']` or `['awsRegion', 'dt=eventTime:day']`. */
+  partitionBy?: string[] | undefined;
+  /** Datasets: rows per file at most. @default unlimited */
+  maxRowsPerFile?: number | undefined;
+  /** Datasets: a file is closed once it reaches this size (Parquet: plus up to one row group). @default unlimited */
+  maxFileBytes?: number | undefined;
+  /** Datasets: files open at once, whatever the number of partitions; bounds memory. @default 8 */
+  maxOpenFiles?: number | undefined;
+  /** Datasets: the name part of the files (`part-00000-KEY.parquet`) and the manifest's key. @default the QueryId */
+  datasetKey?: string | undefined;
+  /** Datasets: the [start, end) window the export covers, recorded in the manifest. */
+  window?: { start: string; end: string } | undefined;
+  /** An S3 client for `s3://` outputs; else one is built from region, profile and s3EndpointUrl. */
+  s3Client?: S3Client | undefined;
+  /** An S3-compatible endpoint (MinIO, Ceph, R2). */
+  s3EndpointUrl?: string | undefined;
+  /** Path-style S3 addressing, which most S3-compatible stores need. @default false */
+  s3ForcePathStyle?: boolean | undefined;
+  /** Multipart part size; memory per open S3 file is at most s3PartSizeBytes × s3QueueSize. @default 8 MiB (5 MiB at least) */
+  s3PartSizeBytes?: number | undefined;
+  /** Parts uploaded at once per file. @default 4 */
+  s3QueueSize?: number | undefined;
+  /** Server-side encryption of every object written. */
+  sse?: ServerSideEncryption | undefined;
+  /** KMS key id or ARN for `sse: 'aws:kms'`. */
+  sseKmsKeyId?: string | undefined;
+  /** S3 storage class of every object written (STANDARD, STANDARD_IA, INTELLIGENT_TIERING, ...). */
+  storageClass?: string | undefined;
 }
 
-export type OutputFormat = 'ndjson' | 'parquet';
+export type { OutputFormat };
 export type Compression = ParquetCompression;
 
 export type ResolvedExportOptions = ResolvedSourceOptions<ExportOptions> & {
@@ -89,7 +125,14 @@ export type ResolvedExportOptions = ResolvedSourceOptions<ExportOptions> & {
   columns: Record<string, ColumnType>;
   nested: NestedMode;
   rowGroupRows: number;
+  target: Target;
+  /** For a dataset target. */
+  layout: DatasetLayout | undefined;
+  s3: S3WriteOptions;
 };
+
+const MIB = 1024 * 1024;
+const STORAGE_CLASSES = ['STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER', 'DEEP_ARCHIVE', 'GLACIER_IR', 'EXPRESS_ONEZONE'];
 
 function checkInteger(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -171,8 +214,11 @@ export function normalizeExportOptions(input: ExportOptions): ResolvedExportOpti
   if (sql === undefined) checkQueryId(input.queryId);
   const source = normalizeFetchOptions(input);
   const slotRetry = input.slotRetry ? { ...DEFAULT_RETRY, ...input.slotRetry } : undefined;
-  if (typeof input.out !== 'string' || input.out === '') throw optionError('out', input.out, "'-' for stdout or a file path");
-  const format = input.format ?? (/\.parquet$/i.test(input.out) ? 'parquet' : 'ndjson');
+  if (typeof input.out !== 'string' || input.out === '') throw optionError('out', input.out, "'-' for stdout, a file path, s3://bucket/key, or a folder ending in /");
+  const target = parseTarget(input.out);
+  if (target === undefined) throw optionError('out', input.out, "'-', a file path, file://PATH, s3://bucket/key, or a folder or s3://bucket/prefix/ ending in /");
+  const dataset = target.kind === 'dataset';
+  const format = input.format ?? (dataset || /\.parquet$/i.test(input.out) ? 'parquet' : 'ndjson');
   if (format !== 'ndjson' && format !== 'parquet') throw optionError('format', input.format, "'ndjson' or 'parquet'");
   const compression = input.compression ?? (format === 'parquet' ? 'zstd' : input.out.endsWith('.gz') ? 'gzip' : 'none');
   const codecs = format === 'parquet' ? ['zstd', 'snappy', 'gzip', 'none'] : ['gzip', 'none'];
@@ -186,5 +232,44 @@ export function normalizeExportOptions(input: ExportOptions): ResolvedExportOpti
     if (!COLUMN_TYPES.includes(type)) throw optionError(`columns.${name}`, type, `one of ${COLUMN_TYPES.join(', ')}`);
   }
   const rowGroupRows = checkInteger('rowGroupRows', input.rowGroupRows ?? 20_000, 1, 10_000_000);
-  return { ...source, sql, slotRetry, format, compression, types, columns, nested, rowGroupRows };
+  const layout = dataset ? normalizeLayout(input) : undefined;
+  if (!dataset) {
+    for (const name of ['partitionBy', 'maxRowsPerFile', 'maxFileBytes', 'maxOpenFiles'] as const) {
+      if (input[name] !== undefined) throw optionError(name, input[name], `an out that is a dataset: a folder or s3://bucket/prefix/ ending in /`);
+    }
+  }
+  if (input.datasetKey !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(input.datasetKey)) {
+    throw optionError('datasetKey', input.datasetKey, 'letters, digits, _, . and - (up to 128)');
+  }
+  return { ...source, sql, slotRetry, format, compression, types, columns, nested, rowGroupRows, target, layout, s3: normalizeS3(input) };
+}
+
+function normalizeLayout(input: ExportOptions): DatasetLayout {
+  let partitionBy;
+  try {
+    partitionBy = parsePartitionSpecs(input.partitionBy ?? []);
+  } catch (error) {
+    throw optionError('partitionBy', input.partitionBy, `COLUMN, COLUMN:hour|day|month or KEY=COLUMN:GRAIN (${(error as Error).message})`);
+  }
+  return {
+    partitionBy,
+    maxRowsPerFile: input.maxRowsPerFile === undefined ? undefined : checkInteger('maxRowsPerFile', input.maxRowsPerFile, 1, Number.MAX_SAFE_INTEGER),
+    maxFileBytes: input.maxFileBytes === undefined ? undefined : checkInteger('maxFileBytes', input.maxFileBytes, 1, Number.MAX_SAFE_INTEGER),
+    maxOpenFiles: checkInteger('maxOpenFiles', input.maxOpenFiles ?? 8, 1, 1000),
+  };
+}
+
+function normalizeS3(input: ExportOptions): S3WriteOptions {
+  if (input.sse !== undefined && input.sse !== 'AES256' && input.sse !== 'aws:kms') throw optionError('sse', input.sse, "'AES256' or 'aws:kms'");
+  if (input.sseKmsKeyId !== undefined && input.sse !== 'aws:kms') throw optionError('sseKmsKeyId', input.sseKmsKeyId, "sse: 'aws:kms' to go with it");
+  if (input.storageClass !== undefined && !STORAGE_CLASSES.includes(input.storageClass)) {
+    throw optionError('storageClass', input.storageClass, `one of ${STORAGE_CLASSES.join(', ')}`);
+  }
+  return {
+    partSizeBytes: checkInteger('s3PartSizeBytes', input.s3PartSizeBytes ?? 8 * MIB, 5 * MIB, 5 * 1024 * MIB),
+    queueSize: checkInteger('s3QueueSize', input.s3QueueSize ?? 4, 1, 64),
+    sse: input.sse,
+    sseKmsKeyId: input.sseKmsKeyId,
+    storageClass: input.storageClass,
+  };
 }

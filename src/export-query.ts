@@ -1,14 +1,16 @@
-import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { CtlakeError, isCtlakeError } from './errors.js';
 import { normalizeExportOptions, type Compression, type ExportOptions, type OutputFormat, type ResolvedExportOptions } from './export-options.js';
-import { encodeNdjson, ndjsonCompressor } from './formats/ndjson.js';
-import { encodeParquet } from './formats/parquet.js';
+import { encodeStages, type Encoding } from './formats/encode.js';
 import type { ColumnSchema } from './rows/schema.js';
 import { version } from './version.js';
 import type { Destination } from './destinations/destination.js';
 import { destinationError, fileDestination } from './destinations/file.js';
 import { stdoutDestination } from './destinations/stdout.js';
+import { localStore, type ObjectStore } from './destinations/store.js';
+import { commitDataset, manifestFiles, withdrawSuccess, type Manifest } from './dataset/manifest.js';
+import { writeDataset, type WrittenFile } from './dataset/write-dataset.js';
 import { newTally, queryRecordBatches } from './query-records.js';
 import { createCloudTrailClient } from './source/cloudtrail-client.js';
 import { cancelStartedQuery, startQuery } from './source/start-query.js';
@@ -36,8 +38,10 @@ export interface ExportSummary {
   columns: string[];
   /** Bytes written to the destination, after compression. */
   bytes: number;
-  /** Files committed (none for stdout). */
+  /** Files committed (none for stdout): a path, an s3:// URL, or a dataset's data files in full. */
   files: string[];
+  /** For a dataset: its root and the manifest as committed. */
+  dataset?: { root: string; manifest: Manifest } | undefined;
   format: OutputFormat;
   compression: Compression;
   /** The Parquet file's schema (source column, file name, type); for NDJSON, undefined. */
@@ -66,7 +70,13 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
   options.signal?.addEventListener('abort', stop, { once: true });
 
   const tally = newTally();
+  const startedAt = new Date();
   let destination: Destination | undefined;
+  let store: ObjectStore | undefined;
+  let s3: S3Client | undefined;
+  let datasetFiles: WrittenFile[] | undefined;
+  let manifest: Manifest | undefined;
+  let filesStarted = false;
   let schema: ColumnSchema[] | undefined;
   let queryId = options.queryId;
   /** The QueryId of a query ctlake started itself (from `sql`). */
@@ -74,7 +84,8 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
   let timer: NodeJS.Timeout | undefined;
   let timedOut: CtlakeError | undefined;
   try {
-    destination = options.out === '-' ? stdoutDestination(options.stdout) : await fileDestination(options.out);
+    // Opened before StartQuery, so that an unwritable --out fails before a query is started and billed.
+    ({ destination, store, s3 } = await openTarget(options));
     if (queryId === undefined) {
       // normalizeExportOptions guarantees one of queryId and sql.
       queryId = await startQuery(client, {
@@ -108,17 +119,34 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
       },
       tally,
     );
-    const stages: Array<NodeJS.ReadableStream | NodeJS.ReadWriteStream | Writable> = [];
-    if (options.format === 'parquet') {
-      stages.push(Readable.from(encodeParquet(batches, parquetOptions(options, queryId, tally, (columns) => (schema = columns))), { objectMode: false }));
+    const encoding = encodingFor(options, queryId, tally, (columns) => (schema ??= [...columns]));
+    if (store && options.layout) {
+      const key = options.datasetKey ?? queryId;
+      filesStarted = true;
+      const files = await writeDataset(batches, store, options.layout, encoding, key, controller.signal);
+      const stats = tally.description?.QueryStatistics;
+      manifest = await commitDataset(store, {
+        key,
+        queryId,
+        sql: tally.description?.QueryString ?? options.sql,
+        ...(options.window ? { window: options.window } : {}),
+        format: options.format,
+        compression: options.compression,
+        rows: tally.rows,
+        totalResultsCount: tally.totalResultsCount,
+        bytesScanned: stats?.BytesScanned ?? tally.bytesScanned,
+        eventsScanned: stats?.EventsScanned,
+        schema,
+        startedAt: startedAt.toISOString(),
+        endedAt: new Date().toISOString(),
+        ctlakeVersion: version(),
+        files: manifestFiles(files),
+      });
+      datasetFiles = files;
     } else {
-      stages.push(Readable.from(encodeNdjson(batches, options.types, options), { objectMode: false }));
-      const compressor = ndjsonCompressor(options.compression === 'gzip' ? 'gzip' : 'none');
-      if (compressor) stages.push(compressor);
+      await pipeline([...encodeStages(batches, encoding, (columns) => (schema = [...columns])), destination!.writable], { signal: controller.signal });
+      await destination!.commit();
     }
-    stages.push(destination.writable);
-    await pipeline(stages, { signal: controller.signal });
-    await destination.commit();
     const stats = tally.description?.QueryStatistics;
     return {
       queryId,
@@ -127,8 +155,9 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
       rows: tally.rows,
       pages: tally.pages,
       columns: [...tally.columns],
-      bytes: destination.bytesWritten(),
-      files: options.out === '-' ? [] : [options.out],
+      bytes: datasetFiles ? datasetFiles.reduce((n, f) => n + f.bytes, 0) : destination!.bytesWritten(),
+      files: datasetFiles ? datasetFiles.map((f) => store!.root + f.path) : options.target.kind === 'stdout' ? [] : [destination!.location],
+      dataset: store && manifest ? { root: store.root, manifest } : undefined,
       format: options.format,
       compression: options.compression,
       schema,
@@ -146,6 +175,12 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
     controller.abort();
     await destination?.abort();
     const failure = timedOut ?? toExportError(error, queryId, destination?.location ?? options.out, options.signal);
+    // writeDataset removed this export's files; an earlier export of the same
+    // key that it overwrote is gone with them, so the dataset must not claim
+    // to be complete.
+    if (store && filesStarted && (await withdrawSuccess(store, options.datasetKey ?? queryId ?? '').catch(() => false))) {
+      failure.message += `; the earlier export ${options.datasetKey ?? queryId} in ${store.root} was partly replaced, so _SUCCESS was removed: rerun`;
+    }
     // A query ctlake started and is leaving unfinished is cancelled, so that it
     // stops scanning (and billing) and frees one of the account's 10 slots.
     if (startedId !== undefined && tally.description === undefined) {
@@ -157,25 +192,64 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', stop);
     if (!options.client) client.destroy();
+    if (s3 && !options.s3Client) s3.destroy();
   }
 
 }
 
-function parquetOptions(options: ResolvedExportOptions, queryId: string, tally: ReturnType<typeof newTally>, onSchema: (columns: ColumnSchema[]) => void) {
+/** The encoding of every file of this export; Parquet footers carry the query id, SQL and column mapping. */
+function encodingFor(options: ResolvedExportOptions, queryId: string, tally: ReturnType<typeof newTally>, onSchema: (columns: readonly ColumnSchema[]) => void): Encoding {
   return {
+    format: options.format,
     compression: options.compression,
-    rowGroupRows: options.rowGroupRows,
+    types: options.types,
     typing: options,
+    rowGroupRows: options.rowGroupRows,
     createdBy: `ctlake ${version()}`,
-    onSchema: (columns: readonly ColumnSchema[]) => onSchema([...columns]),
     // Called once the first page is in, so DescribeQuery's SQL is known.
-    metadata: (columns: readonly ColumnSchema[]): Record<string, string> => ({
-      'ctlake.version': version(),
-      'ctlake.query_id': queryId,
-      ...(tally.description?.QueryString ? { 'ctlake.sql': tally.description.QueryString } : {}),
-      'ctlake.columns': JSON.stringify(columns),
-    }),
+    metadata: (columns) => {
+      onSchema(columns);
+      return {
+        'ctlake.version': version(),
+        'ctlake.query_id': queryId,
+        ...(tally.description?.QueryString ? { 'ctlake.sql': tally.description.QueryString } : {}),
+        'ctlake.columns': JSON.stringify(columns),
+      };
+    },
   };
+}
+
+/** The destination (one file, object or stdout) or the store (a dataset) that `out` names, checked for writing. */
+async function openTarget(options: ResolvedExportOptions): Promise<{ destination?: Destination; store?: ObjectStore; s3?: S3Client }> {
+  const target = options.target;
+  switch (target.kind) {
+    case 'stdout':
+      return { destination: stdoutDestination(options.stdout) };
+    case 'file':
+      return { destination: await fileDestination(target.path) };
+    case 's3':
+    case 'dataset': {
+      if (target.kind === 'dataset' && target.store.kind === 'local') {
+        const store = localStore(target.store.dir);
+        await store.check();
+        return { store };
+      }
+      // Loaded only for S3 outputs: the S3 SDK is large.
+      const s3Module = await import('./destinations/s3.js');
+      const s3 = options.s3Client ?? s3Module.createS3Client({ region: options.region, profile: options.profile, endpointUrl: options.s3EndpointUrl, forcePathStyle: options.s3ForcePathStyle });
+      const where = target.kind === 's3' ? { bucket: target.bucket, prefix: target.key.slice(0, target.key.lastIndexOf('/') + 1) } : (target.store as { bucket: string; prefix: string });
+      const { bucket, prefix } = where;
+      const store = s3Module.s3Store(s3, bucket, prefix, options.s3);
+      try {
+        await store.check();
+      } catch (error) {
+        if (!options.s3Client) s3.destroy();
+        throw error;
+      }
+      if (target.kind === 'dataset') return { store, s3 };
+      return { destination: s3Module.s3Destination(s3, bucket, target.key, options.s3), s3 };
+    }
+  }
 }
 
 function toExportError(error: unknown, queryId: string | undefined, location: string, signal: AbortSignal | undefined): CtlakeError {

@@ -26,6 +26,15 @@ export type { ColumnType, NestedMode, TypingOptions } from './rows/column-types.
 export { parseValue } from './rows/parse-value.js';
 export { prestoToJson, prestoValueToJson } from './rows/presto-json.js';
 export type { Destination } from './destinations/destination.js';
+export type { ObjectStore, StoredObject } from './destinations/store.js';
+export type { S3WriteOptions, ServerSideEncryption } from './destinations/s3.js';
+export { verifyDataset } from './dataset/verify.js';
+export type { VerifyReport } from './dataset/verify.js';
+export { MANIFEST, SUCCESS } from './dataset/manifest.js';
+export type { Manifest, ManifestExport, ManifestFile } from './dataset/manifest.js';
+export { parsePartitionSpecs, partitionPath } from './dataset/partition.js';
+export type { PartitionLevel, TimeGrain } from './dataset/partition.js';
+export type { DatasetLayout, WrittenFile } from './dataset/write-dataset.js';
 export { CtlakeError, isCtlakeError } from './errors.js';
 export type { CtlakeErrorCode, CtlakeErrorContext } from './errors.js';
 export { startEmulator } from './emulator/server.js';

@@ -44,6 +44,17 @@ export function duration(text: string, flag: string): number {
   return Math.round(Number(match[1]) * (UNIT_MS[match[2] ?? 'ms'] ?? 1));
 }
 
+const UNIT_BYTES: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/** `128MB`, `1GiB`, `512KiB`, `5000000` (bytes) to bytes: decimal KB/MB/GB, binary KiB/MiB/GiB. */
+export function size(text: string, flag: string, min = 1): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
+  const factor = match ? UNIT_BYTES[match[2]!.toLowerCase()] : undefined;
+  const value = match && factor ? Math.round(Number(match[1]) * factor) : NaN;
+  if (!Number.isSafeInteger(value) || value < min) throw usage(`${flag} must be a size such as 128MB, 1GiB or 64MiB${min > 1 ? ` (at least ${min} bytes)` : ''}, not '${text}'`);
+  return value;
+}
+
 export function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[], context = ''): T | undefined {
   if (value === undefined) return undefined;
   if (!(allowed as readonly string[]).includes(value)) throw usage(`${flag} must be ${allowed.join(', ')}${context}, not '${value}'`);
@@ -58,6 +69,14 @@ export function logFormat(argv: string[], io: CliIO): 'text' | 'json' {
   return io.stderrIsTTY ? 'text' : 'json';
 }
 
+
+/** The S3 client's endpoint and addressing from the flags, then AWS_ENDPOINT_URL_S3 as the AWS SDKs read it. */
+export function s3ClientOptions(values: { 's3-endpoint-url'?: string | undefined; 's3-force-path-style'?: boolean | undefined }, io: CliIO) {
+  return {
+    s3EndpointUrl: values['s3-endpoint-url'] ?? io.env.AWS_ENDPOINT_URL_S3,
+    s3ForcePathStyle: values['s3-force-path-style'] ?? false,
+  };
+}
 
 /** The client's region, profile and endpoint from the flags, then the environment as the AWS SDKs read it. */
 export function clientOptions(values: { region?: string | undefined; profile?: string | undefined; 'endpoint-url'?: string | undefined }, io: CliIO) {

@@ -6,6 +6,8 @@ export const EXIT = {
   FAILURE: 1,
   USAGE: 2,
   QUERY_ENDED: 3,
+  /** `ctlake verify`: the dataset does not match its manifest. */
+  VERIFY_FAILED: 5,
   INTERRUPTED: 130,
 } as const;
 
@@ -16,6 +18,7 @@ const BY_CODE: Partial<Record<CtlakeErrorCode, number>> = {
   QUERY_CANCELLED: EXIT.QUERY_ENDED,
   QUERY_TIMED_OUT: EXIT.QUERY_ENDED,
   INTERRUPTED: EXIT.INTERRUPTED,
+  VERIFY_FAILED: EXIT.VERIFY_FAILED,
   DESTINATION_CLOSED: EXIT.OK,
 };
 

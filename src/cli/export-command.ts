@@ -1,7 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { exportQuery, type ExportSummary } from '../export-query.js';
 import { COLUMN_TYPES, parseColumnSpec, type ColumnType } from '../rows/column-types.js';
-import { clientOptions, duration, integer, logFormat, oneOf, parse, usage } from './args.js';
+import { clientOptions, duration, integer, logFormat, oneOf, parse, s3ClientOptions, size, usage } from './args.js';
+import { parseTarget } from '../destinations/target.js';
 import { EXIT } from './exit-codes.js';
 import { EXPORT_HELP } from './help.js';
 import type { CliIO } from './main.js';
@@ -30,6 +31,17 @@ const OPTIONS = {
   nested: { type: 'string' },
   'row-group-rows': { type: 'string' },
   'page-size': { type: 'string' },
+  'partition-by': { type: 'string', multiple: true },
+  'max-rows-per-file': { type: 'string' },
+  'max-file-bytes': { type: 'string' },
+  'max-open-files': { type: 'string' },
+  's3-endpoint-url': { type: 'string' },
+  's3-force-path-style': { type: 'boolean' },
+  's3-part-size': { type: 'string' },
+  's3-queue-size': { type: 'string' },
+  sse: { type: 'string' },
+  'sse-kms-key-id': { type: 'string' },
+  'storage-class': { type: 'string' },
   region: { type: 'string' },
   profile: { type: 'string' },
   'endpoint-url': { type: 'string' },
@@ -50,11 +62,19 @@ export async function exportCommand(args: string[], io: CliIO, say: (line: strin
   const sources = [values['query-id'], values.sql, values['sql-file']].filter((v) => v !== undefined).length;
   if (sources !== 1) throw usage('give exactly one of --query-id, --sql and --sql-file');
   const queryId = values['query-id'];
-  if (values.out === undefined || values.out === '') throw usage("--out is required: a file path, or '-' for stdout");
+  if (values.out === undefined || values.out === '') throw usage("--out is required: '-' for stdout, a file, s3://bucket/key, or a folder ending in / for a dataset");
   const out = values.out;
+  const target = parseTarget(out);
+  if (!target) throw usage(`--out must be '-', a file path, file://PATH, s3://bucket/key, or a folder or s3://bucket/prefix/ ending in /, not '${out}'`);
+  const dataset = target.kind === 'dataset';
+  for (const flag of ['partition-by', 'max-rows-per-file', 'max-file-bytes', 'max-open-files'] as const) {
+    if (values[flag] !== undefined && !dataset) throw usage(`--${flag} needs a dataset: an --out folder or s3://bucket/prefix/ ending in /`);
+  }
+  const sse = oneOf(values.sse, '--sse', ['AES256', 'aws:kms'] as const);
+  if (values['sse-kms-key-id'] !== undefined && sse !== 'aws:kms') throw usage('--sse-kms-key-id goes with --sse aws:kms');
   const sql = values.sql ?? (values['sql-file'] === undefined ? undefined : await readSql(values['sql-file'], io));
   if (values['query-parameter'] && sql === undefined) throw usage('--query-parameter goes with --sql or --sql-file');
-  const format = oneOf(values.format, '--format', ['ndjson', 'parquet'] as const) ?? (/\.parquet$/i.test(out) ? 'parquet' : 'ndjson');
+  const format = oneOf(values.format, '--format', ['ndjson', 'parquet'] as const) ?? (dataset || /\.parquet$/i.test(out) ? 'parquet' : 'ndjson');
   const codecs = format === 'parquet' ? (['zstd', 'snappy', 'gzip', 'none'] as const) : (['gzip', 'none'] as const);
   const compression = oneOf(values.compression, '--compression', codecs, ` for ${format}`);
   const types = oneOf(values.types, '--types', ['raw', 'typed'] as const);
@@ -91,6 +111,16 @@ export async function exportCommand(args: string[], io: CliIO, say: (line: strin
       columns,
       rowGroupRows: values['row-group-rows'] === undefined ? undefined : integer(values['row-group-rows'], '--row-group-rows', 1, 10_000_000),
       pageSize: values['page-size'] === undefined ? undefined : integer(values['page-size'], '--page-size', 1, 1000),
+      partitionBy: values['partition-by'],
+      maxRowsPerFile: values['max-rows-per-file'] === undefined ? undefined : integer(values['max-rows-per-file'], '--max-rows-per-file', 1, Number.MAX_SAFE_INTEGER),
+      maxFileBytes: values['max-file-bytes'] === undefined ? undefined : size(values['max-file-bytes'], '--max-file-bytes'),
+      maxOpenFiles: values['max-open-files'] === undefined ? undefined : integer(values['max-open-files'], '--max-open-files', 1, 1000),
+      ...s3ClientOptions(values, io),
+      s3PartSizeBytes: values['s3-part-size'] === undefined ? undefined : size(values['s3-part-size'], '--s3-part-size', 5 * 1024 * 1024),
+      s3QueueSize: values['s3-queue-size'] === undefined ? undefined : integer(values['s3-queue-size'], '--s3-queue-size', 1, 64),
+      sse,
+      sseKmsKeyId: values['sse-kms-key-id'],
+      storageClass: values['storage-class'],
       ...clientOptions(values, io),
       stdout: io.stdout,
       signal: io.signal,
@@ -107,6 +137,10 @@ export async function exportCommand(args: string[], io: CliIO, say: (line: strin
     if (error instanceof TypeError && error.message.startsWith('Invalid option queryId')) {
       throw usage(`--query-id must be a query id such as 0a1b2c3d-0000-4000-8000-123456789abc, not '${queryId}'`);
     }
+    if (error instanceof TypeError && error.message.startsWith('Invalid option ')) {
+      // The library spells options in camelCase; name the flag the user typed.
+      throw usage(error.message.replace(/^Invalid option (\w+)/, (_, name: string) => `Invalid --${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`));
+    }
     throw error;
   } finally {
     log.stop();
@@ -115,7 +149,7 @@ export async function exportCommand(args: string[], io: CliIO, say: (line: strin
   const stats = summary.queryStatistics;
   const cost = stats.bytesScanned === undefined ? undefined : (stats.bytesScanned / 1e9) * pricePerGb;
   const record = { ...summary, estimatedCostUsd: cost, pricePerGb };
-  const where = summary.files[0] ?? 'stdout';
+  const where = summary.dataset ? `${summary.files.length} files in ${summary.dataset.root}` : (summary.files[0] ?? 'stdout');
   log.event(
     'summary',
     `${summary.rows} rows, ${summary.pages} pages, ${formatBytes(summary.bytes)} written to ${where} in ${formatDuration(summary.durationMs)}; ` +

@@ -8,6 +8,7 @@ Commands:
   list        List the queries of the last 7 days (filter by status and time)
   describe    Show a query's status, SQL and statistics (BytesScanned, the billed bytes)
   cancel      Cancel a QUEUED or RUNNING query
+  verify      Check a dataset against its _manifest.json (files, sizes, SHA-256, rows)
   emulator    Run a local CloudTrail Lake (real SQL on sample or your own events)
 
 Options:
@@ -17,14 +18,17 @@ Options:
 Run 'ctlake <command> --help' for a command's options.
 Exit codes: 0 success, 1 failure, 2 usage error, 3 the query ended FAILED,
 CANCELLED or TIMED_OUT, 4 cancel of a query that had already ended,
-130 interrupted.
+5 verify found a dataset that does not match its manifest, 130 interrupted.
 `;
 
-export const EXPORT_HELP = `Usage: ctlake export (--query-id ID | --sql SQL | --sql-file FILE) --out PATH|- [options]
+export const EXPORT_HELP = `Usage: ctlake export (--query-id ID | --sql SQL | --sql-file FILE) --out OUT [options]
 
 Export every row of a CloudTrail Lake query, once and in order. A query still
 QUEUED or RUNNING is waited for. A file is written under a temporary name and
-renamed only when every row is in and the count matches TotalResultsCount.
+renamed only when every row is in and the count matches TotalResultsCount; an
+S3 object appears only when its multipart upload completes. A dataset (OUT
+ending in /) gets Hive-style partitions, rolled part files, then
+_manifest.json, then _SUCCESS; a failed export removes what it wrote.
 With --sql or --sql-file, ctlake starts the query itself (waiting for a free
 slot when the account already runs 10), and cancels it if interrupted.
 
@@ -35,9 +39,11 @@ Options:
   --query-parameter VALUE  A value for the next ? in the SQL; repeatable (up to 10)
   --query-timeout D        Cancel the query if it has not finished after D (90s, 15m, 1h)
                            and exit 3
-  -o, --out PATH|-         '-' for stdout, or a file: '.parquet' writes Parquet, else NDJSON
-                           ('.gz' compresses NDJSON)
-  --format ndjson|parquet  Override the format chosen from the file name
+  -o, --out OUT            '-' for stdout; a file, file://PATH or s3://bucket/key:
+                           '.parquet' writes Parquet, else NDJSON ('.gz' compresses
+                           NDJSON); a folder or s3://bucket/prefix/ ending in '/'
+                           for a dataset (Parquet unless --format)
+  --format ndjson|parquet  Override the format chosen from the name
   --compression C          Parquet: zstd (default), snappy, gzip or none;
                            NDJSON: gzip or none (default from the file name)
   --types raw|typed        NDJSON values: the service's strings (raw, default), or
@@ -48,6 +54,23 @@ Options:
   --nested text|json       Struct, map and array columns as Lake's text (default)
                            or as JSON
   --row-group-rows N       Parquet rows per row group; bounds memory (default 20000)
+  --partition-by SPEC      Dataset partition level, repeatable: COLUMN (awsregion=...),
+                           COLUMN:day|month|hour (eventTime:day gives eventdate=...),
+                           or KEY=COLUMN:GRAIN (dt=eventTime:day)
+  --max-rows-per-file N    Dataset: start the next part file after N rows
+  --max-file-bytes SIZE    Dataset: start the next part once a file reaches SIZE
+                           (128MB, 1GiB; Parquet may pass it by one row group)
+  --max-open-files N       Dataset: files open at once, whatever the number of
+                           partitions (default 8)
+  --s3-endpoint-url URL    An S3-compatible store (MinIO, Ceph, R2)
+                           (default: AWS_ENDPOINT_URL_S3)
+  --s3-force-path-style    Path-style S3 addressing, which most such stores need
+  --s3-part-size SIZE      Multipart part size (default 8MiB, at least 5MiB); memory
+                           per open S3 file is at most part size x queue size
+  --s3-queue-size N        Parts uploaded at once per file (default 4)
+  --sse AES256|aws:kms     Server-side encryption of every object
+  --sse-kms-key-id KEY     The KMS key for --sse aws:kms
+  --storage-class CLASS    S3 storage class (STANDARD_IA, INTELLIGENT_TIERING, ...)
   --event-data-store ARN   The event data store's ARN or id (optional)
   --page-size N            Rows per GetQueryResults call, 1 to 1000 (default 1000)
   --region REGION          AWS region (default: AWS_REGION, then the profile's)

@@ -7,6 +7,7 @@ import { CtlakeError } from '../errors.js';
 import { logFormat, usage } from './args.js';
 import { emulatorCommand } from './emulator-command.js';
 import { cancelCommand, describeCommand, listCommand } from './query-commands.js';
+import { verifyCommand } from './verify-command.js';
 
 /** What the CLI may touch of its process: injected, so that tests run `main` in-process. */
 export interface CliIO {
@@ -51,6 +52,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         return await describeCommand(rest, io, say);
       case 'cancel':
         return await cancelCommand(rest, io, say);
+      case 'verify':
+        return await verifyCommand(rest, io);
       default:
         throw usage(`unknown command '${command}'; run ctlake --help for the commands`);
     }

@@ -160,7 +160,8 @@ function toWasm(schema: Schema, batch: RecordBatch): wasm.RecordBatch {
   }
 }
 
-async function footerRowCount(tail: Uint8Array[]): Promise<number> {
+/** The row count a Parquet file's footer records, from the file's last chunks (the footer must be inside them). */
+export async function footerRowCount(tail: Uint8Array[]): Promise<number> {
   const file = await wasm.ParquetFile.fromFile(new Blob(tail));
   try {
     const metadata = file.metadata();

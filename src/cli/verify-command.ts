@@ -1,0 +1,75 @@
+import { CtlakeError } from '../errors.js';
+import { localStore, type ObjectStore } from '../destinations/store.js';
+import { parseTarget } from '../destinations/target.js';
+import { verifyDataset } from '../dataset/verify.js';
+import { parse, s3ClientOptions, usage } from './args.js';
+import { EXIT } from './exit-codes.js';
+import type { CliIO } from './main.js';
+import { formatBytes } from './units.js';
+
+export const VERIFY_HELP = `Usage: ctlake verify DATASET [--json]
+
+Re-read a dataset that ctlake export wrote (a folder or s3://bucket/prefix/)
+and check it against its _manifest.json: _SUCCESS is there; every file is
+there with its size, SHA-256 and row count (the Parquet footer's, or the
+NDJSON lines); each export's files add up to its query's TotalResultsCount;
+and no other file is there. Every file is read once, streamed. The report
+goes to stdout: 'OK' and the totals, or one line per problem.
+
+Options:
+  --json                   The report as one JSON object
+  --region REGION          AWS region of the bucket (default: AWS_REGION)
+  --profile NAME           AWS profile (default: AWS_PROFILE, then 'default')
+  --s3-endpoint-url URL    An S3-compatible endpoint (default: AWS_ENDPOINT_URL_S3)
+  --s3-force-path-style    Path-style S3 addressing (MinIO, Ceph, most S3-compatible stores)
+  -h, --help               Show this help
+
+Exit codes: 0 the dataset matches its manifest, 5 it does not (the problems are
+on stdout), 1 failure (cannot read it), 2 usage error.
+`;
+
+const OPTIONS = {
+  json: { type: 'boolean' },
+  region: { type: 'string' },
+  profile: { type: 'string' },
+  's3-endpoint-url': { type: 'string' },
+  's3-force-path-style': { type: 'boolean' },
+  'log-format': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** `ctlake verify`: a dataset against its manifest. The report is the command's output, so it goes to stdout. */
+export async function verifyCommand(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parse(args, OPTIONS, 'verify', true);
+  if (values.help) {
+    io.stdout.write(VERIFY_HELP);
+    return EXIT.OK;
+  }
+  if (positionals.length !== 1) throw usage('give one DATASET: a folder or s3://bucket/prefix/ that ctlake export wrote');
+  const named = positionals[0]!;
+  const target = parseTarget(named.endsWith('/') ? named : `${named}/`);
+  if (target?.kind !== 'dataset') throw usage(`DATASET must be a folder or s3://bucket/prefix/, not '${named}'`);
+  let store: ObjectStore;
+  let close = () => {};
+  if (target.store.kind === 'local') store = localStore(target.store.dir);
+  else {
+    const { createS3Client, s3Store } = await import('../destinations/s3.js');
+    const s3 = createS3Client({ region: values.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION, profile: values.profile, endpointUrl: s3ClientOptions(values, io).s3EndpointUrl, forcePathStyle: values['s3-force-path-style'] });
+    store = s3Store(s3, target.store.bucket, target.store.prefix, { partSizeBytes: 8 * 1024 * 1024, queueSize: 1 });
+    close = () => s3.destroy();
+  }
+  try {
+    const report = await verifyDataset(store);
+    if (values.json) io.stdout.write(JSON.stringify(report) + '\n');
+    else if (report.ok) {
+      io.stdout.write(`OK ${report.dataset}: ${report.exports} exports, ${report.files} files, ${report.rows} rows, ${formatBytes(report.bytes)}\n`);
+    } else {
+      for (const line of report.problems) io.stdout.write(`${line}\n`);
+    }
+    if (report.ok) return EXIT.OK;
+    const count = report.problems.length;
+    throw new CtlakeError('VERIFY_FAILED', `${report.dataset} does not match its manifest: ${count} problem${count === 1 ? '' : 's'} (listed on stdout); rerun the export that wrote it`);
+  } finally {
+    close();
+  }
+}

@@ -1,0 +1,110 @@
+import { parseTimestamp } from '../rows/parse-value.js';
+import type { FlatRecord } from '../rows/flatten-row.js';
+
+/** How a timestamp column is cut into partitions. */
+export type TimeGrain = 'hour' | 'day' | 'month';
+
+/**
+ * One level of a Hive-style layout. `key` is the folder's name (`eventdate`
+ * in `eventdate=2024-05-01/`), `column` the source column its value comes
+ * from; a time grain derives the value from a timestamp, else the column's
+ * text is the value.
+ */
+export interface PartitionLevel {
+  key: string;
+  column: string;
+  grain: TimeGrain | undefined;
+}
+
+const GRAINS: readonly TimeGrain[] = ['hour', 'day', 'month'];
+
+/**
+ * Parses `--partition-by` specs into levels, in the order given.
+ *
+ * - `awsRegion` gives `awsregion=us-east-1/`.
+ * - `eventTime:day` gives `eventdate=2024-05-01/`, `eventTime:month` gives
+ *   `eventmonth=2024-05/`, `eventTime:hour` gives two levels,
+ *   `eventdate=2024-05-01/eventhour=13/`, so that day-level queries still
+ *   prune on `eventdate`. A column name ending in `time` loses it
+ *   (`eventTime` → `event`); another keeps it with `_` (`ts` → `ts_date`).
+ * - `KEY=SPEC` names the folder key yourself: `dt=eventTime:day`.
+ *
+ * Keys are lower case, as Glue and Athena store them, and must be unique.
+ * Throws a plain Error whose message says what is wrong; callers wrap it.
+ */
+export function parsePartitionSpecs(specs: readonly string[]): PartitionLevel[] {
+  const levels: PartitionLevel[] = [];
+  for (const spec of specs) {
+    const match = /^(?:([A-Za-z_][A-Za-z0-9_]*)=)?([^:=]+)(?::([a-z]+))?$/.exec(spec.trim());
+    if (!match) throw new Error(`'${spec}' is not COLUMN, COLUMN:GRAIN or KEY=COLUMN:GRAIN`);
+    const [, named, column, grainText] = match as unknown as [string, string | undefined, string, string | undefined];
+    if (grainText !== undefined && !GRAINS.includes(grainText as TimeGrain)) {
+      throw new Error(`'${spec}': the grain must be ${GRAINS.join(', ')}, not '${grainText}'`);
+    }
+    const grain = grainText as TimeGrain | undefined;
+    const stem = column.replace(/time$/i, '') || column;
+    const derived = (suffix: string) => (stem === column ? `${column}_${suffix}` : `${stem}${suffix}`);
+    if (grain === 'hour' && named === undefined) {
+      levels.push({ key: hiveKey(derived('date')), column, grain: 'day' });
+      levels.push({ key: hiveKey(derived('hour')), column, grain: 'hour' });
+    } else {
+      const key = named ?? (grain === undefined ? column : derived(grain === 'day' ? 'date' : grain));
+      levels.push({ key: hiveKey(key), column, grain });
+    }
+  }
+  const keys = levels.map((l) => l.key);
+  const twice = keys.find((k, i) => keys.indexOf(k) !== i);
+  if (twice) throw new Error(`the partition key '${twice}' is given twice`);
+  return levels;
+}
+
+function hiveKey(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+}
+
+/** Hive's default partition, for a null or empty value (what Hive, Spark and Athena write and read). */
+export const NULL_PARTITION = '__HIVE_DEFAULT_PARTITION__';
+
+/**
+ * The relative folder of a record (`eventdate=2024-05-01/awsregion=us-east-1`),
+ * or '' with no levels. A missing or empty value goes to NULL_PARTITION;
+ * a string column's text `null` stays `null`, as it does in the file.
+ * Values are escaped as Hive escapes path names, so
+ * any text round-trips through Athena, Spark and DuckDB. A timestamp that
+ * does not parse throws a plain Error naming the column and the value.
+ */
+export function partitionPath(levels: readonly PartitionLevel[], record: FlatRecord): string {
+  let path = '';
+  for (const level of levels) {
+    const text = record[level.column] ?? null;
+    const value = level.grain === undefined ? text : timeValue(text, level);
+    path += `${path ? '/' : ''}${level.key}=${value === null || value === '' ? NULL_PARTITION : escapeHiveValue(value)}`;
+  }
+  return path;
+}
+
+function timeValue(text: string | null, level: PartitionLevel): string | null {
+  if (text === null || text === '' || text === 'null') return null;
+  let ms: number;
+  try {
+    ms = parseTimestamp(text);
+  } catch {
+    throw new Error(`column ${level.column}: '${text}' is not a timestamp, so it cannot give ${level.key}`);
+  }
+  const iso = new Date(ms).toISOString();
+  switch (level.grain) {
+    case 'month':
+      return iso.slice(0, 7);
+    case 'hour':
+      return iso.slice(11, 13);
+    default:
+      return iso.slice(0, 10);
+  }
+}
+
+/** Hive's FileUtils.escapePathName: these characters become %XX (upper-case hex). */
+const HIVE_ESCAPED = /[\x00-\x1f"#%'*/:=?\\\x7f{}[\]^]/g;
+
+export function escapeHiveValue(value: string): string {
+  return value.replace(HIVE_ESCAPED, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}

@@ -1,0 +1,210 @@
+import { Transform, type Readable } from 'node:stream';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type PutObjectCommandInput,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { CtlakeError } from '../errors.js';
+import type { Destination } from './destination.js';
+import type { ObjectStore, StoredObject } from './store.js';
+
+export type ServerSideEncryption = 'AES256' | 'aws:kms';
+
+/** Where and how objects are written; resolved by normalizeExportOptions. */
+export interface S3WriteOptions {
+  /**
+   * Bytes per multipart part (5 MiB at least, S3's minimum). An upload holds
+   * at most `partSizeBytes × queueSize` in memory, so this and queueSize
+   * are the memory bound of each open S3 file. An object smaller than one
+   * part goes up in a single PutObject.
+   * @default 8 MiB
+   */
+  partSizeBytes: number;
+  /** Parts uploaded at once, per file. @default 4 */
+  queueSize: number;
+  /** `x-amz-server-side-encryption`. @default the bucket's default */
+  sse?: ServerSideEncryption | undefined;
+  /** The KMS key for `sse: 'aws:kms'`; else the account's aws/s3 key. */
+  sseKmsKeyId?: string | undefined;
+  /** STANDARD, STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR, ... @default STANDARD */
+  storageClass?: string | undefined;
+}
+
+export interface S3ClientOptions {
+  region?: string | undefined;
+  profile?: string | undefined;
+  /** An S3-compatible store (MinIO, Ceph, R2) or a test server; AWS_ENDPOINT_URL_S3 in the CLI. */
+  endpointUrl?: string | undefined;
+  /** Path-style addressing (`host/bucket/key`), which most S3-compatible stores need. */
+  forcePathStyle?: boolean | undefined;
+}
+
+/**
+ * The S3 client ctlake builds when the caller brings none. Region,
+ * credentials and profile come from the standard AWS chain. With a custom
+ * endpoint, checksums are sent and checked only where S3's API requires
+ * them: many S3-compatible stores reject the CRC32 trailers that the SDK
+ * adds by default since early 2025.
+ */
+export function createS3Client(options: S3ClientOptions = {}): S3Client {
+  return new S3Client({
+    maxAttempts: 5,
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.profile ? { profile: options.profile } : {}),
+    ...(options.endpointUrl
+      ? { endpoint: options.endpointUrl, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
+      : {}),
+    ...(options.forcePathStyle ? { forcePathStyle: true } : {}),
+  });
+}
+
+function objectParams(bucket: string, key: string, options: S3WriteOptions): PutObjectCommandInput {
+  return {
+    Bucket: bucket,
+    Key: key,
+    ...(options.sse ? { ServerSideEncryption: options.sse } : {}),
+    ...(options.sseKmsKeyId ? { SSEKMSKeyId: options.sseKmsKeyId } : {}),
+    ...(options.storageClass ? { StorageClass: options.storageClass as PutObjectCommandInput['StorageClass'] } : {}),
+  };
+}
+
+/**
+ * One S3 object, streamed through lib-storage's Upload (multipart once the
+ * bytes exceed one part). The object becomes visible only when the last
+ * part is in (CompleteMultipartUpload, or the single PutObject), which
+ * happens when the writable ends; `commit()` waits for that.
+ *
+ * `abort()` fails the body stream rather than calling Upload.abort(), whose
+ * promise settles before its AbortMultipartUpload is sent: failing the body
+ * makes Upload abort the multipart upload itself and settle only after, so
+ * awaiting abort() means no dangling parts remain. An object that completed
+ * before the abort (another file of a dataset failed) is deleted.
+ */
+export function s3Destination(client: S3Client, bucket: string, key: string, options: S3WriteOptions): Destination {
+  const location = `s3://${bucket}/${key}`;
+  let bytes = 0;
+  const body = new Transform({
+    highWaterMark: 64 * 1024,
+    transform(chunk: Buffer, _encoding, callback) {
+      bytes += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  const upload = new Upload({ client, params: { ...objectParams(bucket, key, options), Body: body }, partSize: options.partSizeBytes, queueSize: options.queueSize });
+  let completed = false;
+  const done = upload.done().then(
+    () => {
+      completed = true;
+    },
+    (error: unknown) => error,
+  );
+  // The body's own writable side is what the pipeline ends or destroys; an
+  // upload that fails first must fail the pipeline too.
+  void done.then((error) => {
+    if (error && !body.destroyed) body.destroy(error as Error);
+  });
+  let aborted = false;
+  return {
+    location,
+    writable: body,
+    bytesWritten: () => bytes,
+    async commit() {
+      const error = await done;
+      if (error) throw s3Error(location, error);
+    },
+    async abort() {
+      if (aborted) return;
+      aborted = true;
+      if (!body.destroyed) body.destroy(new Error('export aborted'));
+      await done;
+      if (completed) await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
+    },
+  };
+}
+
+/** An S3 error as one line with the fix. */
+export function s3Error(location: string, error: unknown): CtlakeError {
+  if (error instanceof CtlakeError) return error;
+  const name = (error as { name?: string }).name ?? 'Error';
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const hint =
+    name === 'NoSuchBucket' ? 'check the bucket name in --out'
+    : name === 'AccessDenied' || status === 403 ? 'check the credentials (--profile) and the bucket policy; see the IAM policy in examples/'
+    : name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' ? 'check the credentials (--profile)'
+    : /ECONNREFUSED|ENOTFOUND/.test(String((error as NodeJS.ErrnoException).code ?? '')) ? 'check --s3-endpoint-url'
+    : 'rerun; nothing partial was left';
+  const message = (error as Error).message?.split('\n')[0] ?? String(error);
+  return new CtlakeError('DESTINATION_FAILED', `cannot write ${location}: ${name}${message && message !== name ? ` (${message})` : ''}; ${hint}`, { cause: error });
+}
+
+/** The objects under `s3://bucket/prefix`, as an ObjectStore with names relative to the prefix. */
+export function s3Store(client: S3Client, bucket: string, prefix: string, options: S3WriteOptions): ObjectStore {
+  const root = `s3://${bucket}/${prefix}`;
+  const fail = (name: string, error: unknown) => s3Error(`${root}${name}`, error);
+  return {
+    root,
+    async check() {
+      try {
+        await client.send(new HeadBucketCommand({ Bucket: bucket }));
+      } catch (error) {
+        const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        if (status === 404) throw s3Error(root, Object.assign(new Error('the bucket does not exist'), { name: 'NoSuchBucket' }));
+        // HeadBucket needs s3:ListBucket, which a writer of one object may lack: let the write itself tell.
+        if (status === 403) return;
+        throw fail('', error);
+      }
+    },
+    create: async (name) => s3Destination(client, bucket, prefix + name, options),
+    async put(name, data) {
+      try {
+        await client.send(new PutObjectCommand({ ...objectParams(bucket, prefix + name, options), Body: data, ContentLength: data.length }));
+      } catch (error) {
+        throw fail(name, error);
+      }
+    },
+    async get(name) {
+      try {
+        const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: prefix + name }));
+        return Buffer.from(await response.Body!.transformToByteArray());
+      } catch (error) {
+        if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
+        throw fail(name, error);
+      }
+    },
+    async read(name) {
+      try {
+        const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: prefix + name }));
+        return response.Body as Readable;
+      } catch (error) {
+        throw fail(name, error);
+      }
+    },
+    async *list(): AsyncGenerator<StoredObject> {
+      let token: string | undefined;
+      do {
+        let page;
+        try {
+          page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+        } catch (error) {
+          throw fail('', error);
+        }
+        for (const object of page.Contents ?? []) {
+          if (object.Key) yield { name: object.Key.slice(prefix.length), size: object.Size ?? 0 };
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    },
+    async remove(name) {
+      try {
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: prefix + name }));
+      } catch (error) {
+        throw fail(name, error);
+      }
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Destination } from './destination.js';
+import { destinationError, fileDestination } from './file.js';
+
+export interface StoredObject {
+  /** Relative to the store's root, with `/` separators. */
+  name: string;
+  size: number;
+}
+
+/**
+ * A folder of objects, local or on S3: what a dataset is written to and
+ * verified from. Names are relative to `root` and use `/`. Each object
+ * appears whole or not at all: `create` streams through a Destination
+ * (temporary file and rename, or a multipart upload), `put` writes a small
+ * object in one step.
+ */
+export interface ObjectStore {
+  /** `/abs/dir/` or `s3://bucket/prefix/`, for messages. */
+  readonly root: string;
+  /** Fails early, with the fix, when the store cannot be written at all (no such bucket). */
+  check(): Promise<void>;
+  create(name: string): Promise<Destination>;
+  put(name: string, data: Buffer): Promise<void>;
+  /** The object's bytes, or undefined when there is none. */
+  get(name: string): Promise<Buffer | undefined>;
+  read(name: string): Promise<Readable>;
+  /** Every object below the root, temporary files of unfinished writes included. */
+  list(): AsyncIterable<StoredObject>;
+  /** Removes an object; a missing one is not an error. */
+  remove(name: string): Promise<void>;
+}
+
+/**
+ * A local folder as an ObjectStore. Data files go through fileDestination
+ * (temporary file, fsync, rename); small objects are written the same way.
+ * Folders emptied by remove() are removed too, up to the root.
+ */
+export function localStore(dir: string): ObjectStore {
+  const rootDir = path.resolve(dir);
+  const full = (name: string) => path.join(rootDir, ...name.split('/'));
+  return {
+    root: rootDir + path.sep,
+    async check() {
+      try {
+        await mkdir(rootDir, { recursive: true });
+      } catch (error) {
+        throw destinationError(dir, error);
+      }
+    },
+    create: (name) => fileDestination(full(name)),
+    async put(name, data) {
+      const target = full(name);
+      const tmp = path.join(path.dirname(target), `.${path.basename(target)}.ctlake-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+      try {
+        await mkdir(path.dirname(target), { recursive: true });
+        const handle = await open(tmp, 'wx');
+        try {
+          await handle.writeFile(data);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        await rename(tmp, target);
+      } catch (error) {
+        await rm(tmp, { force: true }).catch(() => undefined);
+        throw destinationError(target, error);
+      }
+    },
+    async get(name) {
+      try {
+        return await readFile(full(name));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw destinationError(full(name), error);
+      }
+    },
+    async read(name) {
+      return createReadStream(full(name));
+    },
+    async *list() {
+      let entries;
+      try {
+        entries = await readdir(rootDir, { recursive: true, withFileTypes: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw destinationError(dir, error);
+      }
+      const files = entries.filter((e) => e.isFile()).map((e) => path.relative(rootDir, path.join(e.parentPath ?? e.path, e.name)).split(path.sep).join('/'));
+      for (const name of files.sort()) yield { name, size: (await stat(full(name))).size };
+    },
+    async remove(name) {
+      try {
+        await rm(full(name), { force: true });
+      } catch (error) {
+        throw destinationError(full(name), error);
+      }
+      for (let folder = path.dirname(full(name)); folder.startsWith(rootDir + path.sep); folder = path.dirname(folder)) {
+        try {
+          await rmdir(folder);
+        } catch {
+          return;
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,133 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import S3rver from 's3rver';
+import AWSAccount from 's3rver/lib/models/account.js';
+
+// The credentials every test process has (vitest.config.ts, emulatorEnv) are
+// valid for s3rver too, as one set of credentials is for CloudTrail and S3.
+AWSAccount.DUMMY_ACCOUNT.createKeyPair('AKIDEMULATOR', 'emulator-secret');
+
+export const S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+/** One request the proxy passed on (or failed), for tests that check what reached S3. */
+export interface S3Request {
+  method: string;
+  /** Path and query, e.g. `/bucket/key?uploadId=...&partNumber=2`. */
+  url: string;
+  failed: boolean;
+}
+
+export interface TestS3 {
+  /** The proxy's URL: what clients talk to. */
+  url: string;
+  bucket: string;
+  client: S3Client;
+  requests: S3Request[];
+  /** Fails the requests this returns true for with HTTP 500 InternalError (after reading their body). */
+  failWhen(predicate: ((request: S3Request, index: number) => boolean) | undefined): void;
+  /** Every key in the bucket, sorted. */
+  keys(prefix?: string): Promise<string[]>;
+  get(key: string): Promise<Buffer>;
+  /** Multipart uploads started and not completed, as s3rver keeps them on disk. */
+  pendingUploads(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * s3rver on 127.0.0.1 port 0, in a temporary folder, with one bucket, behind
+ * a small HTTP proxy that records every request and can fail chosen ones:
+ * real S3 wire traffic, with faults where a test wants them. s3rver does not
+ * implement AbortMultipartUpload, so the proxy answers it (204, as S3 does)
+ * and a test reads from the requests whether an upload was aborted.
+ */
+export async function startS3(bucket = 'lake'): Promise<TestS3> {
+  const directory = await mkdtemp(path.join(tmpdir(), 'ctlake-s3-'));
+  const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: [{ name: bucket, configs: [] }] });
+  const address = (await server.run()) as AddressInfo;
+  const requests: S3Request[] = [];
+  let fail: ((request: S3Request, index: number) => boolean) | undefined;
+
+  const proxy = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const record: S3Request = { method: req.method ?? 'GET', url: req.url ?? '/', failed: false };
+    const index = requests.push(record) - 1;
+    if (record.method === 'DELETE' && /[?&]uploadId=/.test(record.url)) {
+      // AbortMultipartUpload, which s3rver lacks: answered as S3 does.
+      req.resume();
+      res.writeHead(204);
+      res.end();
+      return;
+    }
+    if (fail?.(record, index)) {
+      record.failed = true;
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(500, { 'content-type': 'application/xml' });
+        res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>injected by the test</Message></Error>');
+      });
+      return;
+    }
+    const upstream = request({ host: '127.0.0.1', port: address.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  proxy.listen(0, '127.0.0.1');
+  await once(proxy, 'listening');
+  const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  const client = testS3Client(url);
+
+  return {
+    url,
+    bucket,
+    client,
+    requests,
+    failWhen(predicate) {
+      fail = predicate;
+    },
+    async keys(prefix = '') {
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+        for (const object of page.Contents ?? []) keys.push(object.Key!);
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return keys.sort();
+    },
+    async get(key) {
+      const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return Buffer.from(await response.Body!.transformToByteArray());
+    },
+    async pendingUploads() {
+      const uploads = path.join(directory, bucket);
+      const names = await readdir(uploads, { recursive: true }).catch(() => [] as string[]);
+      return names.filter((name) => /uploads[^/]*\/[^/]+$/.test(name));
+    },
+    async close() {
+      client.destroy();
+      proxy.closeAllConnections();
+      proxy.close();
+      await server.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A client for the test server, with the options S3-compatible stores need. */
+export function testS3Client(url: string): S3Client {
+  return new S3Client({
+    endpoint: url,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    credentials: S3_CREDENTIALS,
+  });
+}
