@@ -42,7 +42,11 @@ export type CtlakeErrorCode =
   /** The export was stopped by an AbortSignal (SIGINT, SIGTERM). */
   | 'INTERRUPTED'
   /** `ctlake verify` found a dataset that differs from its manifest. */
-  | 'VERIFY_FAILED';
+  | 'VERIFY_FAILED'
+  /** Another run of the same job holds its lock. */
+  | 'LOCK_HELD'
+  /** A job's state file belongs to another job, or cannot be read. */
+  | 'STATE_INVALID';
 
 export interface CtlakeErrorContext {
   queryId?: string | undefined;

@@ -8,6 +8,12 @@ export const EXIT = {
   QUERY_ENDED: 3,
   /** `ctlake verify`: the dataset does not match its manifest. */
   VERIFY_FAILED: 5,
+  /** A windowed or backfill run found nothing to export: no window has closed, or every slice is done. */
+  NOTHING_TO_DO: 6,
+  /** A windowed or backfill run exported some windows or slices, and others failed. */
+  PARTIAL: 7,
+  /** Another run of the same job holds its lock. */
+  LOCK_HELD: 8,
   INTERRUPTED: 130,
 } as const;
 
@@ -19,6 +25,8 @@ const BY_CODE: Partial<Record<CtlakeErrorCode, number>> = {
   QUERY_TIMED_OUT: EXIT.QUERY_ENDED,
   INTERRUPTED: EXIT.INTERRUPTED,
   VERIFY_FAILED: EXIT.VERIFY_FAILED,
+  LOCK_HELD: EXIT.LOCK_HELD,
+  STATE_INVALID: EXIT.USAGE,
   DESTINATION_CLOSED: EXIT.OK,
 };
 

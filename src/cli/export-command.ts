@@ -1,5 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { exportQuery, type ExportSummary } from '../export-query.js';
+import type { PageEvent } from '../export-options.js';
+import type { RetryEvent } from '../source/retry.js';
 import { COLUMN_TYPES, parseColumnSpec, type ColumnType } from '../rows/column-types.js';
 import { clientOptions, duration, integer, logFormat, oneOf, parse, s3ClientOptions, size, usage } from './args.js';
 import { parseTarget } from '../destinations/target.js';
@@ -16,7 +18,7 @@ import { formatBytes, formatDuration } from './units.js';
  */
 export const DEFAULT_PRICE_PER_GB = 0.005;
 
-const OPTIONS = {
+export const EXPORT_OPTIONS = {
   'query-id': { type: 'string' },
   sql: { type: 'string' },
   'sql-file': { type: 'string' },
@@ -50,18 +52,65 @@ const OPTIONS = {
   'log-format': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
+  window: { type: 'string' },
+  lag: { type: 'string' },
+  since: { type: 'string' },
+  state: { type: 'string' },
+  now: { type: 'string' },
+  'lock-lease': { type: 'string' },
 } as const;
 
-/** `ctlake export`: a thin shell over exportQuery(). */
+export type ExportValues = ReturnType<typeof parse<typeof EXPORT_OPTIONS>>['values'];
+const JOB_FLAGS = ['window', 'lag', 'since', 'state', 'now', 'lock-lease'] as const;
+
+/** `ctlake export`: a thin shell over exportQuery(), or over exportWindows() with --window. */
 export async function exportCommand(args: string[], io: CliIO, say: (line: string) => void): Promise<number> {
-  const { values } = parse(args, OPTIONS, 'export');
+  const { values } = parse(args, EXPORT_OPTIONS, 'export');
   if (values.help) {
     io.stdout.write(EXPORT_HELP);
     return EXIT.OK;
   }
   const sources = [values['query-id'], values.sql, values['sql-file']].filter((v) => v !== undefined).length;
   if (sources !== 1) throw usage('give exactly one of --query-id, --sql and --sql-file');
+  // Loaded on demand: job-commands builds on this module's exports.
+  if (values.window !== undefined) return (await import('./job-commands.js')).windowCommand(values, args, io);
+  for (const flag of JOB_FLAGS) if (values[flag] !== undefined) throw usage(`--${flag} goes with --window`);
   const queryId = values['query-id'];
+  const settings = await exportSettings(values, io);
+  const log = new Log(io.stderr, { format: logFormat(args, io), quiet: values.quiet ?? false, live: io.stderrIsTTY ?? false });
+  log.forQuery(queryId);
+  let summary: ExportSummary;
+  try {
+    summary = await withFlagNames(
+      exportQuery({
+        ...settings.options,
+        queryId,
+        sql: settings.sql,
+        ...logHooks(log),
+      }),
+      queryId,
+    );
+  } finally {
+    log.stop();
+  }
+
+  const stats = summary.queryStatistics;
+  const cost = estimatedCost(stats.bytesScanned, settings.pricePerGb);
+  const record = { ...summary, estimatedCostUsd: cost, pricePerGb: settings.pricePerGb };
+  const where = summary.dataset ? `${summary.files.length} files in ${summary.dataset.root}` : (summary.files[0] ?? 'stdout');
+  log.event(
+    'summary',
+    `${summary.rows} rows, ${summary.pages} pages, ${formatBytes(summary.bytes)} written to ${where} in ${formatDuration(summary.durationMs)}; ` +
+      `query scanned ${formatBytes(stats.bytesScanned)}${stats.eventsScanned === undefined ? '' : ` (${stats.eventsScanned} events)`}` +
+      `${cost === undefined ? '' : `, about $${cost.toFixed(cost < 0.01 ? 4 : 2)} at $${settings.pricePerGb}/GB`}`,
+    record,
+  );
+  if (values['summary-json']) await writeFile(values['summary-json'], JSON.stringify(record, null, 2) + '\n');
+  return EXIT.OK;
+}
+
+/** The options every export of a command shares, from its flags: all but the query id and the hooks. */
+export async function exportSettings(values: ExportValues, io: CliIO) {
   if (values.out === undefined || values.out === '') throw usage("--out is required: '-' for stdout, a file, s3://bucket/key, or a folder ending in / for a dataset");
   const out = values.out;
   const target = parseTarget(out);
@@ -92,76 +141,68 @@ export async function exportCommand(args: string[], io: CliIO, say: (line: strin
   }
   const pricePerGb = values['price-per-gb'] === undefined ? DEFAULT_PRICE_PER_GB : Number(values['price-per-gb']);
   if (!Number.isFinite(pricePerGb) || pricePerGb < 0) throw usage(`--price-per-gb must be a number of dollars, not '${values['price-per-gb']}'`);
+  const options = {
+    queryParameters: values['query-parameter'],
+    queryTimeoutMs: values['query-timeout'] === undefined ? undefined : duration(values['query-timeout'], '--query-timeout'),
+    out,
+    eventDataStore: values['event-data-store'],
+    format,
+    compression,
+    types,
+    nested,
+    columns,
+    rowGroupRows: values['row-group-rows'] === undefined ? undefined : integer(values['row-group-rows'], '--row-group-rows', 1, 10_000_000),
+    pageSize: values['page-size'] === undefined ? undefined : integer(values['page-size'], '--page-size', 1, 1000),
+    partitionBy: values['partition-by'],
+    maxRowsPerFile: values['max-rows-per-file'] === undefined ? undefined : integer(values['max-rows-per-file'], '--max-rows-per-file', 1, Number.MAX_SAFE_INTEGER),
+    maxFileBytes: values['max-file-bytes'] === undefined ? undefined : size(values['max-file-bytes'], '--max-file-bytes'),
+    maxOpenFiles: values['max-open-files'] === undefined ? undefined : integer(values['max-open-files'], '--max-open-files', 1, 1000),
+    ...s3ClientOptions(values, io),
+    s3PartSizeBytes: values['s3-part-size'] === undefined ? undefined : size(values['s3-part-size'], '--s3-part-size', 5 * 1024 * 1024),
+    s3QueueSize: values['s3-queue-size'] === undefined ? undefined : integer(values['s3-queue-size'], '--s3-queue-size', 1, 64),
+    sse,
+    sseKmsKeyId: values['sse-kms-key-id'],
+    storageClass: values['storage-class'],
+    ...clientOptions(values, io),
+    stdout: io.stdout,
+    signal: io.signal,
+    retry: io.retry,
+    slotRetry: io.retry,
+    pollMinMs: io.pollMinMs,
+  };
+  return { options, sql, pricePerGb };
+}
 
-  const log = new Log(io.stderr, { format: logFormat(args, io), quiet: values.quiet ?? false, live: io.stderrIsTTY ?? false });
-  log.forQuery(queryId);
-  let summary: ExportSummary;
+/** The library's progress hooks, to the log. */
+export function logHooks(log: Log) {
+  return {
+    onRetry: (e: RetryEvent) => log.retry(e),
+    onQueryStarted: (id: string) => log.queryStarted(id),
+    onStatus: (status: string) => log.status(status),
+    onPage: (e: PageEvent) => log.page(e),
+  };
+}
+
+export function estimatedCost(bytesScanned: number | undefined, pricePerGb: number): number | undefined {
+  return bytesScanned === undefined ? undefined : (bytesScanned / 1e9) * pricePerGb;
+}
+
+/** Option checks in the library name options as the library spells them; the CLI user typed flags. */
+export async function withFlagNames<T>(run: Promise<T>, queryId?: string): Promise<T> {
   try {
-    summary = await exportQuery({
-      queryId,
-      sql,
-      queryParameters: values['query-parameter'],
-      queryTimeoutMs: values['query-timeout'] === undefined ? undefined : duration(values['query-timeout'], '--query-timeout'),
-      out,
-      eventDataStore: values['event-data-store'],
-      format,
-      compression,
-      types,
-      nested,
-      columns,
-      rowGroupRows: values['row-group-rows'] === undefined ? undefined : integer(values['row-group-rows'], '--row-group-rows', 1, 10_000_000),
-      pageSize: values['page-size'] === undefined ? undefined : integer(values['page-size'], '--page-size', 1, 1000),
-      partitionBy: values['partition-by'],
-      maxRowsPerFile: values['max-rows-per-file'] === undefined ? undefined : integer(values['max-rows-per-file'], '--max-rows-per-file', 1, Number.MAX_SAFE_INTEGER),
-      maxFileBytes: values['max-file-bytes'] === undefined ? undefined : size(values['max-file-bytes'], '--max-file-bytes'),
-      maxOpenFiles: values['max-open-files'] === undefined ? undefined : integer(values['max-open-files'], '--max-open-files', 1, 1000),
-      ...s3ClientOptions(values, io),
-      s3PartSizeBytes: values['s3-part-size'] === undefined ? undefined : size(values['s3-part-size'], '--s3-part-size', 5 * 1024 * 1024),
-      s3QueueSize: values['s3-queue-size'] === undefined ? undefined : integer(values['s3-queue-size'], '--s3-queue-size', 1, 64),
-      sse,
-      sseKmsKeyId: values['sse-kms-key-id'],
-      storageClass: values['storage-class'],
-      ...clientOptions(values, io),
-      stdout: io.stdout,
-      signal: io.signal,
-      retry: io.retry,
-      slotRetry: io.retry,
-      pollMinMs: io.pollMinMs,
-      onRetry: (e) => log.retry(e),
-      onQueryStarted: (id) => log.queryStarted(id),
-      onStatus: (status) => log.status(status),
-      onPage: (e) => log.page(e),
-    });
+    return await run;
   } catch (error) {
-    // Option checks in the library name options as the library spells them; the CLI user typed flags.
     if (error instanceof TypeError && error.message.startsWith('Invalid option queryId')) {
       throw usage(`--query-id must be a query id such as 0a1b2c3d-0000-4000-8000-123456789abc, not '${queryId}'`);
     }
     if (error instanceof TypeError && error.message.startsWith('Invalid option ')) {
-      // The library spells options in camelCase; name the flag the user typed.
       throw usage(error.message.replace(/^Invalid option (\w+)/, (_, name: string) => `Invalid --${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`));
     }
     throw error;
-  } finally {
-    log.stop();
   }
-
-  const stats = summary.queryStatistics;
-  const cost = stats.bytesScanned === undefined ? undefined : (stats.bytesScanned / 1e9) * pricePerGb;
-  const record = { ...summary, estimatedCostUsd: cost, pricePerGb };
-  const where = summary.dataset ? `${summary.files.length} files in ${summary.dataset.root}` : (summary.files[0] ?? 'stdout');
-  log.event(
-    'summary',
-    `${summary.rows} rows, ${summary.pages} pages, ${formatBytes(summary.bytes)} written to ${where} in ${formatDuration(summary.durationMs)}; ` +
-      `query scanned ${formatBytes(stats.bytesScanned)}${stats.eventsScanned === undefined ? '' : ` (${stats.eventsScanned} events)`}` +
-      `${cost === undefined ? '' : `, about $${cost.toFixed(cost < 0.01 ? 4 : 2)} at $${pricePerGb}/GB`}`,
-    record,
-  );
-  if (values['summary-json']) await writeFile(values['summary-json'], JSON.stringify(record, null, 2) + '\n');
-  return EXIT.OK;
 }
 
-async function readSql(file: string, io: CliIO): Promise<string> {
+export async function readSql(file: string, io: CliIO): Promise<string> {
   let text: string;
   if (file === '-') {
     if (!io.stdin) throw usage('--sql-file - reads standard input, which is not available here');

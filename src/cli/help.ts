@@ -8,6 +8,7 @@ Commands:
   list        List the queries of the last 7 days (filter by status and time)
   describe    Show a query's status, SQL and statistics (BytesScanned, the billed bytes)
   cancel      Cancel a QUEUED or RUNNING query
+  backfill    Export a time range as parallel, resumable time-sliced queries
   verify      Check a dataset against its _manifest.json (files, sizes, SHA-256, rows)
   emulator    Run a local CloudTrail Lake (real SQL on sample or your own events)
 
@@ -18,7 +19,8 @@ Options:
 Run 'ctlake <command> --help' for a command's options.
 Exit codes: 0 success, 1 failure, 2 usage error, 3 the query ended FAILED,
 CANCELLED or TIMED_OUT, 4 cancel of a query that had already ended,
-5 verify found a dataset that does not match its manifest, 130 interrupted.
+5 verify found a dataset that does not match its manifest, 6 nothing to do,
+7 some windows or slices failed, 8 another run holds the lock, 130 interrupted.
 `;
 
 export const EXPORT_HELP = `Usage: ctlake export (--query-id ID | --sql SQL | --sql-file FILE) --out OUT [options]
@@ -86,6 +88,20 @@ Options:
   -q, --quiet              Only errors on stderr
   -h, --help               Show this help
 
+Scheduled runs (with --sql or --sql-file holding {{start}} and {{end}}, and a
+dataset --out):
+  --window D               Export every whole window of D (15m, 1h, 1d) that has
+                           closed since the last run, oldest first, each its own
+                           query and files; a rerun never duplicates a window
+  --lag D                  Leave a window alone until D after its end (late events)
+  --since T                Where the first window starts, while the state is empty
+  --state FILE|s3://B/K    What is exported so far; a lock FILE.lock keeps a second
+                           run out (exit 8). S3 uses conditional writes
+  --now T                  Use T as the current time (replays, tests)
+  --lock-lease D           How long the lock holds without renewal (default 10m)
+  Exit codes: 0 windows exported, 6 nothing to do, 7 some exported then one
+  failed (the next run retries it), 8 another run holds the lock.
+
 On a terminal, progress is a live line on stderr (rows of TotalResultsCount,
 pages, rows/s, ETA, bytes written); elsewhere a progress line every 10 s.
 
@@ -121,4 +137,35 @@ Options:
   --reset-rate P         Share of responses cut off by a connection reset, 0 to 1
   --latency D            Delay before every answer (e.g. 50ms)
   -h, --help             Show this help
+`;
+
+export const BACKFILL_HELP = `Usage: ctlake backfill (--sql SQL | --sql-file FILE) --from T --to T --slice D --out DATASET/ [options]
+
+Export [--from, --to) as slices of --slice, each its own query and its own files
+in the dataset, --concurrency queries at a time (never more than 10, CloudTrail
+Lake's limit per account; a full account is waited for). The SQL must hold
+{{start}} and {{end}}, rendered as '2025-01-01 00:00:00' (UTC):
+  WHERE eventTime >= '{{start}}' AND eventTime < '{{end}}'
+With --state, each finished slice is recorded as it ends: a rerun skips the
+slices done and retries the others. A slice's files are named by the slice, so
+a slice exported again replaces its files and never duplicates them.
+
+Options:
+  --from T                 Start of the range, included (2025-01-01T00:00:00Z)
+  --to T                   End of the range, not included
+  --slice D                Length of each slice (6h, 1d, 7d); the last ends at --to
+  --concurrency N          Slices at once, 1 to 10 (default 4)
+  --state FILE|s3://B/K    Where finished slices are recorded; a lock FILE.lock beside
+                           it keeps a second run of the same job out
+  --lock-lease D           How long the lock holds without renewal (default 10m)
+  --out DATASET/           A folder or s3://bucket/prefix/ (required)
+  --summary-json FILE      Write each slice with its rows, BytesScanned and status
+
+Every option of ctlake export that shapes the output or the connection applies
+too (--format, --partition-by, --max-rows-per-file, --s3-*, --region, ...); see
+ctlake export --help.
+
+Exit codes: 0 every slice exported, 6 nothing to do (all done before), 7 some
+slices failed (rerun to retry them), 8 another run holds the lock, 1 failure,
+2 usage error, 130 interrupted (finished slices stay recorded).
 `;

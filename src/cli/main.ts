@@ -8,6 +8,7 @@ import { logFormat, usage } from './args.js';
 import { emulatorCommand } from './emulator-command.js';
 import { cancelCommand, describeCommand, listCommand } from './query-commands.js';
 import { verifyCommand } from './verify-command.js';
+import { backfillCommand } from './job-commands.js';
 
 /** What the CLI may touch of its process: injected, so that tests run `main` in-process. */
 export interface CliIO {
@@ -52,6 +53,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         return await describeCommand(rest, io, say);
       case 'cancel':
         return await cancelCommand(rest, io, say);
+      case 'backfill':
+        return await backfillCommand(rest, io);
       case 'verify':
         return await verifyCommand(rest, io);
       default:

@@ -206,5 +206,26 @@ export function s3Store(client: S3Client, bucket: string, prefix: string, option
         throw fail(name, error);
       }
     },
+    async getTagged(name) {
+      try {
+        const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: prefix + name }));
+        return { data: Buffer.from(await response.Body!.transformToByteArray()), tag: response.ETag ?? '' };
+      } catch (error) {
+        if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
+        throw fail(name, error);
+      }
+    },
+    async putIf(name, data, condition) {
+      // S3's conditional writes (If-None-Match: *, If-Match: ETag), since 2024.
+      const when = 'ifAbsent' in condition ? { IfNoneMatch: '*' } : { IfMatch: condition.ifTag };
+      try {
+        await client.send(new PutObjectCommand({ ...objectParams(bucket, prefix + name, options), Body: data, ContentLength: data.length, ...when }));
+        return true;
+      } catch (error) {
+        const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        if (status === 412 || status === 409) return false;
+        throw fail(name, error);
+      }
+    },
   };
 }

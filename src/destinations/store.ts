@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Destination } from './destination.js';
+import type { CtlakeError } from '../errors.js';
 import { destinationError, fileDestination } from './file.js';
 
 export interface StoredObject {
@@ -33,6 +34,34 @@ export interface ObjectStore {
   list(): AsyncIterable<StoredObject>;
   /** Removes an object; a missing one is not an error. */
   remove(name: string): Promise<void>;
+  /** The object's bytes and a tag that changes whenever the object does (S3: its ETag). */
+  getTagged(name: string): Promise<{ data: Buffer; tag: string } | undefined>;
+  /**
+   * A conditional write: with `ifAbsent`, only when no object has the name;
+   * with `ifTag`, only when the object still has that tag. Resolves false
+   * when the condition does not hold (S3: 412 PreconditionFailed, or 409
+   * ConditionalRequestConflict), so that two writers cannot both win.
+   */
+  putIf(name: string, data: Buffer, condition: { ifAbsent: true } | { ifTag: string }): Promise<boolean>;
+}
+
+/** Writes `data` to a temporary file beside `target`, fsynced, then lets `place` move it there. */
+async function writeWhole(target: string, data: Buffer, place: (tmp: string, target: string) => Promise<void>): Promise<void> {
+  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.ctlake-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await mkdir(path.dirname(target), { recursive: true });
+    const handle = await open(tmp, 'wx');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await place(tmp, target);
+  } catch (error) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw destinationError(target, error);
+  }
 }
 
 /**
@@ -54,22 +83,36 @@ export function localStore(dir: string): ObjectStore {
     },
     create: (name) => fileDestination(full(name)),
     async put(name, data) {
-      const target = full(name);
-      const tmp = path.join(path.dirname(target), `.${path.basename(target)}.ctlake-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+      await writeWhole(full(name), data, (tmp, target) => rename(tmp, target));
+    },
+    async getTagged(name) {
       try {
-        await mkdir(path.dirname(target), { recursive: true });
-        const handle = await open(tmp, 'wx');
-        try {
-          await handle.writeFile(data);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-        await rename(tmp, target);
+        const data = await readFile(full(name));
+        const info = await stat(full(name), { bigint: true });
+        return { data, tag: `${info.ino}-${info.mtimeNs}-${info.size}` };
       } catch (error) {
-        await rm(tmp, { force: true }).catch(() => undefined);
-        throw destinationError(target, error);
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw destinationError(full(name), error);
       }
+    },
+    async putIf(name, data, condition) {
+      const target = full(name);
+      if ('ifAbsent' in condition) {
+        // link() fails with EEXIST when the name is taken: an atomic create of a complete file.
+        try {
+          await writeWhole(target, data, (tmp, to) => link(tmp, to).finally(() => unlink(tmp)));
+          return true;
+        } catch (error) {
+          if (((error as CtlakeError).cause as NodeJS.ErrnoException | undefined)?.code === 'EEXIST') return false;
+          throw error;
+        }
+      }
+      // A local file has no compare-and-swap: the tag is checked just before
+      // the rename. Lock holders re-read what they wrote (src/jobs/lock.ts).
+      const current = await this.getTagged(name);
+      if (current?.tag !== condition.ifTag) return false;
+      await writeWhole(target, data, (tmp, to) => rename(tmp, to));
+      return true;
     },
     async get(name) {
       try {

@@ -1,0 +1,104 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { CtlakeError, isCtlakeError } from '../errors.js';
+import { exportQuery, type ExportSummary } from '../export-query.js';
+import type { ExportOptions } from '../export-options.js';
+import { parseTarget } from '../destinations/target.js';
+import { acquireLock, type LockHandle } from './lock.js';
+import { openStateFile, type JobState, type RunRecord, type StateFile } from './job-state.js';
+import { isoTime, missingPlaceholders, renderSql, windowKey, type TimeWindow } from './time-windows.js';
+
+/** The options of every export a job runs; the job sets the SQL, key and window of each. */
+export type JobExportOptions = Omit<ExportOptions, 'sql' | 'queryId' | 'datasetKey' | 'window' | 'onQueryStarted'>;
+
+export interface JobOptions extends JobExportOptions {
+  /** The SQL, with `{{start}}` and `{{end}}` where the window's bounds go. */
+  sqlTemplate: string;
+  /** Where the job's state is kept: a file or `s3://bucket/key`; its lock is `STATE.lock` beside it. */
+  state?: string | undefined;
+  /** The lock's lease; see acquireLock. @default 600000 */
+  lockLeaseMs?: number | undefined;
+}
+
+/** How one window or slice went. */
+export interface RunResult extends RunRecord {
+  summary?: ExportSummary | undefined;
+}
+
+/**
+ * Checks what every job needs: a dataset destination (each window or slice
+ * gets its own files in it), and SQL with both placeholders. Throws
+ * INVALID_OPTION, which the CLI shows as a usage error.
+ */
+export function checkJob(options: JobOptions): void {
+  const missing = missingPlaceholders(options.sqlTemplate);
+  if (missing.length) {
+    throw new CtlakeError('INVALID_OPTION', `the SQL lacks ${missing.join(' and ')}: write WHERE eventTime >= '{{start}}' AND eventTime < '{{end}}'`);
+  }
+  if (parseTarget(options.out)?.kind !== 'dataset') {
+    throw new CtlakeError('INVALID_OPTION', `--out must be a dataset (a folder or s3://bucket/prefix/ ending in /) so that each window has its own files, not '${options.out}'`);
+  }
+}
+
+/**
+ * Opens the state and takes its lock, runs `body`, then releases the lock,
+ * whatever happens. A state on S3 gets an S3 client built as the export's.
+ */
+export async function withJobState<T>(options: JobOptions, body: (state: StateFile | undefined, lock: LockHandle | undefined) => Promise<T>): Promise<T> {
+  if (!options.state) return body(undefined, undefined);
+  let s3: S3Client | undefined;
+  const s3Client = async () => {
+    if (options.s3Client) return options.s3Client;
+    const { createS3Client } = await import('../destinations/s3.js');
+    return (s3 = createS3Client({ region: options.region, profile: options.profile, endpointUrl: options.s3EndpointUrl, forcePathStyle: options.s3ForcePathStyle }));
+  };
+  try {
+    const file = await openStateFile(options.state, s3Client);
+    const lock = await acquireLock(file.store, file.lockName, { leaseMs: options.lockLeaseMs });
+    try {
+      return await body(file, lock);
+    } finally {
+      await lock.release().catch(() => undefined);
+    }
+  } finally {
+    s3?.destroy();
+  }
+}
+
+/** Exports one window or slice to its own files, and says how it went; never throws but for an interrupt. */
+export async function runWindow(options: JobOptions, window: TimeWindow, signal: AbortSignal | undefined): Promise<RunResult> {
+  const key = windowKey(window);
+  const base = { key, start: isoTime(window.start), end: isoTime(window.end) };
+  try {
+    const summary = await exportQuery({
+      ...options,
+      sql: renderSql(options.sqlTemplate, window),
+      datasetKey: key,
+      window: { start: base.start, end: base.end },
+      signal,
+    });
+    return {
+      ...base,
+      status: 'done',
+      queryId: summary.queryId,
+      rows: summary.rows,
+      bytesScanned: summary.queryStatistics.bytesScanned,
+      finishedAt: new Date().toISOString(),
+      summary,
+    };
+  } catch (error) {
+    if (signal?.aborted || isCtlakeError(error, 'INTERRUPTED')) throw error;
+    const failure = error instanceof Error ? error : new Error(String(error));
+    return { ...base, status: 'failed', queryId: (error as CtlakeError).queryId, error: failure.message.split('\n')[0], finishedAt: new Date().toISOString() };
+  }
+}
+
+/** The record kept in the state: the result without the export's summary. */
+export function toRecord({ summary: _, ...record }: RunResult): RunRecord {
+  return record;
+}
+
+export function now(): string {
+  return new Date().toISOString();
+}
+
+export type { JobState };
