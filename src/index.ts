@@ -35,6 +35,14 @@ export type { Manifest, ManifestExport, ManifestFile } from './dataset/manifest.
 export { parsePartitionSpecs, partitionPath } from './dataset/partition.js';
 export type { PartitionLevel, TimeGrain } from './dataset/partition.js';
 export type { DatasetLayout, WrittenFile } from './dataset/write-dataset.js';
+export { localStore } from './destinations/store.js';
+export { createS3Client, s3Store } from './destinations/s3.js';
+export { exportWindows } from './jobs/export-windows.js';
+export type { WindowOptions, WindowRunSummary } from './jobs/export-windows.js';
+export { backfill, MAX_CONCURRENCY } from './jobs/backfill.js';
+export type { BackfillOptions, BackfillProgress, BackfillSummary } from './jobs/backfill.js';
+export type { JobOptions, RunResult } from './jobs/job-run.js';
+export type { JobState, RunRecord } from './jobs/job-state.js';
 export { CtlakeError, isCtlakeError } from './errors.js';
 export type { CtlakeErrorCode, CtlakeErrorContext } from './errors.js';
 export { startEmulator } from './emulator/server.js';

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import AWSAccount from 's3rver/lib/models/account.js';
 
@@ -43,14 +43,49 @@ export interface TestS3 {
  * a small HTTP proxy that records every request and can fail chosen ones:
  * real S3 wire traffic, with faults where a test wants them. s3rver does not
  * implement AbortMultipartUpload, so the proxy answers it (204, as S3 does)
- * and a test reads from the requests whether an upload was aborted.
+ * and a test reads from the requests whether an upload was aborted; nor
+ * conditional writes (If-None-Match: *, If-Match: ETag), which the proxy
+ * checks itself, as S3 does since 2024 (412 PreconditionFailed).
  */
 export async function startS3(bucket = 'lake'): Promise<TestS3> {
   const directory = await mkdtemp(path.join(tmpdir(), 'ctlake-s3-'));
   const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: [{ name: bucket, configs: [] }] });
   const address = (await server.run()) as AddressInfo;
   const requests: S3Request[] = [];
+  // Straight to s3rver: the proxy's own look-ups must not pass through it.
+  const direct = testS3Client(`http://127.0.0.1:${address.port}`);
   let fail: ((request: S3Request, index: number) => boolean) | undefined;
+
+  let conditional: Promise<void> = Promise.resolve();
+  const forward = (req: IncomingMessage, res: ServerResponse, body?: Buffer) =>
+    new Promise<void>((resolve) => {
+      const headers = { ...req.headers };
+      delete headers['if-none-match'];
+      delete headers['if-match'];
+      const upstream = request({ host: '127.0.0.1', port: address.port, method: req.method, path: req.url, headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+        answer.on('end', resolve);
+      });
+      upstream.on('error', () => {
+        res.destroy();
+        resolve();
+      });
+      if (body) upstream.end(body);
+      else req.pipe(upstream);
+    });
+  const conditionalPut = async (req: IncomingMessage, res: ServerResponse, ifNoneMatch: string | undefined, ifMatch: string | undefined) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const key = decodeURIComponent((req.url ?? '').replace(/^\/[^/]+\//, '').replace(/\?.*$/, ''));
+    const etag = await direct.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then((h) => h.ETag, () => undefined);
+    if ((ifNoneMatch === '*' && etag !== undefined) || (ifMatch !== undefined && ifMatch !== etag)) {
+      res.writeHead(412, { 'content-type': 'application/xml' });
+      res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>');
+      return;
+    }
+    await forward(req, res, Buffer.concat(chunks));
+  };
 
   const proxy = createServer((req: IncomingMessage, res: ServerResponse) => {
     const record: S3Request = { method: req.method ?? 'GET', url: req.url ?? '/', failed: false };
@@ -60,6 +95,14 @@ export async function startS3(bucket = 'lake'): Promise<TestS3> {
       req.resume();
       res.writeHead(204);
       res.end();
+      return;
+    }
+    const ifNoneMatch = req.headers['if-none-match'];
+    const ifMatch = req.headers['if-match'];
+    if (record.method === 'PUT' && (ifNoneMatch || ifMatch)) {
+      // Conditional writes, which s3rver lacks: checked here against the
+      // object's ETag, one at a time, so two writers cannot both win.
+      conditional = conditional.then(() => conditionalPut(req, res, ifNoneMatch, ifMatch));
       return;
     }
     if (fail?.(record, index)) {
@@ -112,6 +155,7 @@ export async function startS3(bucket = 'lake'): Promise<TestS3> {
     },
     async close() {
       client.destroy();
+      direct.destroy();
       proxy.closeAllConnections();
       proxy.close();
       await server.close();
