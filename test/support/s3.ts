@@ -30,6 +30,8 @@ export interface TestS3 {
   requests: S3Request[];
   /** Fails the requests this returns true for with HTTP 500 InternalError (after reading their body). */
   failWhen(predicate: ((request: S3Request, index: number) => boolean) | undefined): void;
+  /** Holds the requests this returns a positive number for that many ms before passing them on. */
+  delayWhen(predicate: ((request: S3Request) => number) | undefined): void;
   /** Every key in the bucket, sorted. */
   keys(prefix?: string): Promise<string[]>;
   get(key: string): Promise<Buffer>;
@@ -55,6 +57,7 @@ export async function startS3(bucket = 'lake'): Promise<TestS3> {
   // Straight to s3rver: the proxy's own look-ups must not pass through it.
   const direct = testS3Client(`http://127.0.0.1:${address.port}`);
   let fail: ((request: S3Request, index: number) => boolean) | undefined;
+  let hold: ((request: S3Request) => number) | undefined;
 
   let conditional: Promise<void> = Promise.resolve();
   const forward = (req: IncomingMessage, res: ServerResponse, body?: Buffer) =>
@@ -114,12 +117,9 @@ export async function startS3(bucket = 'lake'): Promise<TestS3> {
       });
       return;
     }
-    const upstream = request({ host: '127.0.0.1', port: address.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
+    const delay = hold?.(record) ?? 0;
+    if (delay > 0) setTimeout(() => void forward(req, res), delay);
+    else void forward(req, res);
   });
   proxy.listen(0, '127.0.0.1');
   await once(proxy, 'listening');
@@ -133,6 +133,9 @@ export async function startS3(bucket = 'lake'): Promise<TestS3> {
     requests,
     failWhen(predicate) {
       fail = predicate;
+    },
+    delayWhen(predicate) {
+      hold = predicate;
     },
     async keys(prefix = '') {
       const keys: string[] = [];
