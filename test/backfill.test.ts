@@ -41,7 +41,7 @@ describe('ctlake backfill', () => {
     '--concurrency', concurrency, '--state', state, '--out', out, '--partition-by', 'eventTime:day',
   ];
   /** Slot waits long enough for a slice to outlast: queries run 150 ms here. */
-  const patient = () => captureIO(env, { retry: { retries: 100, minDelayMs: 10, maxDelayMs: 50 } });
+  const patient = () => captureIO(env, { retry: { retries: 100, minDelayMs: 10, maxDelayMs: 200 } });
   const counts = async (out: string) => {
     const rows = await query(db, `SELECT eventID, count(*)::INTEGER AS n FROM read_parquet('${out}**/*.parquet') GROUP BY eventID`);
     return new Map(rows.map((r) => [r.eventID as string, r.n as number]));
@@ -52,7 +52,7 @@ describe('ctlake backfill', () => {
     const state = path.join(dir, 'state.json');
     const summary = path.join(dir, 'summary.json');
     const first = patient();
-    expect(await main([...args(out, state), '--summary-json', summary], first.io)).toBe(0);
+    expect(await main([...args(out, state), '--summary-json', summary], first.io), first.stderr()).toBe(0);
     expect(first.stderr()).toMatch(/6 slices exported, 0 failed, 0 done before; \d+ rows/);
     const ids = await counts(out);
     expect([...ids.keys()].sort()).toEqual(expected);
@@ -103,7 +103,7 @@ describe('ctlake backfill', () => {
     await expect(readFile(`${state}.lock`)).rejects.toThrow(/ENOENT/);
 
     const rerun = patient();
-    expect(await main(args(out, state, '4'), rerun.io)).toBe(0);
+    expect(await main(args(out, state, '4'), rerun.io), rerun.stderr()).toBe(0);
     expect(rerun.stderr()).toMatch(new RegExp(`${6 - done} slices exported, 0 failed, ${done} done before`));
     const ids = await counts(out);
     expect([...ids.keys()].sort()).toEqual(expected);
@@ -122,7 +122,7 @@ describe('ctlake backfill', () => {
     expect(first.stderr()).toMatch(/5 slices exported, 1 failed, 0 done before; .*; rerun to retry the failed slices/);
     const starts = emulator.requests.filter((r) => r.operation === 'StartQuery').length;
     const second = patient();
-    expect(await main(args(out, state), second.io)).toBe(0);
+    expect(await main(args(out, state), second.io), second.stderr()).toBe(0);
     expect(emulator.requests.filter((r) => r.operation === 'StartQuery').length).toBe(starts + 1);
     const ids = await counts(out);
     expect([...ids.keys()].sort()).toEqual(expected);

@@ -7,12 +7,13 @@ import { EXIT } from './exit-codes.js';
 // versions pinned here support Node 20, so the warning is noise on stderr.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-// A reader of stdout that goes away (`| head -1`) makes later writes fail
-// with EPIPE; the export already stops on the first one (exit 0), so any
-// other that Node reports afterwards is expected and must not crash.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EPIPE') throw error;
-});
+// A failed write to stdout reaches the export through the write's callback
+// (src/destinations/stdout.ts): EPIPE from a reader that went away
+// (`| head -1`) ends it quietly with exit 0; anything else (ENOSPC on a full
+// disk or /dev/full, EIO) with one error line and exit 1. Node also emits the
+// error on process.stdout; this listener keeps that event from crashing the
+// process with a stack trace before the export reports it.
+process.stdout.on('error', () => undefined);
 
 const controller = new AbortController();
 let interrupts = 0;

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { CtlakeError } from '../errors.js';
 import type { Destination } from './destination.js';
+import { destinationError } from './file.js';
 
 /**
  * Standard output as a destination. Data only, never logs. The target is not
@@ -20,7 +21,7 @@ export function stdoutDestination(target: NodeJS.WritableStream = process.stdout
   const toError = (error: NodeJS.ErrnoException) =>
     error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED'
       ? new CtlakeError('DESTINATION_CLOSED', 'stdout closed by its reader', { cause: error })
-      : new CtlakeError('DESTINATION_FAILED', `cannot write to stdout: ${error.message}`, { cause: error });
+      : destinationError('stdout', error);
 
   const writable = new Writable({
     write(chunk: Buffer | string, _encoding, callback) {

@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { CtlakeError, isCtlakeError } from '../errors.js';
 import { exportQuery, type ExportSummary } from '../export-query.js';
-import type { ExportOptions } from '../export-options.js';
+import { normalizeExportOptions, type ExportOptions } from '../export-options.js';
 import { parseTarget } from '../destinations/target.js';
 import { acquireLock, type LockHandle } from './lock.js';
 import { openStateFile, type JobState, type RunRecord, type StateFile } from './job-state.js';
@@ -37,6 +37,9 @@ export function checkJob(options: JobOptions): void {
   if (parseTarget(options.out)?.kind !== 'dataset') {
     throw new CtlakeError('INVALID_OPTION', `--out must be a dataset (a folder or s3://bucket/prefix/ ending in /) so that each window has its own files, not '${options.out}'`);
   }
+  // Every export of the job shares these options: a bad one fails the run
+  // now (TypeError), not each window or slice in turn.
+  normalizeExportOptions({ ...options, sql: renderSql(options.sqlTemplate, { start: 0, end: 60_000 }) });
 }
 
 /**
@@ -64,7 +67,7 @@ export async function withJobState<T>(options: JobOptions, body: (state: StateFi
   }
 }
 
-/** Exports one window or slice to its own files, and says how it went; never throws but for an interrupt. */
+/** Exports one window or slice to its own files, and says how it went; throws only for an interrupt or misuse. */
 export async function runWindow(options: JobOptions, window: TimeWindow, signal: AbortSignal | undefined): Promise<RunResult> {
   const key = windowKey(window);
   const base = { key, start: isoTime(window.start), end: isoTime(window.end) };
@@ -86,7 +89,8 @@ export async function runWindow(options: JobOptions, window: TimeWindow, signal:
       summary,
     };
   } catch (error) {
-    if (signal?.aborted || isCtlakeError(error, 'INTERRUPTED')) throw error;
+    // An interrupt stops the job; so does misuse, which every window would repeat.
+    if (signal?.aborted || isCtlakeError(error, 'INTERRUPTED') || isCtlakeError(error, 'INVALID_OPTION') || error instanceof TypeError) throw error;
     const failure = error instanceof Error ? error : new Error(String(error));
     return { ...base, status: 'failed', queryId: (error as CtlakeError).queryId, error: failure.message.split('\n')[0], finishedAt: new Date().toISOString() };
   }
