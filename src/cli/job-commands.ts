@@ -23,11 +23,12 @@ function instant(text: string | undefined, flag: string): number | undefined {
   }
 }
 
-async function jobOptions(values: ExportValues, io: CliIO, log: Log): Promise<JobOptions> {
+async function jobOptions(values: ExportValues, io: CliIO, log: Log): Promise<JobOptions & { pricePerGb: number }> {
   if (values['query-id'] !== undefined) throw usage('a windowed or backfill run starts its own queries: give --sql or --sql-file, not --query-id');
   const settings = await exportSettings(values, io);
   return {
     ...settings.options,
+    pricePerGb: settings.pricePerGb,
     sqlTemplate: settings.sql!,
     state: values.state,
     lockLeaseMs: values['lock-lease'] === undefined ? undefined : duration(values['lock-lease'], '--lock-lease'),
@@ -45,7 +46,7 @@ function resultLine(what: string, r: RunResult): string {
 /** `ctlake export --window`: every closed window since the state's last, each its own query and files. */
 export async function windowCommand(values: ExportValues, args: string[], io: CliIO): Promise<number> {
   const log = new Log(io.stderr, { format: logFormat(args, io), quiet: values.quiet ?? false, live: false });
-  const options = await jobOptions(values, io, log);
+  const { pricePerGb: _, ...options } = await jobOptions(values, io, log);
   const summary: WindowRunSummary = await withFlagNames(
     exportWindows({
       ...options,
@@ -89,8 +90,7 @@ export async function backfillCommand(args: string[], io: CliIO): Promise<number
   for (const flag of ['window', 'lag', 'since', 'now'] as const) if (values[flag] !== undefined) throw usage(`--${flag} is for ctlake export --window; a backfill takes --from, --to and --slice`);
   if ((values.sql === undefined) === (values['sql-file'] === undefined)) throw usage('give one of --sql and --sql-file');
   const log = new Log(io.stderr, { format: logFormat(args, io), quiet: values.quiet ?? false, live: false });
-  const options = await jobOptions(values, io, log);
-  const pricePerGb = (await exportSettings(values, io)).pricePerGb;
+  const { pricePerGb, ...options } = await jobOptions(values, io, log);
   const summary: BackfillSummary = await withFlagNames(
     backfill({
       ...options,

@@ -48,7 +48,8 @@ interface OpenFile {
   path: string;
   partition: Record<string, string>;
   channel: BatchChannel<FlatRecord[]>;
-  rows: number;
+  /** Rows routed to the file so far. */
+  counted: { rows: number };
   bytes: () => number;
   /** Settles when the file is finished and committed (or failed). */
   finished: Promise<WrittenFile>;
@@ -117,10 +118,19 @@ export async function writeDataset(
         channel.fail(error);
         throw error;
       }
-      return { path, partition, rows: file.rows, bytes, sha256: hash.digest('hex'), schema };
+      return { path, partition, rows: counted.rows, bytes, sha256: hash.digest('hex'), schema };
     };
-    const file: OpenFile = { path, partition, channel, rows: 0, bytes: () => bytes, lastUsed: clock, finished: Promise.resolve() as never };
-    file.finished = run();
+    // The router counts rows as it routes them; `run` reads the count when the file is done.
+    const counted = { rows: 0 };
+    const file: OpenFile = {
+      path,
+      partition,
+      channel,
+      counted,
+      bytes: () => bytes,
+      lastUsed: clock,
+      finished: run(),
+    };
     // Observed through `finished` (and by finish()); never an unhandled rejection.
     file.finished.catch(() => undefined);
     finished.push(file.finished);
@@ -142,12 +152,12 @@ export async function writeDataset(
         open.set(folder, file);
       }
       file.lastUsed = ++clock;
-      const room = layout.maxRowsPerFile === undefined ? rest.length : layout.maxRowsPerFile - file.rows;
+      const room = layout.maxRowsPerFile === undefined ? rest.length : layout.maxRowsPerFile - file.counted.rows;
       const chunk = room >= rest.length ? rest : rest.slice(0, room);
       rest = chunk === rest ? [] : rest.slice(room);
-      file.rows += chunk.length;
+      file.counted.rows += chunk.length;
       await file.channel.push(chunk);
-      const full = layout.maxRowsPerFile !== undefined && file.rows >= layout.maxRowsPerFile;
+      const full = layout.maxRowsPerFile !== undefined && file.counted.rows >= layout.maxRowsPerFile;
       if (full || (layout.maxFileBytes !== undefined && file.bytes() >= layout.maxFileBytes)) await finish(folder, file);
     }
   };
