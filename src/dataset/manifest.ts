@@ -1,10 +1,14 @@
-import { CtlakeError } from '../errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CtlakeError, isCtlakeError } from '../errors.js';
+import { acquireLock, type LockHandle } from '../jobs/lock.js';
 import type { ObjectStore } from '../destinations/store.js';
 import type { ColumnSchema } from '../rows/schema.js';
 import type { WrittenFile } from './write-dataset.js';
 
 export const MANIFEST = '_manifest.json';
 export const SUCCESS = '_SUCCESS';
+/** Held while a process updates the manifest; `verify` does not count it as an extra file. */
+export const MANIFEST_LOCK = '_manifest.json.lock';
 
 /** One data file, as `_manifest.json` lists it. */
 export interface ManifestFile {
@@ -81,11 +85,20 @@ const queues = new Map<string, Promise<unknown>>();
  * is written. Files of an earlier export with the same key that this one
  * did not rewrite (it had more parts) are removed first, so a rerun never
  * leaves duplicates. Updates within one process are serialized per store;
- * across processes, jobs hold a lock (src/jobs).
+ * across processes (two jobs writing one dataset) by `_manifest.json.lock`,
+ * taken by conditional write and waited for up to two minutes.
  */
 export async function commitDataset(store: ObjectStore, entry: ManifestExport, now: () => Date = () => new Date()): Promise<Manifest> {
   const previous = queues.get(store.root) ?? Promise.resolve();
   const run = previous.catch(() => undefined).then(async () => {
+    const lock = await manifestLock(store);
+    try {
+      return await update();
+    } finally {
+      await lock.release().catch(() => undefined);
+    }
+  });
+  const update = async () => {
     const manifest = (await readManifest(store)) ?? { manifestVersion: 1 as const, ctlakeVersion: entry.ctlakeVersion, updatedAt: '', exports: [] };
     const kept = new Set(entry.files.map((f) => f.path));
     const old = manifest.exports.find((e) => e.key === entry.key);
@@ -100,12 +113,23 @@ export async function commitDataset(store: ObjectStore, entry: ManifestExport, n
     await store.put(MANIFEST, Buffer.from(JSON.stringify(manifest, null, 2) + '\n'));
     await store.put(SUCCESS, Buffer.alloc(0));
     return manifest;
-  });
+  };
   queues.set(store.root, run);
   try {
     return await run;
   } finally {
     if (queues.get(store.root) === run) queues.delete(store.root);
+  }
+}
+
+async function manifestLock(store: ObjectStore): Promise<LockHandle> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await acquireLock(store, MANIFEST_LOCK, { leaseMs: 120_000 });
+    } catch (error) {
+      if (!isCtlakeError(error, 'LOCK_HELD') || attempt >= 600) throw error;
+      await sleep(200);
+    }
   }
 }
 

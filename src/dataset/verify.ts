@@ -4,7 +4,7 @@ import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ObjectStore } from '../destinations/store.js';
 import { footerRowCount } from '../formats/parquet.js';
-import { MANIFEST, readManifest, SUCCESS } from './manifest.js';
+import { MANIFEST, MANIFEST_LOCK, readManifest, SUCCESS } from './manifest.js';
 
 export interface VerifyReport {
   /** The dataset's root, as named. */
@@ -52,7 +52,7 @@ export async function verifyDataset(store: ObjectStore): Promise<VerifyReport> {
     return report;
   }
   if (!present.has(SUCCESS)) problem(`${SUCCESS} is missing: the last export did not commit`);
-  const listed = new Set<string>([MANIFEST, SUCCESS]);
+  const listed = new Set<string>([MANIFEST, SUCCESS, MANIFEST_LOCK]);
   for (const entry of manifest.exports) {
     report.exports++;
     let rows = 0;

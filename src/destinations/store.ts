@@ -126,15 +126,34 @@ export function localStore(dir: string): ObjectStore {
       return createReadStream(full(name));
     },
     async *list() {
-      let entries;
-      try {
-        entries = await readdir(rootDir, { recursive: true, withFileTypes: true });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw destinationError(dir, error);
-      }
-      const files = entries.filter((e) => e.isFile()).map((e) => path.relative(rootDir, path.join(e.parentPath ?? e.path, e.name)).split(path.sep).join('/'));
-      for (const name of files.sort()) yield { name, size: (await stat(full(name))).size };
+      // A walk of our own: other exports into the same folder create and
+      // rename files meanwhile, and an entry that vanishes between the
+      // listing and its stat is simply not there (Node's recursive readdir
+      // fails the whole listing instead).
+      const walk = async function* (folder: string): AsyncGenerator<StoredObject> {
+        let entries;
+        try {
+          entries = await readdir(folder, { withFileTypes: true });
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT' || (code === 'ENOTDIR' && folder !== rootDir)) return;
+          throw destinationError(dir, error);
+        }
+        for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+          const full = path.join(folder, entry.name);
+          if (entry.isDirectory()) {
+            yield* walk(full);
+            continue;
+          }
+          const info = await stat(full).catch((error: NodeJS.ErrnoException) => {
+            if (error.code === 'ENOENT') return undefined;
+            throw destinationError(full, error);
+          });
+          if (info?.isFile()) yield { name: path.relative(rootDir, full).split(path.sep).join('/'), size: info.size };
+          else if (info?.isDirectory()) yield* walk(full);
+        }
+      };
+      yield* walk(rootDir);
     },
     async remove(name) {
       try {
