@@ -9,7 +9,7 @@ import type { Destination } from './destinations/destination.js';
 import { destinationError, fileDestination } from './destinations/file.js';
 import { stdoutDestination } from './destinations/stdout.js';
 import { localStore, type ObjectStore } from './destinations/store.js';
-import { commitDataset, manifestFiles, withdrawSuccess, type Manifest } from './dataset/manifest.js';
+import { commitDataset, manifestFiles, readManifest, withdrawSuccess, type Manifest } from './dataset/manifest.js';
 import { writeDataset, type WrittenFile } from './dataset/write-dataset.js';
 import { newTally, queryRecordBatches } from './query-records.js';
 import { createCloudTrailClient } from './source/cloudtrail-client.js';
@@ -77,6 +77,8 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
   let datasetFiles: WrittenFile[] | undefined;
   let manifest: Manifest | undefined;
   let filesStarted = false;
+  /** Data files that are in, while the manifest that lists them is not yet. */
+  let uncommitted: WrittenFile[] | undefined;
   let schema: ColumnSchema[] | undefined;
   let queryId = options.queryId;
   /** The QueryId of a query ctlake started itself (from `sql`). */
@@ -124,6 +126,7 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
       const key = options.datasetKey ?? queryId;
       filesStarted = true;
       const files = await writeDataset(batches, store, options.layout, encoding, key, controller.signal);
+      uncommitted = files;
       const stats = tally.description?.QueryStatistics;
       manifest = await commitDataset(store, {
         key,
@@ -143,6 +146,7 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
         files: manifestFiles(files),
       });
       datasetFiles = files;
+      uncommitted = undefined;
     } else {
       await pipeline([...encodeStages(batches, encoding, (columns) => (schema = [...columns])), destination!.writable], { signal: controller.signal });
       await destination!.commit();
@@ -178,6 +182,7 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
     // writeDataset removed this export's files; an earlier export of the same
     // key that it overwrote is gone with them, so the dataset must not claim
     // to be complete.
+    if (store && uncommitted) await removeUncommitted(store, options.datasetKey ?? queryId ?? '', uncommitted);
     if (store && filesStarted && (await withdrawSuccess(store, options.datasetKey ?? queryId ?? '').catch(() => false))) {
       failure.message += `; the earlier export ${options.datasetKey ?? queryId} in ${store.root} was partly replaced, so _SUCCESS was removed: rerun`;
     }
@@ -195,6 +200,17 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
     if (s3 && !options.s3Client) s3.destroy();
   }
 
+}
+
+/**
+ * After a failed commit: removes this export's data files unless the
+ * manifest already lists them (the failure came after it was written).
+ * Best effort: what cannot be removed is what `verify` reports as extra.
+ */
+async function removeUncommitted(store: ObjectStore, key: string, files: readonly WrittenFile[]): Promise<void> {
+  const manifest = await readManifest(store).catch(() => undefined);
+  const listed = new Set(manifest?.exports.find((e) => e.key === key)?.files.map((f) => f.path));
+  await Promise.allSettled(files.filter((f) => !listed.has(f.path)).map((f) => store.remove(f.path)));
 }
 
 /** The encoding of every file of this export; Parquet footers carry the query id, SQL and column mapping. */

@@ -150,6 +150,15 @@ describe('export to S3', () => {
     expect(await s3.keys(prefix)).toEqual([]);
   });
 
+  it('removes the data files when the manifest cannot be written', async () => {
+    const prefix = 'lake/no-manifest/';
+    s3.failWhen((r) => r.method === 'PUT' && r.url.includes(`${prefix}_manifest.json`));
+    const run = exportQuery({ queryId, out: `s3://${s3.bucket}/${prefix}`, partitionBy: ['awsRegion'], s3Client: s3.client, ...emulatorOptions(emulator) });
+    await expect(run).rejects.toMatchObject({ code: 'DESTINATION_FAILED', message: expect.stringMatching(/_manifest\.json: InternalError/) });
+    s3.failWhen(undefined);
+    expect(await s3.keys(prefix)).toEqual([]);
+  });
+
   it('reads gzip NDJSON datasets from S3 too', async () => {
     const prefix = 'lake/ndjson/';
     expect(await cli(['--query-id', queryId, '--out', `s3://${s3.bucket}/${prefix}`, '--format', 'ndjson', '--compression', 'gzip', '--partition-by', 'awsRegion']).run()).toBe(0);
