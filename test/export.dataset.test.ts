@@ -117,6 +117,14 @@ describe('export to a local dataset', () => {
     expect(stderr()).toMatch(/^ctlake: error: .*3 problems/m);
   });
 
+  it('refuses a --partition-by column that the query does not have, leaving nothing (exit 2)', async () => {
+    const out = path.join(dir, 'misspelt') + '/';
+    const { io, stderr } = captureIO(emulatorEnv(emulator));
+    expect(await main(['export', '--query-id', queryId, '--out', out, '--partition-by', 'awsRegoin'], io)).toBe(2);
+    expect(stderr()).toMatch(/^ctlake: error: --partition-by awsRegoin: the query has no column awsRegoin; its columns are eventTime, eventID, eventName, awsRegion, seq, errorCode$/m);
+    expect(await readdir(out).catch(() => [])).toEqual([]);
+  });
+
   it('leaves nothing, and no _SUCCESS, when the export is interrupted', async () => {
     const out = path.join(dir, 'interrupted') + '/';
     const controller = new AbortController();

@@ -162,12 +162,20 @@ export async function writeDataset(
     }
   };
 
+  // Records carry every column seen so far (ColumnSet), so the last one's keys are all the columns.
+  let columns: string[] = [];
   try {
     for await (const batch of batches) {
       if (failure !== undefined) throw failure;
+      if (batch.length) columns = Object.keys(batch[batch.length - 1]!);
       for (const [folder, records] of splitByPartition(layout.partitionBy, batch)) {
         await route(folder, partitionValues(folder), records);
       }
+    }
+    // A column no row had is a misspelt --partition-by, not a column of nulls.
+    const unknown = columns.length ? layout.partitionBy.find((level) => !columns.includes(level.column)) : undefined;
+    if (unknown) {
+      throw new CtlakeError('INVALID_OPTION', `--partition-by ${unknown.column}: the query has no column ${unknown.column}; its columns are ${columns.join(', ')}`, { column: unknown.column });
     }
     for (const [folder, file] of [...open]) await finish(folder, file);
     return await Promise.all(finished);
