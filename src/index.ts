@@ -50,3 +50,4 @@ export type { Emulator, EmulatorOptions, RequestRecord } from './emulator/server
 export type { CannedQuery } from './emulator/query-store.js';
 export type { LifecycleOptions } from './emulator/lake.js';
 export type { FaultOptions } from './emulator/faults.js';
+export type { EmulatorCredentials } from './emulator/request-signature.js';

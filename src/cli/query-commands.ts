@@ -133,6 +133,7 @@ export async function listCommand(args: string[], io: CliIO, say: (line: string)
         ),
       );
       const queries = page.Queries ?? [];
+      if (!Array.isArray(queries)) throw new CtlakeError('UNEXPECTED_RESPONSE', 'ListQueries: the answer has Queries that is not a list, which CloudTrail never sends; check --endpoint-url');
       let text = count === 0 && queries.length > 0 && !values.json ? LIST_HEADER : '';
       for (const query of queries) text += values.json ? `${JSON.stringify(queryListing(query))}\n` : listLine(query);
       if (text) io.stdout.write(text);

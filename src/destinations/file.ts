@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, rmdir } from 'node:fs/promises';
+import { mkdir, open, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import path from 'node:path';
 import { CtlakeError } from '../errors.js';
@@ -22,7 +22,7 @@ export async function fileDestination(target: string): Promise<Destination> {
   let createdDir: string | undefined;
   let stream: WriteStream;
   try {
-    createdDir = await mkdir(dir, { recursive: true });
+    createdDir = await makeDirs(dir);
     stream = createWriteStream(tmpPath, { flags: 'wx' });
     await once(stream, 'open');
   } catch (error) {
@@ -63,6 +63,34 @@ export async function fileDestination(target: string): Promise<Destination> {
       if (createdDir) await removeEmptyDirs(dir, createdDir);
     },
   };
+}
+
+/**
+ * `mkdir -p`, resolving with the first directory it created (undefined when
+ * `dir` existed), as `mkdir(dir, { recursive: true })` does. It goes one
+ * level at a time because Node's recursive mkdir never settles where a
+ * parent exists yet refuses children with ENOENT (procfs:
+ * `--out /proc/nope/x`): it takes every ENOENT for a missing parent and
+ * tries again, for ever.
+ */
+export async function makeDirs(dir: string): Promise<string | undefined> {
+  try {
+    await mkdir(dir);
+    return dir;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && (await stat(dir)).isDirectory()) return undefined;
+    if (code !== 'ENOENT' || path.dirname(dir) === dir) throw error;
+  }
+  const first = await makeDirs(path.dirname(dir));
+  try {
+    // ENOENT now, with the parent in place, is final.
+    await mkdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return first;
+  }
+  return first ?? dir;
 }
 
 /** Removes `dir` and its parents up to and including `top`, stopping at the first that is not empty. */

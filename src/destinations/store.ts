@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { link, open, readdir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Destination } from './destination.js';
 import type { CtlakeError } from '../errors.js';
-import { destinationError, fileDestination } from './file.js';
+import { destinationError, fileDestination, makeDirs } from './file.js';
 
 export interface StoredObject {
   /** Relative to the store's root, with `/` separators. */
@@ -49,7 +49,7 @@ export interface ObjectStore {
 async function writeWhole(target: string, data: Buffer, place: (tmp: string, target: string) => Promise<void>): Promise<void> {
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.ctlake-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   try {
-    await mkdir(path.dirname(target), { recursive: true });
+    await makeDirs(path.dirname(target));
     const handle = await open(tmp, 'wx');
     try {
       await handle.writeFile(data);
@@ -76,7 +76,7 @@ export function localStore(dir: string): ObjectStore {
     root: rootDir + path.sep,
     async check() {
       try {
-        await mkdir(rootDir, { recursive: true });
+        await makeDirs(rootDir);
       } catch (error) {
         throw destinationError(dir, error);
       }

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { FaultPlan, type FaultOptions } from './faults.js';
 import { Lake, type LifecycleOptions, type SqlRunner } from './lake.js';
 import type { CannedQuery } from './query-store.js';
+import { checkSignature, type EmulatorCredentials } from './request-signature.js';
 import { ServiceError } from './service-error.js';
 
 export interface EmulatorOptions extends LifecycleOptions {
@@ -23,6 +24,13 @@ export interface EmulatorOptions extends LifecycleOptions {
   /** Load CloudTrail log files (`{"Records": [...]}`, plain or .gz), NDJSON of events, or directories of them. */
   events?: string[] | undefined;
   faults?: FaultOptions | undefined;
+  /**
+   * Check every request's SigV4 credentials as the service does: another
+   * access key id gets HTTP 400 UnrecognizedClientException, and with
+   * `secretAccessKey` a signature that does not match gets InvalidSignatureException.
+   * @default any credentials, signed or not
+   */
+  credentials?: EmulatorCredentials | undefined;
 }
 
 /** One request as the emulator saw it, for tests that count calls. */
@@ -30,6 +38,8 @@ export interface RequestRecord {
   operation: string;
   input: Record<string, unknown>;
   fault: string | undefined;
+  /** The error the request got for its credentials (`credentials` option), e.g. `UnrecognizedClientException`. */
+  denied?: string | undefined;
 }
 
 export interface Emulator {
@@ -55,7 +65,9 @@ const JSON_11 = 'application/x-amz-json-1.1';
  * `POST /` with `X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.<Operation>`
  * (the short `CloudTrail_20131101.<Operation>` is accepted too), JSON in and
  * out, errors as HTTP 400 or 5xx with `{"__type", "message"}`. Signatures are
- * not checked. Listens on 127.0.0.1 only.
+ * checked only with the `credentials` option, and before any fault is drawn,
+ * as the service authenticates a request before it does anything else.
+ * Listens on 127.0.0.1 only.
  *
  * SQL runs on an embedded DuckDB (src/emulator/sql-engine.ts), loaded only
  * when events are loaded or a query is started, so that canned result sets
@@ -100,6 +112,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const target = String(req.headers['x-amz-target'] ?? '');
     const operation = target.slice(target.lastIndexOf('.') + 1);
+    if (options.credentials) {
+      try {
+        checkSignature(options.credentials, { method: req.method ?? '', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks) });
+      } catch (error) {
+        if (!(error instanceof ServiceError)) throw error;
+        requests.push({ operation, input: {}, fault: undefined, denied: error.type });
+        return sendError(res, error);
+      }
+    }
     let input: Record<string, unknown>;
     try {
       input = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};

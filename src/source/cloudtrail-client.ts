@@ -1,4 +1,5 @@
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { CtlakeError } from '../errors.js';
 
 export interface ClientOptions {
   /** AWS region; else the SDK's chain (AWS_REGION, the profile's region). */
@@ -24,8 +25,13 @@ export interface ClientOptions {
  * is off (`maxAttempts: 1`): src/source/retry.ts is the single retry layer, so
  * that a throttled page is retried with our capped, abortable backoff and not
  * 3 × N times.
+ *
+ * An endpoint that is not an http(s) URL fails here with INVALID_OPTION, before
+ * any request: the SDK would only fail at the first call, with an error that
+ * reads like a bad answer.
  */
 export function createCloudTrailClient(options: ClientOptions = {}): CloudTrailClient {
+  if (options.endpointUrl) checkEndpointUrl(options.endpointUrl);
   return new CloudTrailClient({
     maxAttempts: 1,
     requestHandler: { socketTimeout: options.requestTimeoutMs ?? 60_000, connectionTimeout: 10_000 },
@@ -33,4 +39,19 @@ export function createCloudTrailClient(options: ClientOptions = {}): CloudTrailC
     ...(options.profile ? { profile: options.profile } : {}),
     ...(options.endpointUrl ? { endpoint: options.endpointUrl } : {}),
   });
+}
+
+function checkEndpointUrl(text: string): void {
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(text).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    throw new CtlakeError(
+      'INVALID_OPTION',
+      `the CloudTrail endpoint must be an http:// or https:// URL such as http://127.0.0.1:4566, not '${text}'; check --endpoint-url, AWS_ENDPOINT_URL_CLOUDTRAIL and AWS_ENDPOINT_URL`,
+    );
+  }
 }

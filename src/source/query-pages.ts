@@ -1,7 +1,7 @@
-import { GetQueryResultsCommand, type CloudTrailClient, type DescribeQueryCommandOutput } from '@aws-sdk/client-cloudtrail';
+import { GetQueryResultsCommand, type CloudTrailClient, type DescribeQueryCommandOutput, type GetQueryResultsCommandOutput } from '@aws-sdk/client-cloudtrail';
 import { CtlakeError } from '../errors.js';
 import type { QueryResultRow } from '../rows/flatten-row.js';
-import { isPending, queryEndedError, waitForQuery } from './query-status.js';
+import { checkedStatus, isPending, queryEndedError, unexpected, waitForQuery } from './query-status.js';
 import { withRetry, type RetryEvent, type RetryOptions } from './retry.js';
 
 /** One GetQueryResults page, as the service returned it. */
@@ -59,7 +59,7 @@ export async function* queryPages(client: CloudTrailClient, options: QueryPagesO
         ),
       { operation: 'GetQueryResults', queryId, page: index, signal, retry: options.retry, onRetry: options.onRetry },
     );
-    const status = response.QueryStatus;
+    const status = checkedStatus(response.QueryStatus, 'GetQueryResults', queryId, index);
     if (isPending(status)) {
       // Described as FINISHED but paged as pending: wait again and ask for the same page.
       await waitForQuery(client, options);
@@ -67,20 +67,41 @@ export async function* queryPages(client: CloudTrailClient, options: QueryPagesO
       continue;
     }
     if (status !== 'FINISHED') throw queryEndedError(queryId, status, response.ErrorMessage);
-    const rows = response.QueryResultRows ?? [];
-    if (!Array.isArray(rows)) {
-      throw new CtlakeError('UNEXPECTED_RESPONSE', `GetQueryResults: page ${index} has no list of rows; check --endpoint-url`, { queryId, page: index });
-    }
-    yield {
-      index,
-      rows: rows as QueryResultRow[],
-      totalResultsCount: response.QueryStatistics?.TotalResultsCount,
-      bytesScanned: response.QueryStatistics?.BytesScanned,
-    };
+    yield checkedPage(response, queryId, index);
     if (!response.NextToken) return;
     if (response.NextToken === token) {
       throw new CtlakeError('UNEXPECTED_RESPONSE', `GetQueryResults: page ${index} returned its own NextToken again; the service is looping`, { queryId, page: index });
     }
     nextToken = response.NextToken;
   }
+}
+
+/**
+ * The page in a FINISHED answer, checked against the service model before any
+ * of its rows is handed on: QueryResultRows a list of rows, each a list of
+ * maps from column name to string; TotalResultsCount and BytesScanned whole
+ * numbers; NextToken a string. An endpoint that answers JSON of another shape
+ * thus fails with UNEXPECTED_RESPONSE before a byte is written, not halfway
+ * through a file or as a wrong row count. The cost is one pass over the
+ * page's cells, small beside parsing the page's JSON.
+ */
+function checkedPage(response: GetQueryResultsCommandOutput, queryId: string, index: number): QueryPage {
+  const fail = (what: string): never => unexpected(`GetQueryResults: page ${index} ${what}, which CloudTrail never sends; check --endpoint-url`, queryId, index);
+  const rows: unknown = response.QueryResultRows ?? [];
+  if (!Array.isArray(rows)) return fail('has QueryResultRows that is not a list');
+  rows.forEach((row: unknown, r) => {
+    if (!Array.isArray(row)) fail(`has row ${r} that is not a list of columns`);
+    for (const cell of row as unknown[]) {
+      if (typeof cell !== 'object' || cell === null || Array.isArray(cell)) fail(`has row ${r} with a column that is not a {name: value} map`);
+      for (const value of Object.values(cell as object)) {
+        if (typeof value !== 'string') fail(`has row ${r} with a value that is not a string (${JSON.stringify(value)})`);
+      }
+    }
+  });
+  if (response.NextToken !== undefined && typeof response.NextToken !== 'string') fail(`has a NextToken that is not a string (${JSON.stringify(response.NextToken)})`);
+  const stats = response.QueryStatistics;
+  for (const [name, value] of [['TotalResultsCount', stats?.TotalResultsCount], ['BytesScanned', stats?.BytesScanned]] as const) {
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) fail(`has ${name} ${JSON.stringify(value)}, not a whole number`);
+  }
+  return { index, rows: rows as QueryResultRow[], totalResultsCount: stats?.TotalResultsCount, bytesScanned: stats?.BytesScanned };
 }

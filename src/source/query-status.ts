@@ -13,6 +13,22 @@ export function isPending(status: string | undefined): boolean {
 }
 
 /**
+ * The QueryStatus of an answer, which must be one of the six: an answer
+ * without one (`{}` from an endpoint that is not CloudTrail) or with another
+ * fails with UNEXPECTED_RESPONSE, never as a query that ended (exit 3).
+ */
+export function checkedStatus(status: unknown, operation: string, queryId: string, page?: number): QueryStatus {
+  if (QUERY_STATUSES.includes(status as QueryStatus)) return status as QueryStatus;
+  const what = status === undefined ? 'no QueryStatus, which every CloudTrail answer has' : `QueryStatus ${JSON.stringify(status)}, none of ${QUERY_STATUSES.join(', ')}`;
+  return unexpected(`${operation}: the answer${page === undefined ? '' : ` for page ${page}`} has ${what}; check --endpoint-url`, queryId, page);
+}
+
+/** Throws UNEXPECTED_RESPONSE: an answer that is not of the shape the service model gives. */
+export function unexpected(message: string, queryId: string, page?: number): never {
+  throw new CtlakeError('UNEXPECTED_RESPONSE', message, { queryId, page });
+}
+
+/**
  * The error for a query that ended without FINISHED: it carries the status and
  * the service's ErrorMessage, and its code (QUERY_FAILED, QUERY_CANCELLED,
  * QUERY_TIMED_OUT) maps to exit code 3.
@@ -56,8 +72,8 @@ export async function waitForQuery(client: CloudTrailClient, options: WaitOption
         ),
       { operation: 'DescribeQuery', queryId, signal, retry: options.retry, onRetry: options.onRetry },
     );
+    const status = checkedStatus(description.QueryStatus, 'DescribeQuery', queryId);
     options.onStatus?.(description);
-    const status = description.QueryStatus;
     if (status === 'FINISHED') return description;
     if (!isPending(status)) throw queryEndedError(queryId, status, description.ErrorMessage);
     try {

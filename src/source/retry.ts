@@ -52,8 +52,13 @@ export interface CallContext {
 /** Node's codes for a host that is not there: a wrong endpoint, not a passing fault. */
 const UNREACHABLE_CODES = new Set(['ENOTFOUND', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH']);
 
+/**
+ * Whether one more attempt may succeed. A CtlakeError is final: it comes from
+ * an inner withRetry that already spent its retries (StartQuery's wait for a
+ * slot wraps one), and retrying it would multiply the attempts.
+ */
 export function isRetryable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
+  if (!(error instanceof Error) || error instanceof CtlakeError) return false;
   if (UNREACHABLE_CODES.has((error as NodeJS.ErrnoException).code ?? '')) return false;
   if (isThrottlingError(error as never) || isTransientError(error as never)) return true;
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -103,13 +108,17 @@ export function toCtlakeError(error: unknown, context: Pick<CallContext, 'operat
   const name = err.name;
   const code = (err as NodeJS.ErrnoException).code ?? '';
   const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  const detail = err.message.split('\n')[0] ?? '';
+  // The service's messages end in a period; ours go on after a semicolon.
+  const detail = (err.message.split('\n')[0] ?? '').trim().replace(/\.$/, '');
   const fail = (c: CtlakeErrorCode, message: string) =>
     new CtlakeError(c, message, { ...ctx, awsErrorName: status === undefined ? undefined : name });
   const op = context.operation;
 
   if (/Region is missing/i.test(err.message)) {
     return fail('INVALID_OPTION', 'no AWS region is set; use --region or set AWS_REGION');
+  }
+  if (/Region not accepted/i.test(err.message)) {
+    return fail('INVALID_OPTION', `the AWS region is not valid (${detail}); use --region or set AWS_REGION`);
   }
   switch (name) {
     case 'QueryIdNotFoundException':
@@ -120,16 +129,23 @@ export function toCtlakeError(error: unknown, context: Pick<CallContext, 'operat
     case 'EventDataStoreARNInvalidException':
       return fail('INVALID_OPTION', `${op}: ${name}: ${detail}; check --event-data-store`);
     case 'InvalidQueryStatementException':
-      return fail('INVALID_QUERY', `${op}: the service refused the SQL: ${detail}`);
+      return fail('INVALID_QUERY', `${op}: the service refused the SQL: ${detail}; correct the statement in --sql or --sql-file`);
     case 'MaxConcurrentQueriesException':
       return fail('SERVICE_ERROR', `${op}: the account already runs the most queries it may (MaxConcurrentQueriesException); wait for some to finish, or cancel them with ctlake cancel`);
     case 'InvalidMaxResultsException':
       return fail('INVALID_OPTION', `${op}: ${name}: ${detail}; use a --page-size from 1 to 1000`);
     case 'CredentialsProviderError':
       return fail('ACCESS_DENIED', `no AWS credentials found (${detail}); set AWS_PROFILE or --profile, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
+    case 'UnknownOperationException':
+      return fail('UNEXPECTED_RESPONSE', `${op}: the endpoint does not know CloudTrail's operations (${name}: ${detail}); check --endpoint-url`);
   }
-  if (/AccessDenied|UnrecognizedClient|InvalidClientTokenId|InvalidSignature|ExpiredToken|NotAuthorized|OperationNotPermitted/.test(name)) {
-    return fail('ACCESS_DENIED', `${op}: ${name}: ${detail}; check the credentials (--profile) and their cloudtrail:${op} permission`);
+  // Credentials the service does not accept: a key it does not know, a wrong
+  // secret, an expired session. No retry changes them, and no permission helps.
+  if (/UnrecognizedClient|InvalidClientTokenId|InvalidSignature|SignatureDoesNotMatch|IncompleteSignature|MissingAuthenticationToken|ExpiredToken/.test(name)) {
+    return fail('ACCESS_DENIED', `${op}: the service refused the credentials (${name}: ${detail}); check --profile, or AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN`);
+  }
+  if (/AccessDenied|NotAuthorized|OperationNotPermitted/.test(name)) {
+    return fail('ACCESS_DENIED', `${op}: access denied (${name}: ${detail}); the credentials (--profile) need the cloudtrail:${op} permission`);
   }
   if (isThrottlingError(err as never)) {
     return fail('THROTTLED', `${op}: still throttled after every retry (${name}); try again later or lower the account's query load`);
@@ -137,14 +153,24 @@ export function toCtlakeError(error: unknown, context: Pick<CallContext, 'operat
   if (UNREACHABLE_CODES.has(code)) {
     return fail('NETWORK_ERROR', `${op}: cannot reach the CloudTrail endpoint (${code}: ${detail}); check --endpoint-url and --region`);
   }
+  // The SDK parses every answer as JSON; a SyntaxError is a body that is not
+  // JSON (an HTML page, a proxy's error), which no CloudTrail endpoint sends.
+  const notJson = err instanceof SyntaxError ? `a body that is not JSON: ${detail}` : undefined;
   if (status !== undefined && status >= 500) {
+    if (notJson) return fail('SERVICE_ERROR', `${op}: the endpoint kept failing (HTTP ${status} with ${notJson}); try again later, and check --endpoint-url`);
     return fail('SERVICE_ERROR', `${op}: the service kept failing (HTTP ${status} ${name}); try again later`);
   }
   if (isTransientError(err as never)) {
     return fail('NETWORK_ERROR', `${op}: network fault outlasted every retry (${code || name}: ${detail}); check the connection and try again`);
   }
-  if (err instanceof SyntaxError || status === undefined || !(err as { $fault?: string }).$fault) {
-    return fail('UNEXPECTED_RESPONSE', `${op}: the endpoint did not answer as CloudTrail does (${name}: ${detail}); check --endpoint-url`);
+  // 'Unknown' is the SDK's name for an error answer without CloudTrail's `__type`.
+  if (notJson || name === 'Unknown' || status === undefined || !(err as { $fault?: string }).$fault) {
+    const answer =
+      status === undefined ? `${name}: ${detail}`
+      : notJson ? `HTTP ${status}, ${notJson}`
+      : name === 'Unknown' ? `HTTP ${status}: ${detail}`
+      : `HTTP ${status}, ${name}: ${detail}`;
+    return fail('UNEXPECTED_RESPONSE', `${op}: the endpoint did not answer as CloudTrail does (${answer}); check --endpoint-url`);
   }
   return fail('SERVICE_ERROR', `${op}: ${name}: ${detail}`);
 }

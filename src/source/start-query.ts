@@ -41,7 +41,7 @@ export async function startQuery(client: CloudTrailClient, options: StartOptions
     retryIf: (error) => error instanceof CtlakeError && error.awsErrorName === 'MaxConcurrentQueriesException',
     onRetry: options.onRetry,
   });
-  if (!QueryId) throw new CtlakeError('UNEXPECTED_RESPONSE', 'StartQuery: the service returned no QueryId; check --endpoint-url');
+  if (typeof QueryId !== 'string' || QueryId === '') throw new CtlakeError('UNEXPECTED_RESPONSE', 'StartQuery: the service returned no QueryId; check --endpoint-url');
   return QueryId;
 }
 

@@ -30,6 +30,8 @@ export function runShell(line: string, env: Record<string, string>): Promise<Pro
 
 /** Runs the built CLI with arguments (no shell quoting needed). */
 export function runCli(args: string[], env: Record<string, string>): Promise<ProcessResult> {
-  const quoted = args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  // Quoted twice: once for the shell that runs the line, once for the eval.
+  const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+  const quoted = args.map((a) => quote(quote(a))).join(' ');
   return runShell(`eval "$CTLAKE" ${quoted}`, env);
 }
