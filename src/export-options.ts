@@ -44,6 +44,8 @@ export interface ExportOptions extends Omit<SourceOptions, 'queryId'> {
   slotRetry?: Partial<RetryOptions> | undefined;
   /** Called with the QueryId once StartQuery has answered. */
   onQueryStarted?: ((queryId: string) => void) | undefined;
+  /** Told of what needs a person's eye but does not stop the export (a duplicate query cancelled). */
+  onWarning?: ((message: string) => void) | undefined;
   /** Called after every DescribeQuery while waiting, with the status. */
   onStatus?: ((status: string) => void) | undefined;
   /**

@@ -97,6 +97,11 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
         retry: options.retry,
         slotRetry: options.slotRetry,
         onRetry: options.onRetry,
+        eventDataStore: options.eventDataStore,
+        onDuplicates: ({ cancelled, error }) => {
+          if (cancelled.length) options.onWarning?.(`a retried StartQuery had started ${cancelled.length} duplicate quer${cancelled.length === 1 ? 'y' : 'ies'}; cancelled ${cancelled.join(', ')}`);
+          if (error) options.onWarning?.(`a retried StartQuery may have started a duplicate query that could not be looked for (${error}); check ctlake list --status RUNNING`);
+        },
       });
       startedId = queryId;
       options.onQueryStarted?.(queryId);

@@ -124,3 +124,31 @@ describe('export --sql', () => {
     expect(JSON.parse(bad.stderr())).toMatchObject({ level: 'error', code: 'INVALID_QUERY', exitCode: 2 });
   });
 });
+
+describe('StartQuery whose answer is lost', () => {
+  it('cancels the duplicate query that the retried StartQuery left behind', async () => {
+    const emulator = await startEmulator({ sample: 200, seed: 4, runningMs: 400 });
+    const env = emulatorEnv(emulator);
+    // The first StartQuery starts a query, then its answer is cut off: the retry starts a second.
+    emulator.setFaults({ resetEvery: 1, operations: ['StartQuery'] });
+    const sql = `SELECT eventID FROM ${emulator.eventDataStoreId} ORDER BY eventID`;
+    const run = captureIO(env, {
+      retry: { retries: 3, minDelayMs: 1, maxDelayMs: 5 },
+      // Faults off once the first attempt has failed.
+      pollMinMs: 1,
+    });
+    const attempts = () => emulator.requests.filter((r) => r.operation === 'StartQuery').length;
+    const off = setInterval(() => attempts() >= 1 && emulator.setFaults({}), 1);
+    const code = await main(['export', '--sql', sql, '--out', '-'], run.io);
+    clearInterval(off);
+    expect(code).toBe(0);
+    expect(attempts()).toBe(2);
+    expect(run.stderr()).toMatch(/^ctlake: warning: a retried StartQuery had started 1 duplicate query; cancelled [0-9a-f-]{36}$/m);
+    const client = emulatorClient(emulator);
+    const { Queries } = await client.send(new ListQueriesCommand({ EventDataStore: emulator.eventDataStoreArn }));
+    client.destroy();
+    expect(Queries?.map((q) => q.QueryStatus).sort()).toEqual(['CANCELLED', 'FINISHED']);
+    expect(parseNdjson(run.stdout())).toHaveLength(200);
+    await emulator.close();
+  });
+});

@@ -180,6 +180,7 @@ export function logHooks(log: Log) {
     onQueryStarted: (id: string) => log.queryStarted(id),
     onStatus: (status: string) => log.status(status),
     onPage: (e: PageEvent) => log.page(e),
+    onWarning: (message: string) => log.warn(message),
   };
 }
 

@@ -34,6 +34,7 @@ async function jobOptions(values: ExportValues, io: CliIO, log: Log): Promise<Jo
     lockLeaseMs: values['lock-lease'] === undefined ? undefined : duration(values['lock-lease'], '--lock-lease'),
     onRetry: (e) => log.retry(e),
     onStatus: (status) => log.status(status),
+    onWarning: (message) => log.warn(message),
   };
 }
 

@@ -47,6 +47,14 @@ export class Log {
     else this.#stderr.write(`ctlake: ${text}\n`);
   }
 
+  /** Something that needs a person's eye but does not stop the command. */
+  warn(text: string): void {
+    if (this.#options.quiet) return;
+    this.#clearLive();
+    if (this.#options.format === 'json') this.#stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'warn', event: 'warning', message: text }) + '\n');
+    else this.#stderr.write(`ctlake: warning: ${text}\n`);
+  }
+
   /** The query being exported, for the lines that name it. */
   forQuery(queryId: string | undefined): void {
     this.#state.queryId = queryId;

@@ -1,4 +1,4 @@
-import { CancelQueryCommand, StartQueryCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { CancelQueryCommand, DescribeQueryCommand, ListQueriesCommand, StartQueryCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CtlakeError } from '../errors.js';
 import { withRetry, type RetryEvent, type RetryOptions } from './retry.js';
 
@@ -11,6 +11,10 @@ export interface StartOptions {
   /** Backoff while the account runs its 10 queries (MaxConcurrentQueriesException). @default WAIT_FOR_SLOT */
   slotRetry?: RetryOptions | undefined;
   onRetry?: ((event: RetryEvent) => void) | undefined;
+  /** The event data store, for finding duplicates; else the ids after FROM and JOIN in the SQL. */
+  eventDataStore?: string | undefined;
+  /** Told of duplicate queries found and cancelled, or of a search for them that failed. */
+  onDuplicates?: ((report: { cancelled: string[]; error?: string | undefined }) => void) | undefined;
 }
 
 /**
@@ -24,11 +28,30 @@ export const WAIT_FOR_SLOT: RetryOptions = { retries: 40, minDelayMs: 5_000, max
  * StartQuery, resolving with the QueryId. A statement the service refuses
  * (InvalidQueryStatementException) fails with INVALID_QUERY and the
  * service's message; throttling and network faults are retried as ever.
+ *
+ * StartQuery has no idempotency token. When an attempt failed after the
+ * request may have reached the service (a reset, a timeout, a 5xx), that
+ * attempt may have started a query whose id was lost, which would scan, be
+ * billed and hold one of the 10 slots for nothing. So after a retried start
+ * succeeds, the queries of the event data store started since the first
+ * such attempt, QUEUED or RUNNING, with the same SQL and another id, are
+ * cancelled (ListQueries, DescribeQuery, CancelQuery; best effort, reported
+ * through onDuplicates).
  */
 export async function startQuery(client: CloudTrailClient, options: StartOptions): Promise<string> {
   const input = { QueryStatement: options.sql, ...(options.parameters?.length ? { QueryParameters: options.parameters } : {}) };
+  let uncertainSince: Date | undefined;
+  const attempt = async () => {
+    const sentAt = new Date();
+    try {
+      return await client.send(new StartQueryCommand(input), { abortSignal: options.signal });
+    } catch (error) {
+      if (mayHaveStarted(error)) uncertainSince ??= sentAt;
+      throw error;
+    }
+  };
   const start = () =>
-    withRetry(() => client.send(new StartQueryCommand(input), { abortSignal: options.signal }), {
+    withRetry(attempt, {
       operation: 'StartQuery',
       signal: options.signal,
       retry: options.retry,
@@ -42,7 +65,53 @@ export async function startQuery(client: CloudTrailClient, options: StartOptions
     onRetry: options.onRetry,
   });
   if (typeof QueryId !== 'string' || QueryId === '') throw new CtlakeError('UNEXPECTED_RESPONSE', 'StartQuery: the service returned no QueryId; check --endpoint-url');
+  if (uncertainSince) options.onDuplicates?.(await cancelDuplicates(client, options, QueryId, uncertainSince));
   return QueryId;
+}
+
+/**
+ * A failure after which the service may have started the query: no
+ * answer, a 2xx whose body was cut off, or a 5xx. Only a 4xx (throttling
+ * included) certainly started nothing.
+ */
+function mayHaveStarted(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status === undefined || status < 400 || status >= 500;
+}
+
+/** Event data store ids after FROM or JOIN: Lake's SQL names the store it reads there. */
+export function eventDataStoresIn(sql: string): string[] {
+  return [...new Set([...sql.matchAll(/\b(?:FROM|JOIN)\s+"?([A-Za-z0-9][A-Za-z0-9:/_-]{19,})"?/gi)].map((m) => m[1]!.split('/').pop()!))];
+}
+
+async function cancelDuplicates(client: CloudTrailClient, options: StartOptions, keep: string, since: Date): Promise<{ cancelled: string[]; error?: string }> {
+  const cancelled: string[] = [];
+  const stores = options.eventDataStore ? [options.eventDataStore] : eventDataStoresIn(options.sql);
+  const signal = AbortSignal.timeout(30_000);
+  const retry = { ...options.retry, retries: Math.min(options.retry.retries, 3) };
+  try {
+    if (stores.length === 0) return { cancelled, error: 'no event data store is known (give --event-data-store)' };
+    for (const store of stores) {
+      let token: string | undefined;
+      do {
+        const page = await withRetry(
+          () => client.send(new ListQueriesCommand({ EventDataStore: store, StartTime: new Date(since.getTime() - 60_000), ...(token ? { NextToken: token } : {}) }), { abortSignal: signal }),
+          { operation: 'ListQueries', signal, retry },
+        );
+        for (const query of page.Queries ?? []) {
+          if (!query.QueryId || query.QueryId === keep || (query.QueryStatus !== 'QUEUED' && query.QueryStatus !== 'RUNNING')) continue;
+          const id = query.QueryId;
+          const described = await withRetry(() => client.send(new DescribeQueryCommand({ QueryId: id, EventDataStore: store }), { abortSignal: signal }), { operation: 'DescribeQuery', queryId: id, signal, retry });
+          if (described.QueryString?.trim() !== options.sql.trim()) continue;
+          if (await cancelStartedQuery(client, id, options.retry)) cancelled.push(id);
+        }
+        token = page.NextToken;
+      } while (token);
+    }
+    return { cancelled };
+  } catch (error) {
+    return { cancelled, error: (error as Error).message.split('\n')[0] };
+  }
 }
 
 /**
