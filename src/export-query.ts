@@ -9,7 +9,7 @@ import type { Destination } from './destinations/destination.js';
 import { destinationError, fileDestination } from './destinations/file.js';
 import { stdoutDestination } from './destinations/stdout.js';
 import { localStore, type ObjectStore } from './destinations/store.js';
-import { commitDataset, manifestFiles, readManifest, withdrawSuccess, type Manifest } from './dataset/manifest.js';
+import { commitDataset, manifestFiles, readManifest, withdrawSuccess, type ManifestExport } from './dataset/manifest.js';
 import { writeDataset, type WrittenFile } from './dataset/write-dataset.js';
 import { newTally, queryRecordBatches } from './query-records.js';
 import { createCloudTrailClient } from './source/cloudtrail-client.js';
@@ -40,8 +40,8 @@ export interface ExportSummary {
   bytes: number;
   /** Files committed (none for stdout): a path, an s3:// URL, or a dataset's data files in full. */
   files: string[];
-  /** For a dataset: its root and the manifest as committed. */
-  dataset?: { root: string; manifest: Manifest } | undefined;
+  /** For a dataset: its root, and this export's entry in its manifest (files with rows, bytes, SHA-256). */
+  dataset?: { root: string; export: ManifestExport } | undefined;
   format: OutputFormat;
   compression: Compression;
   /** The Parquet file's schema (source column, file name, type); for NDJSON, undefined. */
@@ -75,7 +75,7 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
   let store: ObjectStore | undefined;
   let s3: S3Client | undefined;
   let datasetFiles: WrittenFile[] | undefined;
-  let manifest: Manifest | undefined;
+  let entry: ManifestExport | undefined;
   let filesStarted = false;
   /** Data files that are in, while the manifest that lists them is not yet. */
   let uncommitted: WrittenFile[] | undefined;
@@ -133,7 +133,7 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
       const files = await writeDataset(batches, store, options.layout, encoding, key, controller.signal);
       uncommitted = files;
       const stats = tally.description?.QueryStatistics;
-      manifest = await commitDataset(store, {
+      const manifest = await commitDataset(store, {
         key,
         queryId,
         sql: tally.description?.QueryString ?? options.sql,
@@ -151,6 +151,7 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
         files: manifestFiles(files),
       });
       datasetFiles = files;
+      entry = manifest.exports.find((e) => e.key === key);
       uncommitted = undefined;
     } else {
       await pipeline([...encodeStages(batches, encoding, (columns) => (schema = [...columns])), destination!.writable], { signal: controller.signal });
@@ -166,7 +167,7 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
       columns: [...tally.columns],
       bytes: datasetFiles ? datasetFiles.reduce((n, f) => n + f.bytes, 0) : destination!.bytesWritten(),
       files: datasetFiles ? datasetFiles.map((f) => store!.root + f.path) : options.target.kind === 'stdout' ? [] : [destination!.location],
-      dataset: store && manifest ? { root: store.root, manifest } : undefined,
+      dataset: store && entry ? { root: store.root, export: entry } : undefined,
       format: options.format,
       compression: options.compression,
       schema,
