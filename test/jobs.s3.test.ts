@@ -57,6 +57,23 @@ describe('job state and locks on S3', () => {
     await expect(acquireLock(store, 'live.lock')).rejects.toMatchObject({ code: 'LOCK_HELD', message: expect.stringMatching(/host elsewhere, pid 1/) });
   });
 
+  it('writes the state only over the version it read: a run that lost its lock stops', async () => {
+    const { openStateFile } = await import('../src/jobs/job-state.js');
+    for (const location of [`s3://${s3.bucket}/cas/state.json`, path.join(dir, 'cas.json')]) {
+      const file = await openStateFile(location, async () => s3.client);
+      const state: JobState = { stateVersion: 1, job: 'windows', sqlSha256: 'x', out: 'y/', runs: {}, updatedAt: '' };
+      expect(await file.read()).toBeUndefined();
+      await file.write(state);
+      await file.write({ ...state, exportedUntil: '2024-05-01T01:00:00Z' });
+      // Another run writes meanwhile (it took the lock over).
+      const other = await openStateFile(location, async () => s3.client);
+      await other.read();
+      await other.write({ ...state, exportedUntil: '2024-05-01T02:00:00Z' });
+      await expect(file.write({ ...state, exportedUntil: '2024-05-01T03:00:00Z' })).rejects.toMatchObject({ code: 'LOCK_HELD' });
+      expect((await other.read())?.exportedUntil).toBe('2024-05-01T02:00:00Z');
+    }
+  });
+
   it('keeps a windowed job state on S3 and refuses a concurrent run with exit 8', async () => {
     const env = { ...emulatorEnv(emulator), AWS_ENDPOINT_URL_S3: s3.url };
     const args = (now: string) => [

@@ -50,7 +50,11 @@ export interface StateFile {
   lockName: string;
   location: string;
   read(): Promise<JobState | undefined>;
-  /** Written whole (a rename, or one PutObject): a reader sees the old state or the new one. */
+  /**
+   * Written whole (a rename, or one PutObject), so a reader sees the old
+   * state or the new one; and conditionally (S3 If-Match on the ETag read),
+   * so that a run which lost its lock cannot overwrite its successor's.
+   */
   write(state: JobState): Promise<void>;
 }
 
@@ -70,27 +74,43 @@ export async function openStateFile(location: string, s3: (() => Promise<S3Clien
     store = localStore(path.dirname(path.resolve(location)));
     name = path.basename(location);
   }
+  /** The tag of the state as this run last read or wrote it. */
+  let tag: string | undefined;
+  let read = false;
+  const readState = async (): Promise<JobState | undefined> => {
+    const tagged = await store.getTagged(name);
+    tag = tagged?.tag;
+    read = true;
+    if (tagged === undefined) return undefined;
+    const data = tagged.data;
+    let state: JobState;
+    try {
+      state = JSON.parse(data.toString('utf8')) as JobState;
+    } catch {
+      throw new CtlakeError('STATE_INVALID', `--state ${location} is not JSON; restore it, or give a new --state to start over`);
+    }
+    if (state?.stateVersion !== 1 || typeof state.runs !== 'object') {
+      throw new CtlakeError('STATE_INVALID', `--state ${location} is not a ctlake job state (version 1); give a new --state to start over`);
+    }
+    return state;
+  };
   return {
     store,
     name,
     lockName: `${name}.lock`,
     location,
-    async read() {
-      const data = await store.get(name);
-      if (data === undefined) return undefined;
-      let state: JobState;
-      try {
-        state = JSON.parse(data.toString('utf8')) as JobState;
-      } catch {
-        throw new CtlakeError('STATE_INVALID', `--state ${location} is not JSON; restore it, or give a new --state to start over`);
-      }
-      if (state?.stateVersion !== 1 || typeof state.runs !== 'object') {
-        throw new CtlakeError('STATE_INVALID', `--state ${location} is not a ctlake job state (version 1); give a new --state to start over`);
-      }
-      return state;
-    },
+    read: readState,
     async write(state) {
-      await store.put(name, Buffer.from(JSON.stringify(state, null, 2) + '\n'));
+      if (!read) await readState();
+      const data = Buffer.from(JSON.stringify(state, null, 2) + '\n');
+      // Conditional on the state this run read or last wrote: if another
+      // writer got in between (a lock lost and taken over), this run stops
+      // rather than overwrite what that one recorded.
+      const written = await store.putIf(name, data, tag === undefined ? { ifAbsent: true } : { ifTag: tag });
+      if (!written) {
+        throw new CtlakeError('LOCK_HELD', `--state ${location} was changed by another run while this one held the lock; this run stops, and the next one continues from the state as it is`);
+      }
+      tag = (await store.getTagged(name))?.tag;
     },
   };
 }
