@@ -137,9 +137,12 @@ export function s3Error(location: string, error: unknown): CtlakeError {
     : name === 'AccessDenied' || status === 403 ? 'check the credentials (--profile) and the bucket policy; see the IAM policy in examples/'
     : name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' ? 'check the credentials (--profile)'
     : /ECONNREFUSED|ENOTFOUND/.test(String((error as NodeJS.ErrnoException).code ?? '')) ? 'check --s3-endpoint-url'
+    : /region is missing/i.test((error as Error).message ?? '') ? "give --region, or set AWS_REGION or the profile's region"
+    : /credential/i.test((error as Error).message ?? '') ? 'check the credentials (--profile, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)'
     : 'rerun; nothing partial was left';
   const message = (error as Error).message?.split('\n')[0] ?? String(error);
-  return new CtlakeError('DESTINATION_FAILED', `cannot write ${location}: ${name}${message && message !== name ? ` (${message})` : ''}; ${hint}`, { cause: error });
+  const what = name === 'Error' ? message : `${name}${message && message !== name ? ` (${message})` : ''}`;
+  return new CtlakeError('DESTINATION_FAILED', `cannot write ${location}: ${what}; ${hint}`, { cause: error });
 }
 
 /** The objects under `s3://bucket/prefix`, as an ObjectStore with names relative to the prefix. */
