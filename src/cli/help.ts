@@ -4,7 +4,8 @@ export const MAIN_HELP = `Usage: ctlake <command> [options]
 Export AWS CloudTrail Lake query results.
 
 Commands:
-  export      Export every row of a query to NDJSON or Parquet, on stdout or in a file
+  export      Export every row of a query to NDJSON or Parquet: stdout, a file, S3, or a
+              partitioned dataset; --window for scheduled runs
   list        List the queries of the last 7 days (filter by status and time)
   describe    Show a query's status, SQL and statistics (BytesScanned, the billed bytes)
   cancel      Cancel a QUEUED or RUNNING query
@@ -166,6 +167,7 @@ too (--format, --partition-by, --max-rows-per-file, --s3-*, --region, ...); see
 ctlake export --help.
 
 Exit codes: 0 every slice exported, 6 nothing to do (all done before), 7 some
-slices failed (rerun to retry them), 8 another run holds the lock, 1 failure,
-2 usage error, 130 interrupted (finished slices stay recorded).
+slices failed (rerun to retry them), 8 another run holds the lock, 1 every
+slice tried failed, 2 usage error, 130 interrupted (finished slices stay
+recorded).
 `;
