@@ -3,7 +3,7 @@ import { createGunzip } from 'node:zlib';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ObjectStore } from '../destinations/store.js';
-import { footerRowCount } from '../formats/parquet.js';
+import { footerRows } from '../formats/parquet-footer.js';
 import { MANIFEST, MANIFEST_LOCK, readManifest, SUCCESS } from './manifest.js';
 
 export interface VerifyReport {
@@ -19,7 +19,7 @@ export interface VerifyReport {
 }
 
 /** Parquet footers are at the end; this much of each file's tail is kept while it is hashed. */
-const TAIL_BYTES = 16 * 1024 * 1024;
+const TAIL_BYTES = 8 * 1024 * 1024;
 
 /**
  * Re-reads a dataset and checks it against its `_manifest.json`: `_SUCCESS`
@@ -112,7 +112,7 @@ async function readFile(store: ObjectStore, path: string): Promise<{ bytes: numb
   });
   try {
     await pipeline([await store.read(path), tap, ...(gzip ? [createGunzip()] : []), counter]);
-    const rows = ndjson ? lines : await footerRowCount(tail);
+    const rows = ndjson ? lines : footerRows(tail);
     return { bytes, sha256: hash.digest('hex'), rows };
   } catch (error) {
     const what = ndjson ? (gzip ? 'gzip NDJSON' : 'NDJSON') : 'Parquet';

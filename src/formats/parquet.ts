@@ -6,6 +6,7 @@ import type { TypingOptions } from '../rows/column-types.js';
 import type { FlatRecord } from '../rows/flatten-row.js';
 import { buildSchema, type ColumnSchema } from '../rows/schema.js';
 import { arrowSchema, recordBatch } from './arrow-batch.js';
+import { footerRows } from './parquet-footer.js';
 
 export type ParquetCompression = 'zstd' | 'snappy' | 'gzip' | 'none';
 
@@ -36,8 +37,8 @@ const CODECS: Record<ParquetCompression, wasm.Compression> = {
   none: wasm.Compression.UNCOMPRESSED,
 };
 
-/** The footer is at the end of the file; this much of the tail is kept to read it back. */
-const TAIL_BYTES = 64 * 1024 * 1024;
+/** The footer is at the end of the file; this much of the tail is kept to read it back (a footer of 1,000 row groups of 30 columns is about 3 MB). */
+const TAIL_BYTES = 8 * 1024 * 1024;
 
 /**
  * Record batches to the bytes of one Parquet file, streamed: a chunk per
@@ -129,7 +130,7 @@ export async function* encodeParquet(batches: AsyncIterable<FlatRecord[]>, optio
     throw pullError ?? error;
   }
   if (pullError) throw pullError;
-  const written = await footerRowCount(tail);
+  const written = footerRows(tail);
   if (written !== rowsFed) {
     throw new CtlakeError('COUNT_MISMATCH', `the Parquet writer recorded ${written} rows of the ${rowsFed} fed to it; nothing was committed, rerun the export`);
   }
@@ -157,21 +158,6 @@ function toWasm(schema: Schema, batch: RecordBatch): wasm.RecordBatch {
     return wasmBatch;
   } finally {
     table.free();
-  }
-}
-
-/** The row count a Parquet file's footer records, from the file's last chunks (the footer must be inside them). */
-export async function footerRowCount(tail: Uint8Array[]): Promise<number> {
-  const file = await wasm.ParquetFile.fromFile(new Blob(tail));
-  try {
-    const metadata = file.metadata();
-    const fileMetadata = metadata.fileMetadata();
-    const rows = fileMetadata.numRows();
-    fileMetadata.free();
-    metadata.free();
-    return rows;
-  } finally {
-    file.free();
   }
 }
 
