@@ -1,0 +1,102 @@
+// The benchmark's CloudTrail Lake: ctlake's emulator in a process of its own,
+// started by bench/run.mjs with child_process.fork().
+//
+// Why a process of its own: the emulator renders every page (JSON.stringify
+// of 1,000 wide rows) and serves it over HTTP. In the exporter's process that
+// work would share the exporter's event loop and count in its CPU time, so
+// the figures would measure the emulator as much as ctlake. Here it runs
+// beside the exporter, as a real service would, on loopback.
+//
+// Contract with the parent, over the IPC channel:
+//   argv: --rows N --small-rows M --distinct-rows D
+//   → { type: 'ready', url, queries: { full, small }, eventCount, setupMs }
+//     once both queries can be paged: `full` has N rows, `small` its first M.
+//   ← { type: 'latency', ms }  → { type: 'latency', ms }: from now on every
+//     GetQueryResults answer is delayed by ms (the emulator's latencyMs fault);
+//     other operations are not delayed.
+//   ← { type: 'cpu' }          → { type: 'cpu', usage }: process.cpuUsage()
+//     of this process, so the parent can report what the emulator spent.
+//   ← { type: 'settle' }       → { type: 'settle' } after a full garbage
+//     collection (the parent forks this with --expose-gc). Asked before every
+//     case: the emulator's heap holds the rendered rows (hundreds of MB), and
+//     a major collection of it stalls every answer for a moment; without the
+//     settle such pauses fall on whichever case runs when the heap fills,
+//     always the same one in a repeated run.
+//   ← { type: 'close' }, or the parent going away: close and exit 0.
+// Progress goes to stderr; stdout is not used.
+//
+// The rows: D generated sample events, queried with real SQL (SELECT * in
+// eventTime order, about 30 columns of Lake's Presto text), then served N
+// rows long by cycling through those D results as a canned query. Why not
+// N distinct events: rendering a million SELECT * rows takes the emulator
+// about six minutes and a 5 GB heap, whose garbage collection then slows
+// every page it serves, so the floor would measure the emulator's heap more
+// than the network path. With the default D of 100,000 the cycle is five
+// times a Parquet row group (20,000 rows), so each row group still holds
+// distinct rows; `--distinct-rows N` in run.mjs serves all-distinct rows.
+import { parseArgs } from 'node:util';
+import { StartQueryCommand } from '@aws-sdk/client-cloudtrail';
+import { createCloudTrailClient, DEFAULT_RETRY, queryPages, startEmulator, waitForQuery } from '../dist/index.js';
+
+const { values } = parseArgs({
+  options: { rows: { type: 'string' }, 'small-rows': { type: 'string' }, 'distinct-rows': { type: 'string' } },
+});
+const rows = Number(values.rows);
+const smallRows = Math.min(Number(values['small-rows']), rows);
+const distinctRows = Math.min(Number(values['distinct-rows']), rows);
+if (!process.send) throw new Error('bench/emulator-process.mjs runs under bench/run.mjs (fork with IPC)');
+
+const started = performance.now();
+const seconds = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
+console.error(`bench: emulator: generating ${distinctRows.toLocaleString('en-US')} sample events ...`);
+const emulator = await startEmulator({ sample: distinctRows, seed: 1 });
+const client = createCloudTrailClient({ endpointUrl: emulator.url, region: 'us-east-1' });
+
+console.error(`bench: emulator: events loaded at ${seconds()}; running SELECT * ...`);
+const sql = `SELECT * FROM ${emulator.eventDataStoreId} ORDER BY eventTime`;
+const { QueryId } = await client.send(new StartQueryCommand({ QueryStatement: sql }));
+const description = await waitForQuery(client, { queryId: QueryId, retry: DEFAULT_RETRY, pollMinMs: 100, pollMaxMs: 1000 });
+const distinct = [];
+for await (const page of queryPages(client, { queryId: QueryId, pageSize: 1000, retry: DEFAULT_RETRY })) distinct.push(...page.rows);
+client.destroy();
+
+/** The first `count` rows of the endless cycle through `distinct`; rows are shared, not copied. */
+const cycle = (count) => Array.from({ length: count }, (_, i) => distinct[i % distinct.length]);
+const bytesPerRow = (description.QueryStatistics?.BytesScanned ?? 0) / Math.max(1, distinct.length);
+const canned = (count) =>
+  emulator.addQuery({ rows: cycle(count), sql, eventsScanned: count, bytesScanned: Math.round(bytesPerRow * count) });
+const full = canned(rows);
+const small = canned(smallRows);
+console.error(`bench: emulator: ${rows.toLocaleString('en-US')} rows ready at ${seconds()}`);
+
+let closing = false;
+async function close() {
+  if (closing) return;
+  closing = true;
+  await emulator.close();
+  process.exit(0);
+}
+
+process.on('message', (message) => {
+  if (message.type === 'latency') {
+    emulator.setFaults({ latencyMs: message.ms, operations: ['GetQueryResults'] });
+    process.send({ type: 'latency', ms: message.ms });
+  } else if (message.type === 'settle') {
+    globalThis.gc?.();
+    process.send({ type: 'settle' });
+  } else if (message.type === 'cpu') {
+    process.send({ type: 'cpu', usage: process.cpuUsage() });
+  } else if (message.type === 'close') {
+    void close();
+  }
+});
+process.on('disconnect', () => void close());
+process.on('SIGINT', () => void close());
+
+process.send({
+  type: 'ready',
+  url: emulator.url,
+  queries: { full, small },
+  eventCount: emulator.eventCount,
+  setupMs: Math.round(performance.now() - started),
+});
