@@ -32,13 +32,20 @@ export interface ClientOptions {
  */
 export function createCloudTrailClient(options: ClientOptions = {}): CloudTrailClient {
   if (options.endpointUrl) checkEndpointUrl(options.endpointUrl);
-  return new CloudTrailClient({
+  const client = new CloudTrailClient({
     maxAttempts: 1,
     requestHandler: { socketTimeout: options.requestTimeoutMs ?? 60_000, connectionTimeout: 10_000 },
     ...(options.region ? { region: options.region } : {}),
     ...(options.profile ? { profile: options.profile } : {}),
     ...(options.endpointUrl ? { endpoint: options.endpointUrl } : {}),
   });
+  // The SDK's logger middleware copies every response through its
+  // schema-driven sensitive-field filter before handing it to the logger,
+  // even to the default logger that discards it. On a 1,000-row SELECT * page
+  // that copy is more than half of the client's work (measured: 40 ms per
+  // page with it, 16 ms without). ctlake gives the client no logger.
+  client.middlewareStack.remove('loggerMiddleware');
+  return client;
 }
 
 function checkEndpointUrl(text: string): void {
