@@ -1,3 +1,5 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+
 /**
  * Wraps an async iterable so that the next item is being fetched while the
  * consumer handles the current one: network and encoding overlap. At most one
@@ -22,6 +24,11 @@ export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T>
       // Observed on the next turn of the loop; this keeps an early stop from
       // turning the in-flight item's failure into an unhandled rejection.
       pending.catch(() => undefined);
+      // Let the source run until it waits on I/O before the consumer's
+      // synchronous work starts: an SDK call is dozens of promise steps before
+      // its request reaches the socket, and without this turn of the event
+      // loop the next request would go out only after this item is encoded.
+      await yieldToLoop();
       yield result.value;
     }
   } catch (error) {
