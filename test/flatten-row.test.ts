@@ -53,4 +53,29 @@ describe('ColumnSet', () => {
     const actual = page.QueryResultRows.map((row) => JSON.stringify(columns.toRecord(row)) + '\n').join('');
     expect(actual).toBe(expected);
   });
+
+  it('names repeated keys exactly as flattenRow does, row after row', () => {
+    const rows: QueryResultRow[] = [
+      [{ arn: 'a1' }, { arn: 'a2' }, { arn_2: 'x' }],
+      [{ arn_2: 'y' }, { arn: 'b1' }],
+      [{ arn: 'c1' }, { arn: 'c2' }, { arn: 'c3' }, { type: 't' }],
+      [],
+    ];
+    const columns = new ColumnSet();
+    for (const row of rows) {
+      const record = columns.toRecord(row);
+      expect(Object.fromEntries(Object.entries(record).filter(([, value]) => value !== null))).toEqual(Object.fromEntries(flattenRow(row)));
+      expect(Object.keys(record)).toEqual(columns.names);
+    }
+    expect(columns.names).toEqual(['arn', 'arn_2', 'arn_2_2', 'arn_3', 'type']);
+  });
+
+  it('keeps a column named __proto__ as data', () => {
+    const columns = new ColumnSet();
+    const first = columns.toRecord([{ ['__proto__']: 'p1' }, { a: '1' }] as QueryResultRow);
+    const second = columns.toRecord([JSON.parse('{"__proto__":"p2"}')] as QueryResultRow);
+    expect(JSON.stringify(first)).toBe('{"__proto__":"p1","a":"1"}');
+    expect(JSON.stringify(second)).toBe('{"__proto__":"p2","a":null}');
+    expect(Object.getPrototypeOf(first)).toBe(Object.prototype);
+  });
 });
