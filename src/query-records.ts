@@ -46,6 +46,8 @@ export async function* queryRecordBatches(
   );
   for await (const page of pages) {
     const records = page.rows.map((row) => columns.toRecord(row));
+    // The records share the rows' strings; the row objects can go now.
+    page.rows = [];
     tally.rows += records.length;
     tally.pages += 1;
     tally.totalResultsCount = page.totalResultsCount ?? tally.totalResultsCount;

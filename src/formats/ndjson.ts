@@ -13,7 +13,8 @@ export type NdjsonTypes = 'raw' | 'typed';
 /**
  * Record batches to NDJSON: one JSON object per line, UTF-8, keys in column
  * order. One Buffer per batch; memory is one batch's bytes, plus a reused
- * buffer as large as the largest batch.
+ * buffer as large as the largest batch. Each batch array is emptied once
+ * encoded: the caller hands its records over.
  *
  * Raw (the default) writes the service's strings exactly, with the flattened
  * column names, and null for an absent column. Typed writes the schema that
@@ -49,6 +50,11 @@ export async function* encodeNdjson(batches: AsyncIterable<FlatRecord[]>, types:
         text.add(line + '}');
       }
     }
+    // Encoded: empty the array, so that its records can be collected young.
+    // Held until the next batch replaced it, they lived through the next
+    // page's download and parse, and every garbage collection in it copied
+    // them (measured: a third of an export's GC time).
+    batch.length = 0;
     yield text.take();
   }
 }

@@ -69,7 +69,11 @@ export async function* encodeParquet(batches: AsyncIterable<FlatRecord[]>, optio
   let width = seen.length;
 
   async function* rest(): AsyncGenerator<FlatRecord[]> {
-    if (!first.done) yield first.value;
+    if (!first.done) {
+      const records = first.value;
+      first = { done: true, value: undefined };
+      yield records;
+    }
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
   }
   const source = rest();
@@ -98,6 +102,8 @@ export async function* encodeParquet(batches: AsyncIterable<FlatRecord[]>, optio
           if (!util.compareSchemas(schema, batch.schema)) throw new Error('internal: a record batch left the file schema');
           controller.enqueue(toWasm(batch.schema, batch));
           rowsFed += records.length;
+          // Encoded: let the records go now rather than when the next batch replaces them (see encodeNdjson).
+          records.length = 0;
         } catch (error) {
           pullError = error;
           throw error;

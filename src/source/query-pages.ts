@@ -51,29 +51,48 @@ export async function* queryPages(client: CloudTrailClient, options: QueryPagesO
   let nextToken: string | undefined;
   for (let index = 0; ; index++) {
     const token = nextToken;
-    const response = await withRetry(
-      () =>
-        client.send(
-          new GetQueryResultsCommand({ QueryId: queryId, MaxQueryResults: options.pageSize, ...(token ? { NextToken: token } : {}) }),
-          { abortSignal: signal },
-        ),
-      { operation: 'GetQueryResults', queryId, page: index, signal, retry: options.retry, onRetry: options.onRetry },
-    );
-    const status = checkedStatus(response.QueryStatus, 'GetQueryResults', queryId, index);
-    if (isPending(status)) {
+    const answer = await fetchPage(client, options, token, index);
+    if (answer === 'pending') {
       // Described as FINISHED but paged as pending: wait again and ask for the same page.
       await waitForQuery(client, options);
       index--;
       continue;
     }
-    if (status !== 'FINISHED') throw queryEndedError(queryId, status, response.ErrorMessage);
-    yield checkedPage(response, queryId, index);
-    if (!response.NextToken) return;
-    if (response.NextToken === token) {
+    yield answer.page;
+    if (!answer.nextToken) return;
+    if (answer.nextToken === token) {
       throw new CtlakeError('UNEXPECTED_RESPONSE', `GetQueryResults: page ${index} returned its own NextToken again; the service is looping`, { queryId, page: index });
     }
-    nextToken = response.NextToken;
+    nextToken = answer.nextToken;
   }
+}
+
+/**
+ * One GetQueryResults call, retried, and its page checked. A function of its
+ * own so that the SDK's answer is not held in the generator's frame while the
+ * next page is fetched: once the consumer lets a page go, its rows can be
+ * collected young instead of being copied by every garbage collection of the
+ * next page (measured: a third of an export's GC time).
+ */
+async function fetchPage(
+  client: CloudTrailClient,
+  options: QueryPagesOptions,
+  token: string | undefined,
+  index: number,
+): Promise<'pending' | { page: QueryPage; nextToken: string | undefined }> {
+  const { queryId, signal } = options;
+  const response = await withRetry(
+    () =>
+      client.send(
+        new GetQueryResultsCommand({ QueryId: queryId, MaxQueryResults: options.pageSize, ...(token ? { NextToken: token } : {}) }),
+        { abortSignal: signal },
+      ),
+    { operation: 'GetQueryResults', queryId, page: index, signal, retry: options.retry, onRetry: options.onRetry },
+  );
+  const status = checkedStatus(response.QueryStatus, 'GetQueryResults', queryId, index);
+  if (isPending(status)) return 'pending';
+  if (status !== 'FINISHED') throw queryEndedError(queryId, status, response.ErrorMessage);
+  return { page: checkedPage(response, queryId, index), nextToken: response.NextToken };
 }
 
 /**
