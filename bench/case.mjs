@@ -12,7 +12,8 @@
 // figures are those of `ctlake export --query-id ID --out FILE`.
 //
 // Contract: on success the only thing on stdout is one JSON line,
-//   { case, rows, pages, bytes, wallMs, cpuUserMs, cpuSystemMs, maxRssKiB, processCpuMs }
+//   { case, rows, pages, bytes, wallMs, cpuUserMs, cpuSystemMs, maxRssKiB, processCpuMs,
+//     liveHeapKiB, liveExternalKiB }
 // where wallMs and the CPU times cover the case itself (after the modules are
 // loaded), CPU is process.cpuUsage() and so counts every thread of this
 // process (zlib's thread pool included), and maxRssKiB is
@@ -78,8 +79,21 @@ async function main() {
     maxRssKiB: process.resourceUsage().maxRSS,
     // The whole life of the process, start-up included: what it took from the machine.
     processCpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),
+    // What the process still holds once the case is over, after full
+    // collections (run.mjs starts this with --expose-gc): if it is the same
+    // after a tenth of the rows and after all of them, a growing peak RSS is
+    // the heap's sizing, not rows kept.
+    ...liveMemory(),
   };
   process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+function liveMemory() {
+  if (typeof globalThis.gc !== 'function') return {};
+  globalThis.gc();
+  globalThis.gc();
+  const { heapUsed, external } = process.memoryUsage();
+  return { liveHeapKiB: Math.round(heapUsed / 1024), liveExternalKiB: Math.round(external / 1024) };
 }
 
 main().catch((error) => {

@@ -45,6 +45,7 @@ export function summarizeCase({ name, latencyMs, rows, runs, floor }) {
   const sorted = [...runs].sort((a, b) => a.wallMs - b.wallMs);
   const median = sorted[Math.floor((sorted.length - 1) / 2)];
   const peakRssMB = Math.max(...runs.map((run) => rssMB(run.maxRssKiB)));
+  const liveHeapMB = Math.max(...runs.map((run) => rssMB(run.liveHeapKiB ?? NaN)));
   const ratio = floor && !floor.failed ? median.wallMs / floor.wallMs : undefined;
   const target = name === 'floor' ? undefined : timeTarget(name, latencyMs);
   return {
@@ -61,6 +62,7 @@ export function summarizeCase({ name, latencyMs, rows, runs, floor }) {
     emulatorCpuMs: median.emulatorCpuMs,
     otherCpuMs: median.otherCpuMs,
     peakRssMB: round(peakRssMB, 1),
+    liveHeapMB: Number.isFinite(liveHeapMB) ? round(liveHeapMB, 1) : undefined,
     ratioToFloor: ratio === undefined ? undefined : round(ratio, 3),
     targetRatio: target,
     time: target === undefined ? undefined : ratio <= target ? 'pass' : 'miss',
@@ -84,6 +86,8 @@ export function summarizeMemory(small, full) {
         smallPeakRssMB: at?.peakRssMB,
         rows: entry.rows,
         peakRssMB: entry.peakRssMB,
+        smallLiveHeapMB: at?.liveHeapMB,
+        liveHeapMB: entry.liveHeapMB,
         growth: growth === undefined ? undefined : round(growth, 3),
         verdict: growth !== undefined && growth <= FLAT_GROWTH && within ? 'pass' : 'miss',
       };
@@ -110,9 +114,17 @@ export function formatReport(document) {
     lines.push('', `peak RSS MB as the row count grows (latency ${document.memoryLatencyMs} ms); flat = at most +${FLAT_GROWTH * 100}%, and each at most ${RSS_LIMIT_MB} MB`);
     lines.push(
       ...table(
-        ['case', `${count(document.memory[0].smallRows)} rows`, `${count(document.memory[0].rows)} rows`, 'growth', 'flat'],
-        document.memory.map((m) => [m.case, fixed(m.smallPeakRssMB, 0), fixed(m.peakRssMB, 0), m.growth === undefined ? '-' : `${m.growth >= 0 ? '+' : ''}${fixed(m.growth * 100, 1)}%`, m.verdict]),
+        ['case', `${count(document.memory[0].smallRows)} rows`, `${count(document.memory[0].rows)} rows`, 'growth', 'flat', 'live heap MB after'],
+        document.memory.map((m) => [
+          m.case,
+          fixed(m.smallPeakRssMB, 0),
+          fixed(m.peakRssMB, 0),
+          m.growth === undefined ? '-' : `${m.growth >= 0 ? '+' : ''}${fixed(m.growth * 100, 1)}%`,
+          m.verdict,
+          m.liveHeapMB === undefined ? '-' : `${fixed(m.smallLiveHeapMB, 0)} / ${fixed(m.liveHeapMB, 0)}`,
+        ]),
       ),
+      'live heap MB after: the JavaScript heap still in use once the export is over, after full collections, at each size: equal means no rows are kept',
     );
   }
   for (const c of [...document.cases, ...document.small].filter((c) => c.failed)) {

@@ -214,7 +214,7 @@ async function runCase({ name, queryId, rows, latencyMs, emulator, dir, cpuProfD
   if (quietWaitMs) await waitForQuiet(quietWaitMs);
   // A directory per case: a case with worker threads writes one profile per thread.
   const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', path.join(cpuProfDir, `${name}-${latencyMs}ms-${rows}rows-run${run}`)] : [];
-  const args = [...profile, path.join(HERE, 'case.mjs'), '--case', name, '--url', emulator.url, '--query-id', queryId, '--dir', dir, '--rows', String(rows)];
+  const args = [...profile, '--expose-gc', path.join(HERE, 'case.mjs'), '--case', name, '--url', emulator.url, '--query-id', queryId, '--dir', dir, '--rows', String(rows)];
   process.stderr.write(`bench: ${latencyMs} ms, ${label}, ${rows.toLocaleString('en-US')} rows ... `);
   const before = (await emulator.request({ type: 'cpu' })).usage;
   const busyBefore = machineBusyMs();
