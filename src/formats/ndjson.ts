@@ -53,7 +53,8 @@ export async function* encodeNdjson(batches: AsyncIterable<FlatRecord[]>, types:
     // Encoded: empty the array, so that its records can be collected young.
     // Held until the next batch replaced it, they lived through the next
     // page's download and parse, and every garbage collection in it copied
-    // them (measured: a third of an export's GC time).
+    // them (measured with queryRecordBatches dropping the rows once
+    // flattened: a third less GC time over a 1M-row NDJSON export).
     batch.length = 0;
     yield text.take();
   }
