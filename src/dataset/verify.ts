@@ -3,7 +3,7 @@ import { createGunzip } from 'node:zlib';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ObjectStore } from '../destinations/store.js';
-import { footerRows } from '../formats/parquet-footer.js';
+import { FooterTail } from '../formats/parquet-footer.js';
 import { MANIFEST, MANIFEST_LOCK, readManifest, SUCCESS } from './manifest.js';
 
 export interface VerifyReport {
@@ -17,9 +17,6 @@ export interface VerifyReport {
   /** One line per problem, each naming the file or export. */
   problems: string[];
 }
-
-/** Parquet footers are at the end; this much of each file's tail is kept while it is hashed. */
-const TAIL_BYTES = 8 * 1024 * 1024;
 
 /**
  * Re-reads a dataset and checks it against its `_manifest.json`: `_SUCCESS`
@@ -86,8 +83,7 @@ export async function verifyDataset(store: ObjectStore): Promise<VerifyReport> {
 
 async function readFile(store: ObjectStore, path: string): Promise<{ bytes: number; sha256: string; rows: number | undefined; error?: string }> {
   const hash = createHash('sha256');
-  const tail: Uint8Array[] = [];
-  let tailBytes = 0;
+  const tail = new FooterTail();
   let bytes = 0;
   let lines = 0;
   const ndjson = /\.ndjson(\.gz)?$/.test(path);
@@ -96,11 +92,7 @@ async function readFile(store: ObjectStore, path: string): Promise<{ bytes: numb
     transform(chunk: Buffer, _encoding, callback) {
       hash.update(chunk);
       bytes += chunk.length;
-      if (!ndjson) {
-        tail.push(chunk);
-        tailBytes += chunk.length;
-        while (tail.length > 1 && tailBytes - tail[0]!.length >= TAIL_BYTES) tailBytes -= tail.shift()!.length;
-      }
+      if (!ndjson) tail.push(chunk);
       callback(null, ndjson ? chunk : undefined);
     },
   });
@@ -112,7 +104,7 @@ async function readFile(store: ObjectStore, path: string): Promise<{ bytes: numb
   });
   try {
     await pipeline([await store.read(path), tap, ...(gzip ? [createGunzip()] : []), counter]);
-    const rows = ndjson ? lines : footerRows(tail);
+    const rows = ndjson ? lines : tail.rows();
     return { bytes, sha256: hash.digest('hex'), rows };
   } catch (error) {
     const what = ndjson ? (gzip ? 'gzip NDJSON' : 'NDJSON') : 'Parquet';

@@ -222,11 +222,11 @@ export function s3Store(client: S3Client, bucket: string, prefix: string, option
       // S3's conditional writes (If-None-Match: *, If-Match: ETag), since 2024.
       const when = 'ifAbsent' in condition ? { IfNoneMatch: '*' } : { IfMatch: condition.ifTag };
       try {
-        await client.send(new PutObjectCommand({ ...objectParams(bucket, prefix + name, options), Body: data, ContentLength: data.length, ...when }));
-        return true;
+        const response = await client.send(new PutObjectCommand({ ...objectParams(bucket, prefix + name, options), Body: data, ContentLength: data.length, ...when }));
+        return response.ETag ?? '';
       } catch (error) {
         const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-        if (status === 412 || status === 409) return false;
+        if (status === 412 || status === 409) return undefined;
         throw fail(name, error);
       }
     },

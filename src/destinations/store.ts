@@ -38,11 +38,18 @@ export interface ObjectStore {
   getTagged(name: string): Promise<{ data: Buffer; tag: string } | undefined>;
   /**
    * A conditional write: with `ifAbsent`, only when no object has the name;
-   * with `ifTag`, only when the object still has that tag. Resolves false
+   * with `ifTag`, only when the object still has that tag. Resolves to the
+   * tag of what was written (for the next conditional write), or undefined
    * when the condition does not hold (S3: 412 PreconditionFailed, or 409
    * ConditionalRequestConflict), so that two writers cannot both win.
    */
-  putIf(name: string, data: Buffer, condition: { ifAbsent: true } | { ifTag: string }): Promise<boolean>;
+  putIf(name: string, data: Buffer, condition: { ifAbsent: true } | { ifTag: string }): Promise<string | undefined>;
+}
+
+/** A local file's version, for conditional writes: its inode, mtime and size. */
+async function fileTag(file: string): Promise<string> {
+  const info = await stat(file, { bigint: true });
+  return `${info.ino}-${info.mtimeNs}-${info.size}`;
 }
 
 /** Writes `data` to a temporary file beside `target`, fsynced, then lets `place` move it there. */
@@ -88,8 +95,7 @@ export function localStore(dir: string): ObjectStore {
     async getTagged(name) {
       try {
         const data = await readFile(full(name));
-        const info = await stat(full(name), { bigint: true });
-        return { data, tag: `${info.ino}-${info.mtimeNs}-${info.size}` };
+        return { data, tag: await fileTag(full(name)) };
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
         throw destinationError(full(name), error);
@@ -101,18 +107,18 @@ export function localStore(dir: string): ObjectStore {
         // link() fails with EEXIST when the name is taken: an atomic create of a complete file.
         try {
           await writeWhole(target, data, (tmp, to) => link(tmp, to).finally(() => unlink(tmp)));
-          return true;
+          return await fileTag(target);
         } catch (error) {
-          if (((error as CtlakeError).cause as NodeJS.ErrnoException | undefined)?.code === 'EEXIST') return false;
+          if (((error as CtlakeError).cause as NodeJS.ErrnoException | undefined)?.code === 'EEXIST') return undefined;
           throw error;
         }
       }
       // A local file has no compare-and-swap: the tag is checked just before
       // the rename. Lock holders re-read what they wrote (src/jobs/lock.ts).
       const current = await this.getTagged(name);
-      if (current?.tag !== condition.ifTag) return false;
+      if (current?.tag !== condition.ifTag) return undefined;
       await writeWhole(target, data, (tmp, to) => rename(tmp, to));
-      return true;
+      return await fileTag(target);
     },
     async get(name) {
       try {

@@ -6,7 +6,7 @@ import type { TypingOptions } from '../rows/column-types.js';
 import type { FlatRecord } from '../rows/flatten-row.js';
 import { buildSchema, type ColumnSchema } from '../rows/schema.js';
 import { arrowSchema, recordBatch } from './arrow-batch.js';
-import { footerRows } from './parquet-footer.js';
+import { FooterTail } from './parquet-footer.js';
 
 export type ParquetCompression = 'zstd' | 'snappy' | 'gzip' | 'none';
 
@@ -36,9 +36,6 @@ const CODECS: Record<ParquetCompression, wasm.Compression> = {
   gzip: wasm.Compression.GZIP,
   none: wasm.Compression.UNCOMPRESSED,
 };
-
-/** The footer is at the end of the file; this much of the tail is kept to read it back (a footer of 1,000 row groups of 30 columns is about 3 MB). */
-const TAIL_BYTES = 8 * 1024 * 1024;
 
 /**
  * Record batches to the bytes of one Parquet file, streamed: a chunk per
@@ -122,21 +119,18 @@ export async function* encodeParquet(batches: AsyncIterable<FlatRecord[]>, optio
   } catch (error) {
     throw pullError ?? error;
   }
-  const tail: Uint8Array[] = [];
-  let tailBytes = 0;
+  const tail = new FooterTail();
   try {
     for await (const chunk of output as unknown as AsyncIterable<Uint8Array>) {
       if (pullError) break;
       tail.push(chunk);
-      tailBytes += chunk.length;
-      while (tail.length > 1 && tailBytes - tail[0]!.length >= TAIL_BYTES) tailBytes -= tail.shift()!.length;
       yield chunk;
     }
   } catch (error) {
     throw pullError ?? error;
   }
   if (pullError) throw pullError;
-  const written = footerRows(tail);
+  const written = tail.rows();
   if (written !== rowsFed) {
     throw new CtlakeError('COUNT_MISMATCH', `the Parquet writer recorded ${written} rows of the ${rowsFed} fed to it; nothing was committed, rerun the export`);
   }

@@ -107,10 +107,10 @@ export async function openStateFile(location: string, s3: (() => Promise<S3Clien
       // writer got in between (a lock lost and taken over), this run stops
       // rather than overwrite what that one recorded.
       const written = await store.putIf(name, data, tag === undefined ? { ifAbsent: true } : { ifTag: tag });
-      if (!written) {
+      if (written === undefined) {
         throw new CtlakeError('LOCK_HELD', `--state ${location} was changed by another run while this one held the lock; this run stops, and the next one continues from the state as it is`);
       }
-      tag = (await store.getTagged(name))?.tag;
+      tag = written;
     },
   };
 }

@@ -58,13 +58,13 @@ export async function acquireLock(store: ObjectStore, name: string, options: Loc
   let tookOver: LockRecord | undefined;
 
   let mine = await store.putIf(name, encode(record()), { ifAbsent: true });
-  if (!mine) {
+  if (mine === undefined) {
     const current = await store.getTagged(name);
     const held = current ? parseLock(current.data) : undefined;
     if (current && held && !isStale(held, clock())) throw lockHeld(store, name, held);
     // Unreadable (a crashed writer) or stale: take it over, if nobody did first.
     mine = current ? await store.putIf(name, encode(record()), { ifTag: current.tag }) : await store.putIf(name, encode(record()), { ifAbsent: true });
-    if (!mine) throw lockHeld(store, name, undefined);
+    if (mine === undefined) throw lockHeld(store, name, undefined);
     tookOver = held;
   }
   const check = await store.getTagged(name);
@@ -79,7 +79,7 @@ export async function acquireLock(store: ObjectStore, name: string, options: Loc
       return;
     }
     const next = record();
-    if (await store.putIf(name, encode(next), { ifTag: now.tag })) current = next;
+    if ((await store.putIf(name, encode(next), { ifTag: now.tag })) !== undefined) current = next;
   };
   const timer = setInterval(() => void renew().catch(() => undefined), Math.max(1000, Math.floor(leaseMs / 3)));
   timer.unref();
