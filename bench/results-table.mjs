@@ -32,7 +32,7 @@ export function timeTarget(name, latencyMs) {
   return undefined;
 }
 
-export const rssMB = (kib) => (kib * 1024) / 1e6;
+export const kibToMB = (kib) => (kib * 1024) / 1e6;
 
 /**
  * One case at one latency, from its runs (one per --repeat): the run with
@@ -44,8 +44,8 @@ export function summarizeCase({ name, latencyMs, rows, runs, floor }) {
   if (failed) return { case: name, latencyMs, rows, failed: failed.failed, time: 'fail', rss: 'fail', runs };
   const sorted = [...runs].sort((a, b) => a.wallMs - b.wallMs);
   const median = sorted[Math.floor((sorted.length - 1) / 2)];
-  const peakRssMB = Math.max(...runs.map((run) => rssMB(run.maxRssKiB)));
-  const liveHeapMB = Math.max(...runs.map((run) => rssMB(run.liveHeapKiB ?? NaN)));
+  const peakRssMB = Math.max(...runs.map((run) => kibToMB(run.maxRssKiB)));
+  const liveHeapMB = Math.max(...runs.map((run) => kibToMB(run.liveHeapKiB ?? NaN)));
   const ratio = floor && !floor.failed ? median.wallMs / floor.wallMs : undefined;
   const target = name === 'floor' ? undefined : timeTarget(name, latencyMs);
   return {
