@@ -86,5 +86,34 @@ export function isCtlakeError(error: unknown, code?: CtlakeErrorCode): error is 
 
 /** A `TypeError` for library misuse that names the option and quotes the bad value. */
 export function optionError(option: string, value: unknown, expected: string): TypeError {
-  return new TypeError(`Invalid option ${option}: ${JSON.stringify(value) ?? String(value)}; expected ${expected}`);
+  return new TypeError(`Invalid option ${option}: ${quoted(value)}; expected ${expected}`);
+}
+
+/** How many characters of a value a message quotes before cutting it. */
+export const QUOTE_LIMIT = 80;
+
+/**
+ * A value from outside (data, a flag, a file) quoted for a message: JSON
+ * quoted, so that control characters and quotes are escaped, and cut to
+ * `limit` characters with its full length said, so that a 10 MiB value
+ * never makes a 10 MiB message. Every message that quotes such a value goes
+ * through here.
+ */
+export function quoted(value: unknown, limit = QUOTE_LIMIT): string {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  if (typeof value !== 'string') return text.length > limit ? `${text.slice(0, limit)}... (${text.length} characters)` : text;
+  if (text.length <= limit) return JSON.stringify(text);
+  // Cut on a code point, not inside a surrogate pair.
+  let cut = limit;
+  const code = text.charCodeAt(cut - 1);
+  if (code >= 0xd800 && code <= 0xdbff) cut--;
+  return `${JSON.stringify(text.slice(0, cut))}... (${text.length} characters)`;
+}
+
+/**
+ * A URL or any text with the password of every `scheme://user:password@`
+ * replaced by `***`, so that no message echoes a credential.
+ */
+export function maskSecrets(text: string): string {
+  return text.replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/:@]*):[^\s/@]*@/g, '$1:***@');
 }
