@@ -31,9 +31,9 @@ import type { Destination } from './destination.js';
  *   INVALID_OPTION, saying what to name instead.
  *
  * Leftovers of earlier runs that were killed (kill -9, the OOM killer, a
- * power cut) are removed when the same target is opened again: temporary
- * files of this target made on this host (TAG starts with a hash of the host
- * name) whose process no longer exists.
+ * crash) are removed when a target in the same folder is opened again:
+ * temporary files made on this host (TAG starts with a hash of the host
+ * name) whose process no longer exists (see removeLeftovers).
  */
 export async function fileDestination(target: string): Promise<Destination> {
   let where: Placement;
@@ -228,22 +228,30 @@ export function temporaryPath(finalPath: string): string {
   return `${temporaryPrefix(finalPath)}${process.pid}-${HOST_TAG}${randomBytes(4).toString('hex')}.tmp`;
 }
 
+/** Folders this process has swept already; cleared when it grows past SWEPT_LIMIT. */
+const swept = new Set<string>();
+const SWEPT_LIMIT = 4096;
+
 /**
- * Removes the temporary files of `finalPath` that earlier runs on this host
- * left when they were killed: those whose process is gone (kill(pid, 0)
- * answers ESRCH). A live process (or one of another user: EPERM) keeps its
- * file, so a run still writing is never disturbed; a leftover whose pid has
- * since been reused stays until that process ends. Best effort: a file that
- * cannot be listed or removed is left.
+ * Removes, from the folder of `finalPath`, the temporary files that runs on
+ * this host left when they were killed: those (of any target in the folder)
+ * whose process is gone, as kill(pid, 0) answers ESRCH. A live process (or
+ * one of another user: EPERM) keeps its file, so a run still writing is
+ * never disturbed; a leftover whose pid has since been reused stays until
+ * that process ends, and one made on another host (a shared NFS folder)
+ * stays for that host to judge. Each folder is swept once per process, so
+ * that a dataset writing thousands of files into one folder lists it once,
+ * not once per file. Best effort: what cannot be listed or removed is left.
  */
 export async function removeLeftovers(finalPath: string): Promise<void> {
-  const prefix = path.basename(temporaryPrefix(finalPath));
-  const pattern = new RegExp(`^(\\d+)-${HOST_TAG}[0-9a-f]{8}\\.tmp$`);
   const dir = path.dirname(finalPath);
+  if (swept.has(dir)) return;
+  if (swept.size >= SWEPT_LIMIT) swept.clear();
+  swept.add(dir);
+  const pattern = new RegExp(`^\\..*\\.ctlake-(\\d+)-${HOST_TAG}[0-9a-f]{8}\\.tmp$`, 's');
   const entries = await readdir(dir).catch(() => [] as string[]);
   for (const entry of entries) {
-    if (!entry.startsWith(prefix)) continue;
-    const pid = Number(pattern.exec(entry.slice(prefix.length))?.[1]);
+    const pid = Number(pattern.exec(entry)?.[1]);
     if (!(pid > 1) || pid === process.pid || alive(pid)) continue;
     await rm(path.join(dir, entry), { force: true }).catch(() => undefined);
   }
