@@ -4,8 +4,8 @@ import type { Writable } from 'node:stream';
  * Bytes to a place. A destination has exactly two endings: `commit()` once the
  * writable has finished without error, which makes the output visible, and
  * `abort()` on any failure, which removes whatever was written, so that
- * nothing partial is ever visible at the destination. Any format can write to
- * any destination.
+ * nothing partial is ever visible at the destination (except where nothing
+ * can be taken back: see abort()). Any format can write to any destination.
  */
 export interface Destination {
   /** What the user named: a path, or `stdout`. */
@@ -16,6 +16,11 @@ export interface Destination {
   bytesWritten(): number;
   /** Makes the finished output visible. Call once, after the writable finished. */
   commit(): Promise<void>;
-  /** Removes what was written. Safe to call at any point, and more than once. */
+  /**
+   * Removes what was written. Safe to call at any point, and more than once.
+   * A pipe, a FIFO or a device cannot unwrite what its reader already took:
+   * there abort() only stops and closes, and the error is the reader's only
+   * sign that the stream is short.
+   */
   abort(): Promise<void>;
 }

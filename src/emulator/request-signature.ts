@@ -21,7 +21,9 @@ const MISMATCH =
  * MissingAuthenticationTokenException without one, IncompleteSignatureException
  * for one that does not parse, UnrecognizedClientException for another access
  * key id, InvalidSignatureException for a signature that the secret key (when
- * configured) does not reproduce or a scope for another service. Neither the
+ * configured) does not reproduce, over the method, path, query, signed
+ * headers and the body as received (a body changed after signing does not
+ * match), or a scope for another service. Neither the
  * region in the scope nor the request's age (X-Amz-Date) is checked, so a
  * client may sign for any region and any clock. Only header signing is read:
  * the JSON protocol does not presign URLs.
@@ -53,7 +55,12 @@ export function checkSignature(
     canonicalQuery(request.url),
     names.map((name) => `${name}:${header(request.headers, name)}\n`).join(''),
     signedHeaders,
-    header(request.headers, 'x-amz-content-sha256') || sha256(request.body),
+    // The hash of the body as received, never the x-amz-content-sha256 the
+    // client sent: a JSON-protocol service hashes the payload itself (it has
+    // no UNSIGNED-PAYLOAD), so a signed request replayed with another body
+    // gets the signature mismatch, as it does from CloudTrail. (S3 answers
+    // XAmzContentSHA256Mismatch instead; that is S3's own check.)
+    sha256(request.body),
   ].join('\n');
   const scope = `${date}/${region}/${service}/aws4_request`;
   const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonicalRequest)].join('\n');
