@@ -10,6 +10,7 @@ import { parseTimestamp } from '../rows/parse-value.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIO } from './main.js';
 import { Log } from './progress.js';
+import { escapeControl } from './terminal-text.js';
 import { LIST_HEADER, describeText, formatUtc, listLine, queryDescription, queryListing } from './query-table.js';
 
 /** `ctlake cancel` of a query that had already ended (InactiveQueryException): nothing was cancelled. */
@@ -171,7 +172,7 @@ export async function cancelCommand(args: string[], io: CliIO, say: (line: strin
   const queryId = queryIdArgument(positionals, 'cancel');
   const eventDataStore = values['event-data-store'];
   const print = (status: string | undefined) =>
-    io.stdout.write(values.json ? `${JSON.stringify({ queryId, status: status ?? null })}\n` : `${queryId} ${status ?? '-'}\n`);
+    io.stdout.write(values.json ? `${JSON.stringify({ queryId, status: status ?? null })}\n` : `${queryId} ${escapeControl(status ?? '-')}\n`);
 
   return withLake(values, io, args, async (call) => {
     let retried = false;
@@ -200,7 +201,7 @@ export async function cancelCommand(args: string[], io: CliIO, say: (line: strin
       print(status);
       return EXIT.OK;
     }
-    const message = `query ${queryId} already ended${status ? ` ${status}` : ''}; nothing to cancel`;
+    const message = `query ${queryId} already ended${status ? ` ${escapeControl(status)}` : ''}; nothing to cancel`;
     if (logFormat(args, io) === 'json') {
       io.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'error', event: 'error', message, exitCode: EXIT_QUERY_INACTIVE, queryId, status }) + '\n');
     } else say(`error: ${message}`);
