@@ -8,6 +8,7 @@ import { main } from '../src/cli/main.js';
 import { exportQuery } from '../src/export-query.js';
 import { isCtlakeError } from '../src/errors.js';
 import { EMPTY_PAGE_LIMIT, STATUS_DISAGREEMENT_LIMIT, queryPages } from '../src/source/query-pages.js';
+import { waitForQuery } from '../src/source/query-status.js';
 import { runCli } from './support/cli-process.js';
 import { FAST_RETRY, captureIO, emulatorClient, emulatorEnv, parseNdjson, sampleRows, withEmulator } from './support/lake.js';
 
@@ -162,5 +163,24 @@ describe('status that disagrees between calls: GetQueryResults RUNNING while Des
     const { io, stdout } = captureIO(emulatorEnv(emulator));
     expect(await main(['export', '--query-id', queryId, '--out', '-', '--page-size', '10'], io)).toBe(0);
     expect(parseNdjson(stdout()).map((r) => r.seq)).toEqual(Array.from({ length: 30 }, (_, i) => String(i)));
+  });
+});
+
+describe('a query the service never settles: the wait for it is bounded', () => {
+  let emulator: Emulator;
+  beforeAll(async () => {
+    emulator = await withEmulator();
+  });
+  afterAll(() => emulator.close());
+
+  it('RUNNING for ever fails with UNEXPECTED_RESPONSE once maxWaitMs has passed', async () => {
+    const queryId = emulator.addQuery({ rows: [], statuses: Array.from({ length: 100_000 }, () => 'RUNNING' as const) });
+    const client = emulatorClient(emulator);
+    const error = await waitForQuery(client, { queryId, retry: FAST_RETRY, pollMinMs: 1, pollMaxMs: 5, maxWaitMs: 50 }).catch((e: unknown) => e);
+    client.destroy();
+    expect(isCtlakeError(error, 'UNEXPECTED_RESPONSE')).toBe(true);
+    expect((error as Error).message).toBe(
+      `DescribeQuery: query ${queryId} is still RUNNING after 50 ms, beyond Lake's one-hour run-time limit; the service is not settling it (cancel it with ctlake cancel)`,
+    );
   });
 });
