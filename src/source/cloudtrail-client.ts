@@ -1,5 +1,5 @@
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
-import { CtlakeError } from '../errors.js';
+import { CtlakeError, maskSecrets, quoted } from '../errors.js';
 
 export interface ClientOptions {
   /** AWS region; else the SDK's chain (AWS_REGION, the profile's region). */
@@ -134,7 +134,7 @@ function checkEndpointUrl(text: string): void {
   if (protocol !== 'http:' && protocol !== 'https:') {
     throw new CtlakeError(
       'INVALID_OPTION',
-      `the CloudTrail endpoint must be an http:// or https:// URL such as http://127.0.0.1:4566, not '${text}'; check --endpoint-url, AWS_ENDPOINT_URL_CLOUDTRAIL and AWS_ENDPOINT_URL`,
+      `the CloudTrail endpoint must be an http:// or https:// URL such as http://127.0.0.1:4566, not ${quoted(maskSecrets(text))}; check --endpoint-url, AWS_ENDPOINT_URL_CLOUDTRAIL and AWS_ENDPOINT_URL`,
     );
   }
 }

@@ -1,5 +1,5 @@
 import { ListQueriesCommand, type CloudTrailClient, type Query } from '@aws-sdk/client-cloudtrail';
-import { CtlakeError } from '../errors.js';
+import { CtlakeError, quoted } from '../errors.js';
 import type { QueryStatus } from './query-status.js';
 import { withRetry, type RetryEvent, type RetryOptions } from './retry.js';
 
@@ -57,7 +57,7 @@ export async function* listQueryPages(client: CloudTrailClient, options: ListQue
     const queries: unknown = page.Queries ?? [];
     if (!Array.isArray(queries)) throw unexpected('the answer has Queries that is not a list, which CloudTrail never sends; check --endpoint-url');
     const next: unknown = page.NextToken;
-    if (next !== undefined && typeof next !== 'string') throw unexpected(`page ${index} has a NextToken that is not a string (${JSON.stringify(next)}); check --endpoint-url`);
+    if (next !== undefined && typeof next !== 'string') throw unexpected(`page ${index} has a NextToken that is not a string (${quoted(next)}); check --endpoint-url`);
     yield queries as Query[];
     if (!next) return;
     const earlier = seen.get(next);

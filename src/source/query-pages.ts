@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetQueryResultsCommand, type CloudTrailClient, type DescribeQueryCommandOutput, type GetQueryResultsCommandOutput } from '@aws-sdk/client-cloudtrail';
-import { CtlakeError } from '../errors.js';
+import { CtlakeError, quoted } from '../errors.js';
 import type { QueryResultRow } from '../rows/flatten-row.js';
 import { checkedStatus, isPending, queryEndedError, unexpected, waitForQuery } from './query-status.js';
 import { withRetry, type RetryEvent, type RetryOptions } from './retry.js';
@@ -242,14 +242,14 @@ function checkedPage(response: GetQueryResultsCommandOutput, queryId: string, in
     for (const cell of row as unknown[]) {
       if (typeof cell !== 'object' || cell === null || Array.isArray(cell)) fail(`has row ${r} with a column that is not a {name: value} map`);
       for (const value of Object.values(cell as object)) {
-        if (typeof value !== 'string') fail(`has row ${r} with a value that is not a string (${JSON.stringify(value)})`);
+        if (typeof value !== 'string') fail(`has row ${r} with a value that is not a string (${quoted(value)})`);
       }
     }
   });
-  if (response.NextToken !== undefined && typeof response.NextToken !== 'string') fail(`has a NextToken that is not a string (${JSON.stringify(response.NextToken)})`);
+  if (response.NextToken !== undefined && typeof response.NextToken !== 'string') fail(`has a NextToken that is not a string (${quoted(response.NextToken)})`);
   const stats = response.QueryStatistics;
   for (const [name, value] of [['TotalResultsCount', stats?.TotalResultsCount], ['BytesScanned', stats?.BytesScanned]] as const) {
-    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) fail(`has ${name} ${JSON.stringify(value)}, not a whole number`);
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) fail(`has ${name} ${quoted(value)}, not a whole number`);
   }
   return { index, rows: rows as QueryResultRow[], totalResultsCount: stats?.TotalResultsCount, bytesScanned: stats?.BytesScanned };
 }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeQueryCommand, type CloudTrailClient, type DescribeQueryCommandOutput } from '@aws-sdk/client-cloudtrail';
-import { CtlakeError } from '../errors.js';
+import { CtlakeError, quoted } from '../errors.js';
 import { withRetry, type RetryEvent, type RetryOptions } from './retry.js';
 
 /** The six QueryStatus values of the service model. Only FINISHED means complete. */
@@ -19,7 +19,7 @@ export function isPending(status: string | undefined): boolean {
  */
 export function checkedStatus(status: unknown, operation: string, queryId: string, page?: number): QueryStatus {
   if (QUERY_STATUSES.includes(status as QueryStatus)) return status as QueryStatus;
-  const what = status === undefined ? 'no QueryStatus, which every CloudTrail answer has' : `QueryStatus ${JSON.stringify(status)}, none of ${QUERY_STATUSES.join(', ')}`;
+  const what = status === undefined ? 'no QueryStatus, which every CloudTrail answer has' : `QueryStatus ${quoted(status)}, none of ${QUERY_STATUSES.join(', ')}`;
   return unexpected(`${operation}: the answer${page === undefined ? '' : ` for page ${page}`} has ${what}; check --endpoint-url`, queryId, page);
 }
 
