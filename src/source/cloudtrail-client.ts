@@ -91,34 +91,42 @@ function deadlineError(ms: number): Error {
 function withDeadline(inner: RequestHandler, ms: number): RequestHandler {
   const handler = Object.create(inner) as RequestHandler;
   handler.handle = async (request: unknown, options: HandlerOptions = {}) => {
-    const deadline = new AbortController();
+    // One controller per request that the caller's signal and the timer both
+    // abort. Not AbortSignal.any: its listeners on a long-lived caller signal
+    // (one export's, over 100,000 pages) are let go only by the GC.
+    const controller = new AbortController();
     const error = deadlineError(ms);
-    const timer = setTimeout(() => deadline.abort(error), ms);
     const caller = options.abortSignal;
-    const signal = caller ? AbortSignal.any([caller, deadline.signal]) : deadline.signal;
-    let result: Awaited<ReturnType<RequestHandler['handle']>>;
-    try {
-      result = await inner.handle.call(inner, request, { ...options, abortSignal: signal });
-    } catch (failure) {
-      clearTimeout(timer);
-      throw deadline.signal.aborted && !caller?.aborted ? error : failure;
-    }
-    const body = result.response.body as (NodeJS.ReadableStream & { destroy?: (error?: Error) => void; destroyed?: boolean }) | undefined;
-    if (!body || typeof body.once !== 'function' || typeof body.destroy !== 'function') {
-      clearTimeout(timer);
-      return result;
-    }
-    const onDeadline = () => {
-      if (!body.destroyed) body.destroy?.(error);
-    };
-    deadline.signal.addEventListener('abort', onDeadline, { once: true });
+    let expired = false;
+    let body: (NodeJS.ReadableStream & { destroy?: (error?: Error) => void; destroyed?: boolean }) | undefined;
+    const onCaller = () => controller.abort(caller?.reason);
+    const timer = setTimeout(() => {
+      expired = true;
+      controller.abort(error);
+      if (body && !body.destroyed) body.destroy?.(error);
+    }, ms);
     const done = () => {
       clearTimeout(timer);
-      deadline.signal.removeEventListener('abort', onDeadline);
+      caller?.removeEventListener('abort', onCaller);
     };
-    body.once('end', done);
-    body.once('close', done);
-    body.once('error', done);
+    if (caller?.aborted) controller.abort(caller.reason);
+    else caller?.addEventListener('abort', onCaller, { once: true });
+    let result: Awaited<ReturnType<RequestHandler['handle']>>;
+    try {
+      result = await inner.handle.call(inner, request, { ...options, abortSignal: controller.signal });
+    } catch (failure) {
+      done();
+      throw expired ? error : failure;
+    }
+    const stream = result.response.body as typeof body;
+    if (!stream || typeof stream.once !== 'function' || typeof stream.destroy !== 'function') {
+      done();
+      return result;
+    }
+    body = stream;
+    stream.once('end', done);
+    stream.once('close', done);
+    stream.once('error', done);
     return result;
   };
   return handler;
