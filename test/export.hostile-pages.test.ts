@@ -149,7 +149,7 @@ describe('status that disagrees between calls: GetQueryResults RUNNING while Des
     const { io, stderr } = captureIO(emulatorEnv(emulator));
     expect(await main(['export', '--query-id', queryId, '--out', out, '--page-size', '10'], io)).toBe(1);
     expect(stderr()).toBe(
-      `ctlake: error: GetQueryResults: page 0 was still answered as not finished after ${STATUS_DISAGREEMENT_LIMIT} tries while DescribeQuery answered FINISHED; the service disagrees with itself, try again later\n`,
+      `ctlake: error: GetQueryResults: page 0 was answered RUNNING ${STATUS_DISAGREEMENT_LIMIT + 1} times in a row while DescribeQuery answered FINISHED; the service disagrees with itself, try again later\n`,
     );
     const calls = emulator.requests.slice(before).map((r) => r.operation);
     expect(calls.filter((c) => c === 'GetQueryResults')).toHaveLength(STATUS_DISAGREEMENT_LIMIT + 1);

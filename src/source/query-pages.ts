@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { GetQueryResultsCommand, type CloudTrailClient, type DescribeQueryCommandOutput, type GetQueryResultsCommandOutput } from '@aws-sdk/client-cloudtrail';
 import { CtlakeError, quoted } from '../errors.js';
 import type { QueryResultRow } from '../rows/flatten-row.js';
-import { checkedStatus, isPending, queryEndedError, unexpected, waitForQuery } from './query-status.js';
+import { checkedStatus, isPending, queryEndedError, unexpected, waitForQuery, type QueryStatus } from './query-status.js';
 import { withRetry, type RetryEvent, type RetryOptions } from './retry.js';
 
 /** One GetQueryResults page, as the service returned it. */
@@ -108,13 +108,13 @@ export async function* queryPages(client: CloudTrailClient, options: QueryPagesO
   for (let index = 0; ; index++) {
     const token = nextToken;
     const answer = await fetchPage(client, options, token, index);
-    if (answer === 'pending') {
+    if ('pending' in answer) {
       // Described as FINISHED but paged as pending: wait again and ask for the same page.
       disagreements++;
       if (disagreements > STATUS_DISAGREEMENT_LIMIT) {
         throw new CtlakeError(
           'UNEXPECTED_RESPONSE',
-          `GetQueryResults: page ${index} was still answered as not finished after ${STATUS_DISAGREEMENT_LIMIT} tries while DescribeQuery answered FINISHED; the service disagrees with itself, try again later`,
+          `GetQueryResults: page ${index} was answered ${answer.pending} ${disagreements} times in a row while DescribeQuery answered FINISHED; the service disagrees with itself, try again later`,
           { queryId, page: index },
         );
       }
@@ -208,7 +208,7 @@ async function fetchPage(
   options: QueryPagesOptions,
   token: string | undefined,
   index: number,
-): Promise<'pending' | { page: QueryPage; nextToken: string | undefined }> {
+): Promise<{ pending: QueryStatus } | { page: QueryPage; nextToken: string | undefined }> {
   const { queryId, signal } = options;
   const response = await withRetry(
     () =>
@@ -219,7 +219,7 @@ async function fetchPage(
     { operation: 'GetQueryResults', queryId, page: index, signal, retry: options.retry, onRetry: options.onRetry },
   );
   const status = checkedStatus(response.QueryStatus, 'GetQueryResults', queryId, index);
-  if (isPending(status)) return 'pending';
+  if (isPending(status)) return { pending: status };
   if (status !== 'FINISHED') throw queryEndedError(queryId, status, response.ErrorMessage);
   return { page: checkedPage(response, queryId, index), nextToken: response.NextToken };
 }
