@@ -9,6 +9,7 @@ import type { OutputFormat } from './formats/encode.js';
 import type { NdjsonTypes } from './formats/ndjson.js';
 import type { ParquetCompression } from './formats/parquet.js';
 import { COLUMN_TYPES, type ColumnType, type NestedMode } from './rows/column-types.js';
+import { MAX_QUERY_WAIT_MS } from './source/query-status.js';
 import { DEFAULT_RETRY, type RetryEvent, type RetryOptions } from './source/retry.js';
 
 /** QueryId is a UUID in the service model: 36 characters of [a-f0-9-]. */
@@ -83,6 +84,12 @@ export interface ExportOptions extends Omit<SourceOptions, 'queryId'> {
   endpointUrl?: string | undefined;
   /** Socket idle timeout of each request of the client ctlake builds; a timeout is retried. @default 60000 */
   requestTimeoutMs?: number | undefined;
+  /**
+   * The most one request of the client ctlake builds may take, from sending
+   * it to the last byte of the answer (an answer that trickles never trips
+   * the idle timeout); passing it is a timeout, and retried. @default 120000
+   */
+  requestDeadlineMs?: number | undefined;
   /** Where `out: '-'` writes. @default process.stdout */
   stdout?: NodeJS.WritableStream | undefined;
   /** Datasets: Hive-style partition levels, e.g. `['eventTime:day']` or `['awsRegion', 'dt=eventTime:day']`. */
@@ -120,6 +127,11 @@ export type Compression = ParquetCompression;
 
 export type ResolvedExportOptions = ResolvedSourceOptions<ExportOptions> & {
   sql: string | undefined;
+  /**
+   * The longest the query is waited for (src/source/query-status.ts): MAX_QUERY_WAIT_MS,
+   * or queryTimeoutMs when that is longer, so that the user's bound is the one that ends a wait.
+   */
+  maxWaitMs: number;
   slotRetry: RetryOptions | undefined;
   format: OutputFormat;
   compression: Compression;
@@ -212,6 +224,9 @@ export function normalizeExportOptions(input: ExportOptions): ResolvedExportOpti
   }
   if (params?.length && sql === undefined) throw optionError('queryParameters', params, 'sql to go with them');
   if (input.queryTimeoutMs !== undefined) checkInteger('queryTimeoutMs', input.queryTimeoutMs, 1, 7 * 86_400_000);
+  if (input.requestTimeoutMs !== undefined) checkInteger('requestTimeoutMs', input.requestTimeoutMs, 1, 86_400_000);
+  if (input.requestDeadlineMs !== undefined) checkInteger('requestDeadlineMs', input.requestDeadlineMs, 1, 86_400_000);
+  const maxWaitMs = Math.max(MAX_QUERY_WAIT_MS, input.queryTimeoutMs ?? 0);
   // With sql, the QueryId comes from StartQuery.
   if (sql === undefined) checkQueryId(input.queryId);
   const source = normalizeFetchOptions(input);
@@ -243,7 +258,7 @@ export function normalizeExportOptions(input: ExportOptions): ResolvedExportOpti
   if (input.datasetKey !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(input.datasetKey)) {
     throw optionError('datasetKey', input.datasetKey, 'letters, digits, _, . and - (up to 128)');
   }
-  return { ...source, sql, slotRetry, format, compression, types, columns, nested, rowGroupRows, target, layout, s3: normalizeS3(input) };
+  return { ...source, sql, maxWaitMs, slotRetry, format, compression, types, columns, nested, rowGroupRows, target, layout, s3: normalizeS3(input) };
 }
 
 function normalizeLayout(input: ExportOptions): DatasetLayout {

@@ -128,7 +128,7 @@ describe('export of bad input', () => {
       [['--format', 'csv'], "ctlake: error: --format must be ndjson, parquet, not 'csv'"],
       [
         ['--endpoint-url', 'localhost:4566'],
-        "ctlake: error: the CloudTrail endpoint must be an http:// or https:// URL such as http://127.0.0.1:4566, not 'localhost:4566'; check --endpoint-url, AWS_ENDPOINT_URL_CLOUDTRAIL and AWS_ENDPOINT_URL",
+        'ctlake: error: the CloudTrail endpoint must be an http:// or https:// URL such as http://127.0.0.1:4566, not "localhost:4566"; check --endpoint-url, AWS_ENDPOINT_URL_CLOUDTRAIL and AWS_ENDPOINT_URL',
       ],
     ])('%j', async (flags, line) => {
       const args = flags[0] === '--query-id' ? flags : ['--query-id', queryId, ...flags];

@@ -1,14 +1,16 @@
-import { CancelQueryCommand, DescribeQueryCommand, ListQueriesCommand, type CloudTrailClient, type DescribeQueryCommandOutput } from '@aws-sdk/client-cloudtrail';
+import { CancelQueryCommand, DescribeQueryCommand, type CloudTrailClient, type DescribeQueryCommandOutput } from '@aws-sdk/client-cloudtrail';
 import { CtlakeError } from '../errors.js';
 import { createCloudTrailClient } from '../source/cloudtrail-client.js';
 import { QUERY_STATUSES, type QueryStatus } from '../source/query-status.js';
-import { DEFAULT_RETRY, withRetry } from '../source/retry.js';
+import { listQueryPages } from '../source/list-queries.js';
+import { DEFAULT_RETRY, withRetry, type RetryEvent, type RetryOptions } from '../source/retry.js';
 import { clientOptions, duration, logFormat, oneOf, parse, required, usage } from './args.js';
 import { isQueryId } from '../export-options.js';
 import { parseTimestamp } from '../rows/parse-value.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIO } from './main.js';
 import { Log } from './progress.js';
+import { escapeControl } from './terminal-text.js';
 import { LIST_HEADER, describeText, formatUtc, listLine, queryDescription, queryListing } from './query-table.js';
 
 /** `ctlake cancel` of a query that had already ended (InactiveQueryException): nothing was cancelled. */
@@ -121,25 +123,15 @@ export async function listCommand(args: string[], io: CliIO, say: (line: string)
   const until = values.until === undefined ? undefined : pointInTime(values.until, '--until', now);
   if (since && until && since > until) throw usage(`--since (${formatUtc(since)} UTC) is after --until (${formatUtc(until)} UTC)`);
 
-  return withLake(values, io, args, async (call, log) => {
-    let nextToken: string | undefined;
+  return withLake(values, io, args, async (_call, log, lake) => {
     let count = 0;
-    do {
-      const token = nextToken;
-      const page = await call('ListQueries', undefined, (client, signal) =>
-        client.send(
-          new ListQueriesCommand({ EventDataStore: eventDataStore, MaxResults: 1000, NextToken: token, QueryStatus: status, StartTime: since, EndTime: until }),
-          { abortSignal: signal },
-        ),
-      );
-      const queries = page.Queries ?? [];
-      if (!Array.isArray(queries)) throw new CtlakeError('UNEXPECTED_RESPONSE', 'ListQueries: the answer has Queries that is not a list, which CloudTrail never sends; check --endpoint-url');
+    const pages = listQueryPages(lake.client, { eventDataStore, maxResults: 1000, status, startTime: since, endTime: until, ...lake.context });
+    for await (const queries of pages) {
       let text = count === 0 && queries.length > 0 && !values.json ? LIST_HEADER : '';
       for (const query of queries) text += values.json ? `${JSON.stringify(queryListing(query))}\n` : listLine(query);
       if (text) io.stdout.write(text);
       count += queries.length;
-      nextToken = page.NextToken;
-    } while (nextToken);
+    }
     if (count === 0) {
       const filter = `${status ? ` with status ${status}` : ''}${since ? ` since ${formatUtc(since)} UTC` : ''}${until ? ` until ${formatUtc(until)} UTC` : ''}`;
       log.event('no-queries', `no queries${filter} in ${eventDataStore} (the service keeps queries for 7 days)`, { eventDataStore, status, since, until, queries: 0 });
@@ -180,7 +172,7 @@ export async function cancelCommand(args: string[], io: CliIO, say: (line: strin
   const queryId = queryIdArgument(positionals, 'cancel');
   const eventDataStore = values['event-data-store'];
   const print = (status: string | undefined) =>
-    io.stdout.write(values.json ? `${JSON.stringify({ queryId, status: status ?? null })}\n` : `${queryId} ${status ?? '-'}\n`);
+    io.stdout.write(values.json ? `${JSON.stringify({ queryId, status: status ?? null })}\n` : `${queryId} ${escapeControl(status ?? '-')}\n`);
 
   return withLake(values, io, args, async (call) => {
     let retried = false;
@@ -209,12 +201,18 @@ export async function cancelCommand(args: string[], io: CliIO, say: (line: strin
       print(status);
       return EXIT.OK;
     }
-    const message = `query ${queryId} already ended${status ? ` ${status}` : ''}; nothing to cancel`;
+    const message = `query ${queryId} already ended${status ? ` ${escapeControl(status)}` : ''}; nothing to cancel`;
     if (logFormat(args, io) === 'json') {
       io.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'error', event: 'error', message, exitCode: EXIT_QUERY_INACTIVE, queryId, status }) + '\n');
     } else say(`error: ${message}`);
     return EXIT_QUERY_INACTIVE;
   });
+}
+
+/** The client and the retry context of withLake, for the pagers of src/source that take them. */
+interface Lake {
+  client: CloudTrailClient;
+  context: { signal: AbortSignal | undefined; retry: RetryOptions; onRetry: (event: RetryEvent) => void };
 }
 
 type Call = <T>(
@@ -235,7 +233,7 @@ async function withLake(
   values: CommonValues,
   io: CliIO,
   args: string[],
-  body: (call: Call, log: Log) => Promise<number>,
+  body: (call: Call, log: Log, lake: Lake) => Promise<number>,
 ): Promise<number> {
   oneOf(values['log-format'], '--log-format', ['text', 'json'] as const);
   const format = logFormat(args, io);
@@ -254,8 +252,9 @@ async function withLake(
         log.retry(event);
       },
     });
+  const context = { signal: io.signal, retry, onRetry: (event: RetryEvent) => log.retry(event) };
   try {
-    return await body(call, log);
+    return await body(call, log, { client, context });
   } finally {
     log.stop();
     client.destroy();

@@ -1,4 +1,5 @@
 import type { DescribeQueryCommandOutput, Query } from '@aws-sdk/client-cloudtrail';
+import { escapeControl } from './terminal-text.js';
 import { formatBytes, formatDuration } from './units.js';
 
 /**
@@ -6,6 +7,11 @@ import { formatBytes, formatDuration } from './units.js';
  * from the service's answers to text, so that the commands stay thin glue.
  * Text is for people; `--json` is for scripts and has a fixed shape (every
  * key present, `null` where the service gave no value).
+ *
+ * Every value in the text comes from the service (an id, a status, SQL, an
+ * ErrorMessage) and goes through escapeControl, so that a query whose SQL
+ * holds `\x1b[2J` cannot clear the terminal it is printed on, nor forge a
+ * line. JSON is safe as it is: JSON.stringify escapes control characters.
  */
 
 /** `2024-05-01T12:03:04.567Z` → `2024-05-01 12:03:04`, UTC; `-` when absent. */
@@ -35,7 +41,7 @@ const WIDTHS = [36, 9] as const;
 export const LIST_HEADER = row(['QUERY ID', 'STATUS', 'CREATED (UTC)']);
 
 export function listLine(query: Query): string {
-  return row([query.QueryId ?? '-', query.QueryStatus ?? '-', formatUtc(query.CreationTime)]);
+  return row([escapeControl(query.QueryId ?? '-'), escapeControl(query.QueryStatus ?? '-'), formatUtc(query.CreationTime)]);
 }
 
 function row(cells: [string, string, string]): string {
@@ -78,7 +84,9 @@ export function queryDescription(output: DescribeQueryCommandOutput): QueryDescr
  * `ctlake describe` as aligned `Label  value` lines. Every label is always
  * printed, with `-` for a value the service did not give, so that the layout
  * is the same for every query (`awk '/^Status/ {print $2}'` works on any).
- * A SQL of several lines continues under its first, indented to the values.
+ * A SQL of several lines continues under its first, indented to the values;
+ * within each line, control characters are escaped (escapeControl), a lone
+ * CR included.
  */
 export function describeText(d: QueryDescription): string {
   const lines: Array<[string, string | null]> = [
@@ -96,5 +104,5 @@ export function describeText(d: QueryDescription): string {
   ];
   const width = Math.max(...lines.map(([label]) => label.length)) + 2;
   const indent = ' '.repeat(width);
-  return lines.map(([label, value]) => `${label.padEnd(width)}${(value ?? '-').replace(/\r?\n/g, `\n${indent}`)}\n`).join('');
+  return lines.map(([label, value]) => `${label.padEnd(width)}${(value ?? '-').split(/\r?\n/).map(escapeControl).join(`\n${indent}`)}\n`).join('');
 }

@@ -1,5 +1,6 @@
 import type { QueryResultRow } from '../rows/flatten-row.js';
 import { QUERY_STATUSES, type QueryStatus } from '../source/query-status.js';
+import type { FaultPlan } from './faults.js';
 import { QueryStore, type StoredQuery } from './query-store.js';
 import { ServiceError } from './service-error.js';
 
@@ -49,9 +50,12 @@ export class Lake {
   readonly #runningMs: number;
   readonly #maxRunMs: number;
   readonly #maxConcurrent: number;
+  readonly #faults: FaultPlan | undefined;
 
-  constructor(eds: EventDataStoreInfo, engine: () => Promise<SqlRunner>, lifecycle: LifecycleOptions = {}) {
+  /** `faults` bends the answers as its misbehaviours say (tokenCycle, endlessTokens, countDrift, statusDisagree, listTokenCycle, listEndlessTokens). */
+  constructor(eds: EventDataStoreInfo, engine: () => Promise<SqlRunner>, lifecycle: LifecycleOptions = {}, faults?: FaultPlan) {
     this.#eds = eds;
+    this.#faults = faults;
     this.#engine = engine;
     this.store = new QueryStore(lifecycle.retentionMs);
     this.#queuedMs = lifecycle.queuedMs ?? 0;
@@ -169,14 +173,29 @@ export class Lake {
     const query = this.store.get(input.QueryId);
     const size = maxResults(input.MaxQueryResults);
     const offset = input.NextToken === undefined ? 0 : this.store.offsetOf(query, String(input.NextToken), size);
-    const status = this.store.observe(query);
+    let status = this.store.observe(query);
+    if (status === 'FINISHED' && this.#faults?.disagree()) status = 'RUNNING';
     if (status !== 'FINISHED') {
       return { QueryStatus: status, QueryStatistics: { ResultsCount: 0, TotalResultsCount: 0, BytesScanned: query.bytesScanned }, QueryResultRows: [], ErrorMessage: errorMessage(query) };
     }
-    const page = this.store.page(query, offset, size);
+    const faults = this.#faults?.options ?? {};
+    const index = Math.floor(offset / size);
+    let page = this.store.page(query, offset, size);
+    if (faults.endlessTokens) {
+      const n = query.rows.length;
+      const rows = offset < n ? page.rows : faults.endlessTokens === 'rows' && n > 0 ? Array.from({ length: size }, (_, i) => query.rows[(offset + i) % n]!) : [];
+      page = { rows, nextToken: this.store.pageToken(query, size, offset + size) };
+    }
+    if (faults.tokenCycle !== undefined && faults.tokenCycle >= 1) {
+      // Pages before K go on; page K points back at page 1, whose token page 0 gave.
+      if (index < faults.tokenCycle) page.nextToken ??= this.store.pageToken(query, size, offset + size);
+      else if (index === faults.tokenCycle) page.nextToken = this.store.pageToken(query, size, size);
+    }
+    const drift = faults.countDrift;
+    const total = drift === 'missing' ? null : drift !== undefined && index < drift.length ? drift[index]! : query.totalResultsCount;
     return {
       QueryStatus: status,
-      QueryStatistics: { ResultsCount: page.rows.length, TotalResultsCount: query.totalResultsCount, BytesScanned: query.bytesScanned },
+      QueryStatistics: { ResultsCount: page.rows.length, ...(total === null ? {} : { TotalResultsCount: total }), BytesScanned: query.bytesScanned },
       QueryResultRows: page.rows,
       NextToken: page.nextToken,
     };
@@ -209,9 +228,17 @@ export class Lake {
     const offset = input.NextToken === undefined ? 0 : this.store.tokenOffset(scope, String(input.NextToken));
     const all = this.store.list({ status: status as QueryStatus | undefined, startTime, endTime });
     const end = Math.min(offset + size, all.length);
+    let nextToken = end < all.length ? this.store.token(scope, end) : undefined;
+    const faults = this.#faults?.options ?? {};
+    const index = Math.floor(offset / size);
+    if (faults.listEndlessTokens) nextToken = this.store.token(scope, offset + size);
+    if (faults.listTokenCycle !== undefined && faults.listTokenCycle >= 1) {
+      if (index < faults.listTokenCycle) nextToken ??= this.store.token(scope, offset + size);
+      else if (index === faults.listTokenCycle) nextToken = this.store.token(scope, size);
+    }
     return {
-      Queries: all.slice(offset, end).map((q) => ({ QueryId: q.queryId, QueryStatus: q.status, CreationTime: epochSeconds(q.creationTime) })),
-      NextToken: end < all.length ? this.store.token(scope, end) : undefined,
+      Queries: all.slice(Math.min(offset, end), end).map((q) => ({ QueryId: q.queryId, QueryStatus: q.status, CreationTime: epochSeconds(q.creationTime) })),
+      NextToken: nextToken,
     };
   }
 

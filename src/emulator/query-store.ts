@@ -136,8 +136,13 @@ export class QueryStore {
     const end = Math.min(offset + size, query.rows.length);
     return {
       rows: query.rows.slice(offset, end),
-      nextToken: end < query.rows.length ? this.token(`${query.queryId}/${size}`, end) : undefined,
+      nextToken: end < query.rows.length ? this.pageToken(query, size, end) : undefined,
     };
+  }
+
+  /** The GetQueryResults token for `offset` of `query` paged by `size` (offsetOf reads it back). */
+  pageToken(query: StoredQuery, size: number, offset: number): string {
+    return this.token(`${query.queryId}/${size}`, offset);
   }
 
   /** The offset a page token stands for; throws InvalidNextTokenException unless it was minted for this query and size. */

@@ -95,10 +95,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     eventCount += await (await getEngine()).load(readEventFiles(options.events));
   }
 
-  const lake = new Lake(eds, getEngine, options);
+  const faults = new FaultPlan(options.faults);
+  const lake = new Lake(eds, getEngine, options, faults);
   for (const query of options.queries ?? []) lake.store.add(query);
   const handlers = lake.operations;
-  const faults = new FaultPlan(options.faults);
   const requests: RequestRecord[] = [];
 
   const server = createServer((req, res) => {
@@ -145,6 +145,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       throw error;
     }
     if (fault === 'reset') return sendHalfThenReset(res, output);
+    if (fault === 'trickle') return sendTrickle(res, output, faults.trickle);
     send(res, 200, output);
   }
 
@@ -182,6 +183,27 @@ function send(res: ServerResponse, status: number, body: unknown, errorType?: st
 
 function sendError(res: ServerResponse, error: ServiceError): void {
   send(res, error.status, { __type: error.type, message: error.message }, error.type);
+}
+
+/**
+ * Announces the whole body and sends it `bytes` at a time, one piece every
+ * `everyMs`: the socket is never idle for long, so only a deadline on the
+ * whole request ends the wait. Stops when the client goes away.
+ */
+function sendTrickle(res: ServerResponse, body: unknown, { bytes, everyMs }: { bytes: number; everyMs: number }): void {
+  const text = Buffer.from(JSON.stringify(body));
+  res.writeHead(200, { 'Content-Type': JSON_11, 'Content-Length': text.length, 'x-amzn-RequestId': randomUUID() });
+  let sent = 0;
+  const timer = setInterval(() => {
+    if (res.destroyed) return clearInterval(timer);
+    const piece = text.subarray(sent, sent + bytes);
+    sent += piece.length;
+    if (sent >= text.length) {
+      clearInterval(timer);
+      res.end(piece);
+    } else res.write(piece);
+  }, everyMs);
+  res.once('close', () => clearInterval(timer));
 }
 
 /** Announces the whole body, sends half of it, then resets the connection. */

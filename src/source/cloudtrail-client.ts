@@ -1,5 +1,5 @@
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
-import { CtlakeError } from '../errors.js';
+import { CtlakeError, maskSecrets, quoted } from '../errors.js';
 
 export interface ClientOptions {
   /** AWS region; else the SDK's chain (AWS_REGION, the profile's region). */
@@ -18,7 +18,18 @@ export interface ClientOptions {
    * @default 60000
    */
   requestTimeoutMs?: number | undefined;
+  /**
+   * The most one request may take as a whole, from sending it to the last
+   * byte of its answer. A request that passes it fails with a TimeoutError,
+   * retried as any timeout is. The idle timeout alone cannot end an answer
+   * that trickles in a few bytes at a time; this does. Generous, as a
+   * 1,000-row page of wide rows is megabytes.
+   * @default 120000
+   */
+  requestDeadlineMs?: number | undefined;
 }
+
+export const DEFAULT_REQUEST_DEADLINE_MS = 120_000;
 
 /**
  * The CloudTrail client ctlake uses when the caller brings none. Its own retry
@@ -45,7 +56,80 @@ export function createCloudTrailClient(options: ClientOptions = {}): CloudTrailC
   // that copy is more than half of the client's work (measured: 40 ms per
   // page with it, 16 ms without). ctlake gives the client no logger.
   client.middlewareStack.remove('loggerMiddleware');
+  // The SDK reads config.requestHandler at every send (Command.resolveMiddleware),
+  // so wrapping the handler it built keeps its socket settings and adds the deadline.
+  const config = client.config as unknown as { requestHandler: RequestHandler };
+  config.requestHandler = withDeadline(config.requestHandler, options.requestDeadlineMs ?? DEFAULT_REQUEST_DEADLINE_MS);
   return client;
+}
+
+interface HandlerOptions {
+  abortSignal?: AbortSignal | undefined;
+  [key: string]: unknown;
+}
+
+/** What ctlake needs of the SDK's request handler (a NodeHttpHandler). */
+interface RequestHandler {
+  handle(request: unknown, options?: HandlerOptions): Promise<{ response: { body?: unknown } }>;
+}
+
+/**
+ * The error a request that outlived its deadline fails with: named
+ * TimeoutError with code ETIMEDOUT, as the SDK's own timeouts are, so that
+ * the retry classification (src/source/retry.ts) retries it as a timeout.
+ */
+function deadlineError(ms: number): Error {
+  return Object.assign(new Error(`the request took longer than its deadline of ${ms} ms (an answer that trickles or stalls)`), { name: 'TimeoutError', code: 'ETIMEDOUT' });
+}
+
+/**
+ * `inner` with an overall deadline per request. Until the answer's headers
+ * arrive the deadline aborts the request through its abortSignal; after
+ * that it destroys the body stream the SDK is reading, so that a body
+ * arriving byte by byte fails too. The caller's own abort stays an abort.
+ */
+function withDeadline(inner: RequestHandler, ms: number): RequestHandler {
+  const handler = Object.create(inner) as RequestHandler;
+  handler.handle = async (request: unknown, options: HandlerOptions = {}) => {
+    // One controller per request that the caller's signal and the timer both
+    // abort. Not AbortSignal.any: its listeners on a long-lived caller signal
+    // (one export's, over 100,000 pages) are let go only by the GC.
+    const controller = new AbortController();
+    const error = deadlineError(ms);
+    const caller = options.abortSignal;
+    let expired = false;
+    let body: (NodeJS.ReadableStream & { destroy?: (error?: Error) => void; destroyed?: boolean }) | undefined;
+    const onCaller = () => controller.abort(caller?.reason);
+    const timer = setTimeout(() => {
+      expired = true;
+      controller.abort(error);
+      if (body && !body.destroyed) body.destroy?.(error);
+    }, ms);
+    const done = () => {
+      clearTimeout(timer);
+      caller?.removeEventListener('abort', onCaller);
+    };
+    if (caller?.aborted) controller.abort(caller.reason);
+    else caller?.addEventListener('abort', onCaller, { once: true });
+    let result: Awaited<ReturnType<RequestHandler['handle']>>;
+    try {
+      result = await inner.handle.call(inner, request, { ...options, abortSignal: controller.signal });
+    } catch (failure) {
+      done();
+      throw expired ? error : failure;
+    }
+    const stream = result.response.body as typeof body;
+    if (!stream || typeof stream.once !== 'function' || typeof stream.destroy !== 'function') {
+      done();
+      return result;
+    }
+    body = stream;
+    stream.once('end', done);
+    stream.once('close', done);
+    stream.once('error', done);
+    return result;
+  };
+  return handler;
 }
 
 function checkEndpointUrl(text: string): void {
@@ -58,7 +142,7 @@ function checkEndpointUrl(text: string): void {
   if (protocol !== 'http:' && protocol !== 'https:') {
     throw new CtlakeError(
       'INVALID_OPTION',
-      `the CloudTrail endpoint must be an http:// or https:// URL such as http://127.0.0.1:4566, not '${text}'; check --endpoint-url, AWS_ENDPOINT_URL_CLOUDTRAIL and AWS_ENDPOINT_URL`,
+      `the CloudTrail endpoint must be an http:// or https:// URL such as http://127.0.0.1:4566, not ${quoted(maskSecrets(text))}; check --endpoint-url, AWS_ENDPOINT_URL_CLOUDTRAIL and AWS_ENDPOINT_URL`,
     );
   }
 }

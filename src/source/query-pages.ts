@@ -1,7 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GetQueryResultsCommand, type CloudTrailClient, type DescribeQueryCommandOutput, type GetQueryResultsCommandOutput } from '@aws-sdk/client-cloudtrail';
-import { CtlakeError } from '../errors.js';
+import { CtlakeError, quoted } from '../errors.js';
 import type { QueryResultRow } from '../rows/flatten-row.js';
-import { checkedStatus, isPending, queryEndedError, unexpected, waitForQuery } from './query-status.js';
+import { checkedStatus, isPending, queryEndedError, unexpected, waitForQuery, type QueryStatus } from './query-status.js';
 import { withRetry, type RetryEvent, type RetryOptions } from './retry.js';
 
 /** One GetQueryResults page, as the service returned it. */
@@ -24,14 +25,46 @@ export interface QueryPagesOptions {
   signal?: AbortSignal | undefined;
   retry: RetryOptions;
   onRetry?: ((event: RetryEvent) => void) | undefined;
-  /** Passed to waitForQuery. */
+  /** Passed to waitForQuery; also the first delay before a page is asked for again after a status disagreement. */
   pollMinMs?: number | undefined;
+  /** Passed to waitForQuery; also the cap on the delays of status disagreements. */
   pollMaxMs?: number | undefined;
+  /** Passed to waitForQuery. @default MAX_QUERY_WAIT_MS */
+  maxWaitMs?: number | undefined;
+  /**
+   * Pages a chain may have when no page ever reports TotalResultsCount: the
+   * only bound such a chain has. @default ceil(UNCOUNTED_ROW_LIMIT / pageSize)
+   */
+  uncountedPageLimit?: number | undefined;
   /** Called after every DescribeQuery while the query is waited for. */
   onStatus?: ((description: DescribeQueryCommandOutput) => void) | undefined;
   /** Called once with the DescribeQuery of the FINISHED query, before the first page. */
   onDescribe?: ((description: DescribeQueryCommandOutput) => void) | undefined;
 }
+
+/**
+ * How often one page may be answered QUEUED or RUNNING by GetQueryResults
+ * while DescribeQuery answers FINISHED, before the export fails: each time
+ * the page is asked for again after a delay from pollMinMs, doubling, capped
+ * at pollMaxMs (at the defaults 0.5 + 1 + 2 + 4 + 5 + 5 = 17.5 s in all).
+ * The service's two views of a query may disagree for a moment after it
+ * finished; one that keeps disagreeing is not going to agree.
+ */
+export const STATUS_DISAGREEMENT_LIMIT = 6;
+
+/**
+ * Empty pages in a row, each with a new NextToken, that a chain may hand out.
+ * Lake fills each page up to MaxQueryResults but the last; a few empty pages
+ * are tolerated, a run of them is a chain that does not converge.
+ */
+export const EMPTY_PAGE_LIMIT = 10;
+
+/**
+ * Rows a chain may hand out when no page reports TotalResultsCount (the
+ * service always sends it; an endpoint that does not is bounded by this
+ * instead): 100 million, 100,000 pages at the default page size.
+ */
+export const UNCOUNTED_ROW_LIMIT = 100_000_000;
 
 /**
  * Yields every page of a query's results, in order, each exactly once.
@@ -42,28 +75,124 @@ export interface QueryPagesOptions {
  * with MaxQueryResults and the previous NextToken until there is none. A failed
  * call is retried with the same NextToken, so a retried page is yielded once.
  * Nothing is fetched ahead: wrap the generator in `readAhead` for that.
+ *
+ * Every chain ends; one that does not converge fails with UNEXPECTED_RESPONSE
+ * before its first page too many is yielded, so that nothing is committed:
+ * - a NextToken that any earlier page gave (a cycle, not only a page that
+ *   hands out its own token); the tokens seen are kept in a Set, which the
+ *   bounds below bound;
+ * - a NextToken after the rows read already exceed TotalResultsCount, or a
+ *   TotalResultsCount that falls below the rows read before its page;
+ * - more than EMPTY_PAGE_LIMIT empty pages in a row, each with a NextToken;
+ * - when no page ever reported TotalResultsCount, more than
+ *   `uncountedPageLimit` pages.
+ *
+ * TotalResultsCount is the last one a page reported: a page without one
+ * keeps the one before (QueryPage.totalResultsCount is then undefined, as the
+ * service sent it), and one that changes replaces it as long as it is not
+ * below the rows already read. The rows read are compared with that last
+ * count once the chain ends (COUNT_MISMATCH in queryRecordBatches).
+ *
+ * A page that GetQueryResults answers QUEUED or RUNNING after DescribeQuery
+ * said FINISHED is asked for again, after DescribeQuery and a delay that
+ * backs off, at most STATUS_DISAGREEMENT_LIMIT times in a row.
  */
 export async function* queryPages(client: CloudTrailClient, options: QueryPagesOptions): AsyncGenerator<QueryPage> {
   const { queryId, signal } = options;
   const description = await waitForQuery(client, options);
   options.onDescribe?.(description);
 
+  const guard = new ChainGuard(queryId, options.pageSize, options.uncountedPageLimit);
   let nextToken: string | undefined;
+  let disagreements = 0;
   for (let index = 0; ; index++) {
     const token = nextToken;
     const answer = await fetchPage(client, options, token, index);
-    if (answer === 'pending') {
+    if ('pending' in answer) {
       // Described as FINISHED but paged as pending: wait again and ask for the same page.
+      disagreements++;
+      if (disagreements > STATUS_DISAGREEMENT_LIMIT) {
+        throw new CtlakeError(
+          'UNEXPECTED_RESPONSE',
+          `GetQueryResults: page ${index} was answered ${answer.pending} ${disagreements} times in a row while DescribeQuery answered FINISHED; the service disagrees with itself, try again later`,
+          { queryId, page: index },
+        );
+      }
+      await pause(disagreementDelay(options, disagreements), signal, queryId);
       await waitForQuery(client, options);
       index--;
       continue;
     }
+    disagreements = 0;
+    guard.check(answer.page, answer.nextToken);
     yield answer.page;
     if (!answer.nextToken) return;
-    if (answer.nextToken === token) {
-      throw new CtlakeError('UNEXPECTED_RESPONSE', `GetQueryResults: page ${index} returned its own NextToken again; the service is looping`, { queryId, page: index });
-    }
     nextToken = answer.nextToken;
+  }
+}
+
+/** The delay before the nth re-ask of a page (n from 1): pollMinMs doubling, capped at pollMaxMs. */
+function disagreementDelay(options: QueryPagesOptions, n: number): number {
+  const min = options.pollMinMs ?? 500;
+  return Math.min(Math.max(min, options.pollMaxMs ?? 5000), min * 2 ** (n - 1));
+}
+
+async function pause(ms: number, signal: AbortSignal | undefined, queryId: string): Promise<void> {
+  try {
+    await sleep(ms, undefined, { signal });
+  } catch (error) {
+    throw new CtlakeError('INTERRUPTED', 'Export interrupted', { queryId, cause: error });
+  }
+}
+
+/**
+ * The bounds of one chain of pages (see queryPages): checked on each page
+ * before it is yielded. Holds the tokens seen, at most as many as the bounds
+ * let pages through.
+ */
+class ChainGuard {
+  readonly #queryId: string;
+  readonly #uncountedPageLimit: number;
+  /** Each NextToken seen, with the index of the page that gave it. */
+  readonly #tokens = new Map<string, number>();
+  #rows = 0;
+  #pages = 0;
+  #emptyRun = 0;
+  #total: number | undefined;
+
+  constructor(queryId: string, pageSize: number, uncountedPageLimit: number | undefined) {
+    this.#queryId = queryId;
+    this.#uncountedPageLimit = uncountedPageLimit ?? Math.ceil(UNCOUNTED_ROW_LIMIT / pageSize);
+  }
+
+  check(page: QueryPage, nextToken: string | undefined): void {
+    const index = page.index;
+    const fail = (what: string, why = "the service's chain of pages does not converge"): never => {
+      throw new CtlakeError('UNEXPECTED_RESPONSE', `GetQueryResults: page ${index} ${what}; ${why}`, {
+        queryId: this.#queryId,
+        page: index,
+      });
+    };
+    const before = this.#rows;
+    this.#rows += page.rows.length;
+    this.#pages++;
+    const reported = page.totalResultsCount;
+    if (reported !== undefined) {
+      if (reported < before) fail(`reports TotalResultsCount ${reported}, below the ${before} rows earlier pages returned`, "the service's counts do not add up");
+      this.#total = reported;
+    }
+    if (nextToken === undefined) return;
+    const earlier = this.#tokens.get(nextToken);
+    if (earlier !== undefined) {
+      fail(earlier === index - 1 ? 'returned its own NextToken again' : `returned the NextToken page ${earlier} gave, so the pages would come round again`);
+    }
+    if (this.#total !== undefined && this.#rows > this.#total) fail(`has a NextToken though the ${this.#rows} rows read already exceed TotalResultsCount ${this.#total}`);
+    this.#emptyRun = page.rows.length === 0 ? this.#emptyRun + 1 : 0;
+    if (this.#emptyRun > EMPTY_PAGE_LIMIT) fail(`is the ${this.#emptyRun}th empty page in a row with a NextToken`);
+    if (this.#total === undefined && this.#pages >= this.#uncountedPageLimit) {
+      fail(`has a NextToken after ${this.#pages} pages (${this.#rows} rows) with no TotalResultsCount, the most ctlake reads without one`);
+    }
+    this.#tokens.set(nextToken, index);
   }
 }
 
@@ -79,7 +208,7 @@ async function fetchPage(
   options: QueryPagesOptions,
   token: string | undefined,
   index: number,
-): Promise<'pending' | { page: QueryPage; nextToken: string | undefined }> {
+): Promise<{ pending: QueryStatus } | { page: QueryPage; nextToken: string | undefined }> {
   const { queryId, signal } = options;
   const response = await withRetry(
     () =>
@@ -90,7 +219,7 @@ async function fetchPage(
     { operation: 'GetQueryResults', queryId, page: index, signal, retry: options.retry, onRetry: options.onRetry },
   );
   const status = checkedStatus(response.QueryStatus, 'GetQueryResults', queryId, index);
-  if (isPending(status)) return 'pending';
+  if (isPending(status)) return { pending: status };
   if (status !== 'FINISHED') throw queryEndedError(queryId, status, response.ErrorMessage);
   return { page: checkedPage(response, queryId, index), nextToken: response.NextToken };
 }
@@ -113,14 +242,14 @@ function checkedPage(response: GetQueryResultsCommandOutput, queryId: string, in
     for (const cell of row as unknown[]) {
       if (typeof cell !== 'object' || cell === null || Array.isArray(cell)) fail(`has row ${r} with a column that is not a {name: value} map`);
       for (const value of Object.values(cell as object)) {
-        if (typeof value !== 'string') fail(`has row ${r} with a value that is not a string (${JSON.stringify(value)})`);
+        if (typeof value !== 'string') fail(`has row ${r} with a value that is not a string (${quoted(value)})`);
       }
     }
   });
-  if (response.NextToken !== undefined && typeof response.NextToken !== 'string') fail(`has a NextToken that is not a string (${JSON.stringify(response.NextToken)})`);
+  if (response.NextToken !== undefined && typeof response.NextToken !== 'string') fail(`has a NextToken that is not a string (${quoted(response.NextToken)})`);
   const stats = response.QueryStatistics;
   for (const [name, value] of [['TotalResultsCount', stats?.TotalResultsCount], ['BytesScanned', stats?.BytesScanned]] as const) {
-    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) fail(`has ${name} ${JSON.stringify(value)}, not a whole number`);
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) fail(`has ${name} ${quoted(value)}, not a whole number`);
   }
   return { index, rows: rows as QueryResultRow[], totalResultsCount: stats?.TotalResultsCount, bytesScanned: stats?.BytesScanned };
 }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeQueryCommand, type CloudTrailClient, type DescribeQueryCommandOutput } from '@aws-sdk/client-cloudtrail';
-import { CtlakeError } from '../errors.js';
+import { CtlakeError, quoted } from '../errors.js';
 import { withRetry, type RetryEvent, type RetryOptions } from './retry.js';
 
 /** The six QueryStatus values of the service model. Only FINISHED means complete. */
@@ -19,7 +19,7 @@ export function isPending(status: string | undefined): boolean {
  */
 export function checkedStatus(status: unknown, operation: string, queryId: string, page?: number): QueryStatus {
   if (QUERY_STATUSES.includes(status as QueryStatus)) return status as QueryStatus;
-  const what = status === undefined ? 'no QueryStatus, which every CloudTrail answer has' : `QueryStatus ${JSON.stringify(status)}, none of ${QUERY_STATUSES.join(', ')}`;
+  const what = status === undefined ? 'no QueryStatus, which every CloudTrail answer has' : `QueryStatus ${quoted(status)}, none of ${QUERY_STATUSES.join(', ')}`;
   return unexpected(`${operation}: the answer${page === undefined ? '' : ` for page ${page}`} has ${what}; check --endpoint-url`, queryId, page);
 }
 
@@ -49,20 +49,37 @@ export interface WaitOptions {
   pollMinMs?: number | undefined;
   /** Cap on the delay between polls, in ms; delays grow by 1.5 up to it. @default 5000 */
   pollMaxMs?: number | undefined;
+  /**
+   * The longest the query is waited for while it is QUEUED or RUNNING, from
+   * the first DescribeQuery, before the wait fails with UNEXPECTED_RESPONSE.
+   * @default MAX_QUERY_WAIT_MS
+   */
+  maxWaitMs?: number | undefined;
   /** Called after every DescribeQuery, with the status it returned. */
   onStatus?: ((description: DescribeQueryCommandOutput) => void) | undefined;
 }
 
 /**
+ * Lake ends a query that runs for an hour TIMED_OUT; a service that still
+ * says QUEUED or RUNNING after twice that is not going to finish it. This
+ * bounds a wait that has no --query-timeout (which is the user's own, shorter
+ * bound, and raises this one when it is longer: see normalizeExportOptions).
+ */
+export const MAX_QUERY_WAIT_MS = 2 * 3_600_000;
+
+/**
  * Polls DescribeQuery until the query leaves QUEUED and RUNNING. Resolves with
  * the final description when the query FINISHED; rejects with
  * `queryEndedError` for FAILED, CANCELLED and TIMED_OUT. Each poll has the
- * usual backoff against throttling; the wait itself is abortable.
+ * usual backoff against throttling; the wait itself is abortable, and ends
+ * with UNEXPECTED_RESPONSE once the query has been pending for `maxWaitMs`.
  */
 export async function waitForQuery(client: CloudTrailClient, options: WaitOptions): Promise<DescribeQueryCommandOutput> {
   const { queryId, signal } = options;
   let delay = options.pollMinMs ?? 500;
   const maxDelay = options.pollMaxMs ?? 5000;
+  const maxWait = options.maxWaitMs ?? MAX_QUERY_WAIT_MS;
+  const started = Date.now();
   for (;;) {
     const description = await withRetry(
       () =>
@@ -76,6 +93,13 @@ export async function waitForQuery(client: CloudTrailClient, options: WaitOption
     options.onStatus?.(description);
     if (status === 'FINISHED') return description;
     if (!isPending(status)) throw queryEndedError(queryId, status, description.ErrorMessage);
+    if (Date.now() - started >= maxWait) {
+      throw new CtlakeError(
+        'UNEXPECTED_RESPONSE',
+        `DescribeQuery: query ${queryId} is still ${status} after ${waitText(maxWait)}, beyond Lake's one-hour run-time limit; the service is not settling it (cancel it with ctlake cancel)`,
+        { queryId, status },
+      );
+    }
     try {
       await sleep(delay, undefined, { signal });
     } catch (error) {
@@ -83,4 +107,8 @@ export async function waitForQuery(client: CloudTrailClient, options: WaitOption
     }
     delay = Math.min(maxDelay, Math.round(delay * 1.5));
   }
+}
+
+function waitText(ms: number): string {
+  return ms >= 120_000 ? `${Math.round(ms / 60_000)} minutes` : ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`;
 }

@@ -1,5 +1,6 @@
-import { CancelQueryCommand, DescribeQueryCommand, ListQueriesCommand, StartQueryCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { CancelQueryCommand, DescribeQueryCommand, StartQueryCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CtlakeError } from '../errors.js';
+import { listQueryPages } from './list-queries.js';
 import { withRetry, type RetryEvent, type RetryOptions } from './retry.js';
 
 export interface StartOptions {
@@ -92,21 +93,15 @@ async function cancelDuplicates(client: CloudTrailClient, options: StartOptions,
   try {
     if (stores.length === 0) return { cancelled, error: 'no event data store is known (give --event-data-store)' };
     for (const store of stores) {
-      let token: string | undefined;
-      do {
-        const page = await withRetry(
-          () => client.send(new ListQueriesCommand({ EventDataStore: store, StartTime: new Date(since.getTime() - 60_000), ...(token ? { NextToken: token } : {}) }), { abortSignal: signal }),
-          { operation: 'ListQueries', signal, retry },
-        );
-        for (const query of page.Queries ?? []) {
+      for await (const queries of listQueryPages(client, { eventDataStore: store, startTime: new Date(since.getTime() - 60_000), signal, retry })) {
+        for (const query of queries) {
           if (!query.QueryId || query.QueryId === keep || (query.QueryStatus !== 'QUEUED' && query.QueryStatus !== 'RUNNING')) continue;
           const id = query.QueryId;
           const described = await withRetry(() => client.send(new DescribeQueryCommand({ QueryId: id, EventDataStore: store }), { abortSignal: signal }), { operation: 'DescribeQuery', queryId: id, signal, retry });
           if (described.QueryString?.trim() !== options.sql.trim()) continue;
           if (await cancelStartedQuery(client, id, options.retry)) cancelled.push(id);
         }
-        token = page.NextToken;
-      } while (token);
+      }
     }
     return { cancelled };
   } catch (error) {
