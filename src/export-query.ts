@@ -90,6 +90,8 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
   let keyLock: LockHandle | undefined;
   const lockKey = async (key: string) => {
     keyLock = await lockExportKey(store!, key);
+    const before = keyLock.tookOver;
+    if (before) options.onWarning?.(`took over the lock of export ${quoted(key)} from a run that is gone (host ${quoted(before.host)}, pid ${before.pid}, since ${quoted(before.acquiredAt)})`);
     keyLock.lost.addEventListener('abort', () => controller.abort(keyLock!.lost.reason), { once: true });
   };
   try {
@@ -237,7 +239,14 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
  * Best effort: what cannot be removed is what `verify` reports as extra.
  */
 async function removeUncommitted(store: ObjectStore, key: string, files: readonly WrittenFile[]): Promise<void> {
-  const manifest = await readManifest(store).catch(() => undefined);
+  let manifest;
+  try {
+    manifest = await readManifest(store);
+  } catch {
+    // A manifest that cannot be read now may list these very files: removing
+    // them could lose the earlier export they replaced. Left for verify.
+    return;
+  }
   const listed = new Set(manifest?.exports.find((e) => e.key === key)?.files.map((f) => f.path));
   await Promise.allSettled(files.filter((f) => !listed.has(f.path)).map((f) => store.remove(f.path)));
 }

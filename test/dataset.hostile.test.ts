@@ -42,6 +42,8 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
 }
 
 const tempFiles = async (dir: string) => (await readdir(dir, { recursive: true }).catch(() => [] as string[])).filter((n) => n.endsWith('.tmp'));
+/** The temporary files of data files being written (not of a lock being taken). */
+const dataTempFiles = async (dir: string) => (await tempFiles(dir)).filter((n) => /(^|\/)\.part-/.test(n));
 
 describe('hostile datasets', () => {
   let emulator: Emulator;
@@ -110,7 +112,7 @@ describe('hostile datasets', () => {
       const rerun = await exportTo(out, small);
       expect(rerun.code).toBe(5);
       expect(rerun.stderr).toMatch(/files\[\d+\] \(export ".*"\)\.path "\.\.\/victim\.txt" is outside the dataset/);
-      expect(rerun.stderr).toMatch(/nothing was written; restore _manifest\.json from a backup, or rename it \(to _manifest\.json\.bad\) and rerun/);
+      expect(rerun.stderr).toMatch(/nothing was written; restore _manifest\.json from a backup, or move it out of the dataset and rerun/);
       expect(rerun.stderr.trim().split('\n').filter((l) => l.startsWith('ctlake: error:'))).toHaveLength(1);
       expect(emulator.requests.slice(calls)).toEqual([]);
       expect(await readFile(victim, 'utf8')).toBe('not yours');
@@ -161,22 +163,22 @@ describe('hostile datasets', () => {
       const run = captureIO(env);
       const second = await main(['export', '--sql', 'SELECT eventID FROM lake', '--out', out, '--partition-by', 'eventTime:day'], run.io);
       expect([first.code, second]).toEqual([5, 5]);
-      expect(first.stderr).toMatch(/^ctlake: error: .*_manifest\.json is not JSON \(.*\); nothing was written; restore _manifest\.json from a backup, or rename it \(to _manifest\.json\.bad\) and rerun: ctlake then writes a new manifest listing that export, and leaves the files of every other export where they are$/m);
+      expect(first.stderr).toMatch(/^ctlake: error: .*_manifest\.json is not JSON \(.*\); nothing was written; restore _manifest\.json from a backup, or move it out of the dataset and rerun: ctlake then writes a new manifest listing that export, and leaves the files of every other export where they are \(verify lists them as not in the manifest\)$/m);
       expect(emulator.requests.slice(calls)).toEqual([]);
       expect(await snapshot(out)).toEqual(before);
 
-      // The advice: rename it aside and rerun, here with another query.
-      await rename(path.join(out, '_manifest.json'), path.join(out, '_manifest.json.bad'));
+      // The advice: move it out and rerun, here with another query.
+      await rename(path.join(out, '_manifest.json'), path.join(dir, 'corrupt-manifest.json.bad'));
       expect((await exportTo(out, other)).code).toBe(0);
       const after = await snapshot(out);
       for (const [name, sha] of Object.entries(before)) if (name.startsWith('eventdate=')) expect(after[name]).toBe(sha);
       expect((await manifestOf(out)).exports.map((e) => e.key)).toEqual([other]);
-      // verify names the earlier files (and the renamed manifest) as not in the new manifest, and nothing else.
+      // verify names the earlier files as not in the new manifest, and nothing else.
       const report = await verify(out);
       expect(report.code).toBe(5);
       const lines = report.stdout.trim().split('\n');
       expect(lines.every((l) => l.endsWith('not in the manifest (an extra or leftover file)'))).toBe(true);
-      expect(lines.some((l) => l.includes(small))).toBe(true);
+      expect(lines.every((l) => l.includes(small))).toBe(true);
     });
   });
 
@@ -237,7 +239,7 @@ describe('hostile datasets', () => {
       try {
         const first = spawnCtlake(args, env);
         // The first is writing its data files.
-        await until(async () => (await tempFiles(out)).length > 0);
+        await until(async () => (await dataTempFiles(out)).length > 0);
         const second = await runCli(args, env);
         expect(second.status).toBe(8);
         expect(second.stderr).toContain(`ctlake: error: export ${JSON.stringify(big)} is already being written: another run holds the lock ${out}_locks/${big}.lock (host `);
@@ -273,7 +275,7 @@ describe('hostile datasets', () => {
       try {
         const { child } = spawnCtlake(['export', '--query-id', big, '--out', out, '--partition-by', 'eventTime:day', '--page-size', '100'], env);
         pid = child.pid;
-        await until(async () => (await tempFiles(out)).length > 0);
+        await until(async () => (await dataTempFiles(out)).length > 0);
         child.kill('SIGKILL');
         await once(child, 'exit');
       } finally {
@@ -293,7 +295,10 @@ describe('hostile datasets', () => {
       expect(next.code).toBe(0);
       expect(next.stderr).toMatch(/removed \d+ temporary files? left in .* by killed runs/);
       expect(await tempFiles(out)).toEqual([]);
-      expect((await exportTo(out, big)).code).toBe(0);
+      const rerun = await exportTo(out, big);
+      expect(rerun.code).toBe(0);
+      expect(rerun.stderr).toContain(`took over the lock of export ${JSON.stringify(big)} from a run that is gone (host `);
+      expect(rerun.stderr).toContain(`pid ${pid},`);
       const clean = await verify(out);
       expect(clean.code).toBe(0);
       expect(clean.stdout).not.toContain('warning');

@@ -137,7 +137,7 @@ export function parseManifest(bytes: Buffer): ParsedManifest {
  * in the manifest, until they are moved or exported again.
  */
 export function manifestRepair(): string {
-  return `nothing was written; restore ${MANIFEST} from a backup, or rename it (to ${MANIFEST}.bad) and rerun: ctlake then writes a new manifest listing that export, and leaves the files of every other export where they are`;
+  return `nothing was written; restore ${MANIFEST} from a backup, or move it out of the dataset and rerun: ctlake then writes a new manifest listing that export, and leaves the files of every other export where they are (verify lists them as not in the manifest)`;
 }
 
 /**
@@ -189,8 +189,9 @@ export async function commitDataset(store: ObjectStore, entry: ManifestExport, n
     const old = manifest.exports.find((e) => e.key === entry.key);
     for (const file of old?.files ?? []) if (!kept.has(file.path)) await store.remove(file.path);
     // Files of this key from a run that died before its manifest (no entry lists them).
+    // (A listed name the store would refuse, such as an S3 key with a `..`, is foreign: not ours to remove.)
     for await (const object of store.list()) {
-      if (!kept.has(object.name) && isDataFileOf(object.name, entry.key)) await store.remove(object.name);
+      if (!kept.has(object.name) && isDataFileOf(object.name, entry.key) && !badObjectName(object.name)) await store.remove(object.name);
     }
     manifest.exports = [...manifest.exports.filter((e) => e.key !== entry.key), entry].sort((a, b) => a.key.localeCompare(b.key));
     manifest.ctlakeVersion = entry.ctlakeVersion;
@@ -285,15 +286,16 @@ export function processGone(pid: number): boolean {
  * Removes the temporary files that runs killed mid-write (kill -9, a power
  * cut) left in a local dataset: those whose pid is gone from this host. A
  * temporary file of a live process (another export writing now) is left
- * alone. Returns the names removed. The pid is this host's: a dataset on a
- * folder shared between hosts is cleaned only of this host's leftovers'
- * look-alikes, so run exports into a shared folder from one host.
+ * alone. Returns the names removed. A temporary file's name carries a pid
+ * but no host: a dataset folder shared between hosts (NFS) must be written
+ * from one host, or a live writer's temporary file elsewhere could be taken
+ * for a leftover.
  */
 export async function removeLeftovers(store: ObjectStore): Promise<string[]> {
   const removed: string[] = [];
   for await (const object of store.list()) {
     const pid = tempFilePid(object.name);
-    if (pid === undefined || object.kind !== undefined || !processGone(pid)) continue;
+    if (pid === undefined || object.kind !== undefined || badObjectName(object.name) || !processGone(pid)) continue;
     await store.remove(object.name);
     removed.push(object.name);
   }
