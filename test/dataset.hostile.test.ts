@@ -235,13 +235,15 @@ describe('hostile datasets', () => {
     it('a second process exporting a key while the first holds it exits 8 naming the key and the holder; the first commits and verify passes', async () => {
       const out = path.join(dir, 'concurrent') + '/';
       const args = ['export', '--query-id', big, '--out', out, '--partition-by', 'eventTime:day', '--page-size', '100', '--max-rows-per-file', '200'];
-      emulator.setFaults({ latencyMs: 50, operations: ['GetQueryResults'] });
+      // Slow pages keep the first exporting while the second starts and is refused; fast again after.
+      emulator.setFaults({ latencyMs: 200, operations: ['GetQueryResults'] });
       try {
         const first = spawnCtlake(args, env);
         // The first is writing its data files.
         await until(async () => (await dataTempFiles(out)).length > 0);
         const second = await runCli(args, env);
-        expect(second.status).toBe(8);
+        emulator.setFaults({});
+        expect(second.status, second.stderr).toBe(8);
         expect(second.stderr).toContain(`ctlake: error: export ${JSON.stringify(big)} is already being written: another run holds the lock ${out}_locks/${big}.lock (host `);
         expect(second.stderr).toContain(`pid ${first.child.pid},`);
         const [code] = await once(first.child, 'exit');
@@ -256,7 +258,7 @@ describe('hostile datasets', () => {
     it('of two processes started together on one key, exactly one exports (exit 0) and the other exits 8', async () => {
       const out = path.join(dir, 'together') + '/';
       const args = ['export', '--query-id', big, '--out', out, '--partition-by', 'eventTime:day', '--page-size', '100'];
-      emulator.setFaults({ latencyMs: 30, operations: ['GetQueryResults'] });
+      emulator.setFaults({ latencyMs: 100, operations: ['GetQueryResults'] });
       try {
         const codes = await Promise.all([runCli(args, env), runCli(args, env)]);
         expect(codes.map((c) => c.status).sort()).toEqual([0, 8]);
