@@ -208,7 +208,9 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
   } catch (error) {
     controller.abort();
     await destination?.abort();
-    const failure = timedOut ?? toExportError(error, queryId, destination?.location ?? options.out, options.signal);
+    // A run whose key lock was taken over stops, and says why (not "interrupted").
+    const lost = keyLock?.lost.aborted ? (keyLock.lost.reason as CtlakeError) : undefined;
+    const failure = timedOut ?? lost ?? toExportError(error, queryId, destination?.location ?? options.out, options.signal);
     // writeDataset removed this export's files; an earlier export of the same
     // key that it overwrote is gone with them, so the dataset must not claim
     // to be complete.

@@ -209,6 +209,9 @@ describe('hostile datasets', () => {
         expect({ what, code: report.code, stderr: report.stderr }).toMatchObject({ what, code: 5, stderr: expect.stringMatching(/does not match its manifest/) });
         expect(report.stdout.split('\n').some((l) => line.test(l)), `${what}: ${report.stdout}`).toBe(true);
       }
+      // The verdict's advice is the manifest's repair, not "rerun" (a rerun refuses it too).
+      await writeFile(name, 'nope{');
+      expect((await verify(out)).stderr).toMatch(/^ctlake: error: .* does not match its manifest: 1 problem \(listed on stdout\); restore _manifest\.json from a backup, or move it out of the dataset and rerun/m);
       // Several faults: a line for each.
       await writeFile(name, JSON.stringify({ ...good, exports: [{ ...entry, rows: -5, files: [{ ...file, path: '/abs' }, { ...file, rows: 1.5 }] }] }));
       const report = await verify(out);

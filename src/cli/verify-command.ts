@@ -2,6 +2,7 @@ import { CtlakeError } from '../errors.js';
 import { localStore, type ObjectStore } from '../destinations/store.js';
 import { parseTarget } from '../destinations/target.js';
 import { verifyDataset } from '../dataset/verify.js';
+import { manifestRepair } from '../dataset/manifest.js';
 import { parse, s3ClientOptions, usage } from './args.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIO } from './main.js';
@@ -74,7 +75,8 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<number> 
     if (!values.json) for (const line of report.warnings) io.stdout.write(`warning: ${line}\n`);
     if (report.ok) return EXIT.OK;
     const count = report.problems.length;
-    throw new CtlakeError('VERIFY_FAILED', `${report.dataset} does not match its manifest: ${count} problem${count === 1 ? '' : 's'} (listed on stdout); rerun the export that wrote it`);
+    const fix = report.manifestFaulty ? manifestRepair().replace(/^nothing was written; /, '') : 'rerun the export that wrote it';
+    throw new CtlakeError('VERIFY_FAILED', `${report.dataset} does not match its manifest: ${count} problem${count === 1 ? '' : 's'} (listed on stdout); ${fix}`);
   } finally {
     close();
   }

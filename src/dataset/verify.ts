@@ -19,6 +19,12 @@ export interface VerifyReport {
   /** One line per problem, each naming the file or export. */
   problems: string[];
   /**
+   * Whether `_manifest.json` is there but cannot be read, or has a fault. A
+   * rerun then refuses the dataset too: the repair is to restore the
+   * manifest, or move it out of the dataset.
+   */
+  manifestFaulty: boolean;
+  /**
    * What is there but does not make the dataset wrong: a temporary file of
    * a killed run (the next export of the dataset removes it), or of an
    * export writing now; a lock of a killed or running export.
@@ -34,10 +40,17 @@ export interface VerifyReport {
  * TotalResultsCount; and no other file is there (a leftover, a temporary
  * file, a duplicate). Files are streamed, one at a time: memory is one
  * Parquet tail. Problems are collected, never thrown, so one run names
- * them all.
+ * them all; only a listing that fails throws.
+ *
+ * A symbolic link, FIFO or device inside the dataset is a problem and is
+ * never read. The manifest is input: each of its faults is a problem line
+ * (parseManifest), and a manifest that cannot be read is one too, worded
+ * as a read. A temporary file of a killed run (its pid is gone) or a lock
+ * left in `_locks/` is a warning, not a problem: readers skip names that
+ * start with `.` or `_`, and the next export removes or takes them over.
  */
 export async function verifyDataset(store: ObjectStore): Promise<VerifyReport> {
-  const report: VerifyReport = { dataset: store.root, ok: false, exports: 0, files: 0, rows: 0, bytes: 0, problems: [], warnings: [] };
+  const report: VerifyReport = { dataset: store.root, ok: false, exports: 0, files: 0, rows: 0, bytes: 0, problems: [], manifestFaulty: false, warnings: [] };
   const problem = (line: string) => report.problems.push(line);
   const present = new Map<string, number>();
   /** Links, FIFOs, sockets: never read, each a problem. */
@@ -61,8 +74,9 @@ export async function verifyDataset(store: ObjectStore): Promise<VerifyReport> {
       bytes = await store.get(MANIFEST);
     } catch (error) {
       problem((error as Error).message);
+      report.manifestFaulty = true;
     }
-  }
+  } else report.manifestFaulty = true;
   if (bytes === undefined) {
     if (!special.has(MANIFEST) && report.problems.length === special.size) problem(`${MANIFEST} is missing: the export did not commit, or this is not a ctlake dataset`);
     return report;
@@ -70,6 +84,7 @@ export async function verifyDataset(store: ObjectStore): Promise<VerifyReport> {
   const parsed = parseManifest(bytes);
   for (const line of parsed.problems) problem(line);
   const manifest = parsed.manifest;
+  report.manifestFaulty = parsed.problems.length > 0;
   if (!manifest) return report;
   if (!present.has(SUCCESS)) problem(`${SUCCESS} is missing: the last export did not commit`);
   const listed = new Set<string>([MANIFEST, SUCCESS, MANIFEST_LOCK, ...parsed.paths]);
