@@ -152,6 +152,17 @@ describe('hostile datasets', () => {
     });
   });
 
+  describe('special files inside a dataset', () => {
+    it('verify reports a FIFO as not a regular file, and never opens it (which would hang)', async () => {
+      const out = await fresh('fifo');
+      const { execFileSync } = await import('node:child_process');
+      execFileSync('mkfifo', [path.join(out, 'eventdate=2024-05-01', 'part-99999-x.parquet')]);
+      const report = await verify(out);
+      expect(report.code).toBe(5);
+      expect(report.stdout).toContain('"eventdate=2024-05-01/part-99999-x.parquet": not a regular file (a FIFO, socket or device); remove it');
+    });
+  });
+
   describe('a corrupt or unreadable manifest', () => {
     it('an export into a dataset whose manifest is not JSON refuses before StartQuery with exit 5, deletes nothing, and its advice (rename it aside) then works', async () => {
       const out = await fresh('corrupt-manifest');

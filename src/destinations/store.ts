@@ -129,8 +129,19 @@ async function fileTag(file: string): Promise<string> {
 async function writeWhole(target: string, data: Buffer, place: (tmp: string, target: string) => Promise<void>): Promise<void> {
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.ctlake-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   try {
-    await makeDirs(path.dirname(target));
-    const handle = await open(tmp, 'wx');
+    let handle;
+    // Another write's remove() may take an emptied folder away between our
+    // mkdir and open (two exports releasing and taking `_locks/*.lock`):
+    // the folder is made again, a bounded number of times.
+    for (let attempt = 1; ; attempt++) {
+      await makeDirs(path.dirname(target));
+      try {
+        handle = await open(tmp, 'wx');
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw error;
+      }
+    }
     try {
       await handle.writeFile(data);
       await handle.sync();
