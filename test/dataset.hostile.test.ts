@@ -164,7 +164,7 @@ describe('hostile datasets', () => {
   });
 
   describe('a corrupt or unreadable manifest', () => {
-    it('an export into a dataset whose manifest is not JSON refuses before StartQuery with exit 5, deletes nothing, and its advice (rename it aside) then works', async () => {
+    it('an export into a dataset whose manifest is not JSON refuses before StartQuery with exit 5, deletes nothing, and its advice (move it out of the dataset) then works', async () => {
       const out = await fresh('corrupt-manifest');
       await writeFile(path.join(out, '_manifest.json'), '{"manifestVersion": 1, "exports": [');
       const before = await snapshot(out);
