@@ -1,6 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { CtlakeError, isCtlakeError } from './errors.js';
+import { CtlakeError, isCtlakeError, quoted } from './errors.js';
 import { normalizeExportOptions, type Compression, type ExportOptions, type OutputFormat, type ResolvedExportOptions } from './export-options.js';
 import { encodeStages, type Encoding } from './formats/encode.js';
 import type { ColumnSchema } from './rows/schema.js';
@@ -9,7 +9,8 @@ import type { Destination } from './destinations/destination.js';
 import { destinationError, fileDestination } from './destinations/file.js';
 import { stdoutDestination } from './destinations/stdout.js';
 import { localStore, type ObjectStore } from './destinations/store.js';
-import { commitDataset, manifestFiles, readManifest, withdrawSuccess, type ManifestExport } from './dataset/manifest.js';
+import { commitDataset, lockExportKey, manifestFiles, readManifest, removeLeftovers, withdrawSuccess, type ManifestExport } from './dataset/manifest.js';
+import type { LockHandle } from './jobs/lock.js';
 import { writeDataset, type WrittenFile } from './dataset/write-dataset.js';
 import { newTally, queryRecordBatches } from './query-records.js';
 import { createCloudTrailClient } from './source/cloudtrail-client.js';
@@ -85,9 +86,30 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
   let startedId: string | undefined;
   let timer: NodeJS.Timeout | undefined;
   let timedOut: CtlakeError | undefined;
+  /** `_locks/KEY.lock` of a dataset export, held until the commit is done. */
+  let keyLock: LockHandle | undefined;
+  const lockKey = async (key: string) => {
+    keyLock = await lockExportKey(store!, key);
+    const before = keyLock.tookOver;
+    if (before) options.onWarning?.(`took over the lock of export ${quoted(key)} from a run that is gone (host ${quoted(before.host)}, pid ${before.pid}, since ${quoted(before.acquiredAt)})`);
+    keyLock.lost.addEventListener('abort', () => controller.abort(keyLock!.lost.reason), { once: true });
+  };
   try {
     // Opened before StartQuery, so that an unwritable --out fails before a query is started and billed.
     ({ destination, store, s3 } = await openTarget(options));
+    if (store && options.layout) {
+      // Before anything is started or written: a manifest that cannot be
+      // trusted stops the export (VERIFY_FAILED, with the repair), as the
+      // commit would act on the paths it lists; and the key is locked, so
+      // that two runs of one export never interleave their files.
+      await readManifest(store);
+      const known = options.datasetKey ?? queryId;
+      if (known !== undefined) await lockKey(known);
+      if (options.target.kind === 'dataset' && options.target.store.kind === 'local') {
+        const removed = await removeLeftovers(store);
+        if (removed.length) options.onWarning?.(`removed ${removed.length} temporary file${removed.length === 1 ? '' : 's'} left in ${store.root} by killed runs (${removed.slice(0, 3).map((n) => quoted(n)).join(', ')}${removed.length > 3 ? ', ...' : ''})`);
+      }
+    }
     if (queryId === undefined) {
       // normalizeExportOptions guarantees one of queryId and sql.
       queryId = await startQuery(client, {
@@ -105,6 +127,8 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
       });
       startedId = queryId;
       options.onQueryStarted?.(queryId);
+      // A new query's id is a new key: nobody else can hold it, but its lock still marks the export as running.
+      if (store && options.layout && keyLock === undefined) await lockKey(queryId);
     }
     if (options.queryTimeoutMs !== undefined) {
       const limit = options.queryTimeoutMs;
@@ -184,7 +208,9 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
   } catch (error) {
     controller.abort();
     await destination?.abort();
-    const failure = timedOut ?? toExportError(error, queryId, destination?.location ?? options.out, options.signal);
+    // A run whose key lock was taken over stops, and says why (not "interrupted").
+    const lost = keyLock?.lost.aborted ? (keyLock.lost.reason as CtlakeError) : undefined;
+    const failure = timedOut ?? lost ?? toExportError(error, queryId, destination?.location ?? options.out, options.signal);
     // writeDataset removed this export's files; an earlier export of the same
     // key that it overwrote is gone with them, so the dataset must not claim
     // to be complete.
@@ -201,6 +227,7 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
     throw failure;
   } finally {
     clearTimeout(timer);
+    await keyLock?.release().catch(() => undefined);
     options.signal?.removeEventListener('abort', stop);
     if (!options.client) client.destroy();
     if (s3 && !options.s3Client) s3.destroy();
@@ -214,7 +241,14 @@ export async function exportQuery(input: ExportOptions): Promise<ExportSummary> 
  * Best effort: what cannot be removed is what `verify` reports as extra.
  */
 async function removeUncommitted(store: ObjectStore, key: string, files: readonly WrittenFile[]): Promise<void> {
-  const manifest = await readManifest(store).catch(() => undefined);
+  let manifest;
+  try {
+    manifest = await readManifest(store);
+  } catch {
+    // A manifest that cannot be read now may list these very files: removing
+    // them could lose the earlier export they replaced. Left for verify.
+    return;
+  }
   const listed = new Set(manifest?.exports.find((e) => e.key === key)?.files.map((f) => f.path));
   await Promise.allSettled(files.filter((f) => !listed.has(f.path)).map((f) => store.remove(f.path)));
 }

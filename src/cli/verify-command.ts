@@ -2,6 +2,7 @@ import { CtlakeError } from '../errors.js';
 import { localStore, type ObjectStore } from '../destinations/store.js';
 import { parseTarget } from '../destinations/target.js';
 import { verifyDataset } from '../dataset/verify.js';
+import { manifestRepair } from '../dataset/manifest.js';
 import { parse, s3ClientOptions, usage } from './args.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIO } from './main.js';
@@ -14,7 +15,11 @@ and check it against its _manifest.json: _SUCCESS is there; every file is
 there with its size, SHA-256 and row count (the Parquet footer's, or the
 NDJSON lines); each export's files add up to its query's TotalResultsCount;
 and no other file is there. Every file is read once, streamed. The report
-goes to stdout: 'OK' and the totals, or one line per problem.
+goes to stdout: 'OK' and the totals, or one line per problem; then one
+'warning:' line for each temporary file or lock that a killed or running
+export left (the next export removes or takes it over), which alone does
+not fail the check. A symbolic link in the dataset is a problem: ctlake
+never follows one there.
 
 Options:
   --json                   The report as one JSON object
@@ -24,8 +29,9 @@ Options:
   --s3-force-path-style    Path-style S3 addressing (MinIO, Ceph, most S3-compatible stores)
   -h, --help               Show this help
 
-Exit codes: 0 the dataset matches its manifest, 5 it does not (the problems are
-on stdout), 1 failure (cannot read it), 2 usage error.
+Exit codes: 0 the dataset matches its manifest, 5 it does not, or the manifest
+cannot be read or has faults (the problems are on stdout), 1 failure (cannot
+list the dataset), 2 usage error.
 `;
 
 const OPTIONS = {
@@ -66,9 +72,11 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<number> 
     } else {
       for (const line of report.problems) io.stdout.write(`${line}\n`);
     }
+    if (!values.json) for (const line of report.warnings) io.stdout.write(`warning: ${line}\n`);
     if (report.ok) return EXIT.OK;
     const count = report.problems.length;
-    throw new CtlakeError('VERIFY_FAILED', `${report.dataset} does not match its manifest: ${count} problem${count === 1 ? '' : 's'} (listed on stdout); rerun the export that wrote it`);
+    const fix = report.manifestFaulty ? manifestRepair().replace(/^nothing was written; /, '') : 'rerun the export that wrote it';
+    throw new CtlakeError('VERIFY_FAILED', `${report.dataset} does not match its manifest: ${count} problem${count === 1 ? '' : 's'} (listed on stdout); ${fix}`);
   } finally {
     close();
   }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CtlakeError, isCtlakeError } from '../errors.js';
+import { CtlakeError, isCtlakeError, quoted } from '../errors.js';
 import { acquireLock, type LockHandle } from '../jobs/lock.js';
-import type { ObjectStore } from '../destinations/store.js';
+import { badObjectName, type ObjectStore } from '../destinations/store.js';
 import type { ColumnSchema } from '../rows/schema.js';
 import type { WrittenFile } from './write-dataset.js';
 
@@ -9,6 +9,8 @@ export const MANIFEST = '_manifest.json';
 export const SUCCESS = '_SUCCESS';
 /** Held while a process updates the manifest; `verify` does not count it as an extra file. */
 export const MANIFEST_LOCK = '_manifest.json.lock';
+/** Where the per-key locks live: `_locks/KEY.lock`, held by the export of KEY from its start to its commit. */
+export const LOCKS = '_locks/';
 
 /** One data file, as `_manifest.json` lists it. */
 export interface ManifestFile {
@@ -57,17 +59,100 @@ export interface Manifest {
   exports: ManifestExport[];
 }
 
+/** What parseManifest makes of `_manifest.json`'s bytes. */
+export interface ParsedManifest {
+  /** The manifest with its well-formed exports only; undefined when it is not a manifest at all. */
+  manifest: Manifest | undefined;
+  /** One line per fault, each naming the field (`exports[2].files[0].path`) and quoting the value. */
+  problems: string[];
+  /** Every well-formed file path the manifest names, in damaged exports too: not "extra" files. */
+  paths: Set<string>;
+}
+
+const isCount = (value: unknown) => Number.isSafeInteger(value) && (value as number) >= 0;
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Checks `_manifest.json` field by field: it is input, edited or damaged
+ * perhaps, and a path in it is read, overwritten and removed by the next
+ * export. Every path must name an object below the root (badObjectName:
+ * no `..`, no absolute path, no backslash, no NUL); counts are
+ * non-negative integers; SHA-256 is 64 hex digits; keys and paths are not
+ * listed twice. An export with a fault is left out of `manifest`, and its
+ * problem said once. The work is bounded by the manifest's size.
+ */
+export function parseManifest(bytes: Buffer): ParsedManifest {
+  const problems: string[] = [];
+  const paths = new Set<string>();
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    return { manifest: undefined, problems: [`${MANIFEST} is not JSON (${(error as Error).message.split('\n')[0]})`], paths };
+  }
+  if (!isRecord(value) || value.manifestVersion !== 1 || !Array.isArray(value.exports)) {
+    const version = isRecord(value) ? value.manifestVersion : undefined;
+    return { manifest: undefined, problems: [`${MANIFEST} is not a ctlake manifest (manifestVersion 1 with an exports list; found ${version === undefined ? (isRecord(value) ? 'no manifestVersion' : `a JSON ${Array.isArray(value) ? 'array' : typeof value}`) : `manifestVersion ${quoted(version)}`})`], paths };
+  }
+  const keys = new Set<string>();
+  const exports: ManifestExport[] = [];
+  value.exports.forEach((entry: unknown, i: number) => {
+    const at = `${MANIFEST}: exports[${i}]`;
+    if (!isRecord(entry)) return problems.push(`${at} is not an object`);
+    const key = entry.key;
+    if (typeof key !== 'string' || badObjectName(key) || key.includes('/')) return problems.push(`${at}.key ${quoted(key)} is not a valid export key`);
+    if (keys.has(key)) return problems.push(`${at}.key ${quoted(key)} is listed twice`);
+    keys.add(key);
+    if (!Array.isArray(entry.files)) return problems.push(`${at} (export ${quoted(key)}): files is not a list`);
+    let bad = 0;
+    entry.files.forEach((file: unknown, j: number) => {
+      const fat = `${at}.files[${j}] (export ${quoted(key)})`;
+      const fault = (line: string) => (bad++, problems.push(line));
+      if (!isRecord(file)) return fault(`${fat} is not an object`);
+      const reason = badObjectName(file.path);
+      if (reason) return fault(`${fat}.path ${quoted(file.path)} is outside the dataset (${reason}): it is never read, written or removed`);
+      const name = file.path as string;
+      if (name === MANIFEST || name === SUCCESS || name.startsWith(LOCKS)) return fault(`${fat}.path ${quoted(name)} names one of ctlake's own files, not a data file`);
+      if (paths.has(name)) fault(`${fat}.path ${quoted(name)} is listed twice`);
+      paths.add(name);
+      for (const field of ['rows', 'bytes'] as const) if (!isCount(file[field])) fault(`${fat}.${field} ${quoted(file[field])} is not a count (an integer, 0 or more)`);
+      if (typeof file.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(file.sha256)) fault(`${fat}.sha256 ${quoted(file.sha256)} is not 64 hex digits`);
+      if (!isRecord(file.partition)) fault(`${fat}.partition is not an object`);
+    });
+    if (!isCount(entry.rows)) bad++, problems.push(`${at}.rows (export ${quoted(key)}) ${quoted(entry.rows)} is not a count (an integer, 0 or more)`);
+    if (entry.totalResultsCount !== undefined && entry.totalResultsCount !== null && !isCount(entry.totalResultsCount)) {
+      bad++, problems.push(`${at}.totalResultsCount (export ${quoted(key)}) ${quoted(entry.totalResultsCount)} is not a count (an integer, 0 or more)`);
+    }
+    if (bad === 0) exports.push(entry as unknown as ManifestExport);
+    return undefined;
+  });
+  return { manifest: { ...(value as unknown as Manifest), exports }, problems, paths };
+}
+
+/**
+ * The one-line repair for a manifest that cannot be used. Moving it aside is
+ * safe: an export into a dataset with no manifest writes a new one that
+ * lists its own export only, and removes no file of any other export (only
+ * stale parts of its own key); `verify` then names the earlier files as not
+ * in the manifest, until they are moved or exported again.
+ */
+export function manifestRepair(): string {
+  return `nothing was written; restore ${MANIFEST} from a backup, or move it out of the dataset and rerun: ctlake then writes a new manifest listing that export, and leaves the files of every other export where they are (verify lists them as not in the manifest)`;
+}
+
+/**
+ * The dataset's manifest, or undefined when there is none. A manifest that
+ * is not JSON, or has any fault (parseManifest), is refused with
+ * VERIFY_FAILED and the repair: an export must not act on it, since the
+ * paths it would replace or remove are the ones it cannot trust.
+ */
 export async function readManifest(store: ObjectStore): Promise<Manifest | undefined> {
   const bytes = await store.get(MANIFEST);
   if (bytes === undefined) return undefined;
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(bytes.toString('utf8')) as Manifest;
-  } catch {
-    throw new CtlakeError('VERIFY_FAILED', `${store.root}${MANIFEST} is not JSON; rerun the export to rewrite it`);
-  }
-  if (manifest?.manifestVersion !== 1 || !Array.isArray(manifest.exports)) {
-    throw new CtlakeError('VERIFY_FAILED', `${store.root}${MANIFEST} is not a ctlake manifest (version 1); rerun the export to rewrite it`);
+  const { manifest, problems } = parseManifest(bytes);
+  if (!manifest || problems.length) {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length === 2 ? '' : 's'}: ctlake verify lists them)` : '';
+    throw new CtlakeError('VERIFY_FAILED', `${store.root}${problems[0]!.replace(`${MANIFEST}: `, `${MANIFEST} `)}${more}; ${manifestRepair()}`);
   }
   return manifest;
 }
@@ -104,8 +189,9 @@ export async function commitDataset(store: ObjectStore, entry: ManifestExport, n
     const old = manifest.exports.find((e) => e.key === entry.key);
     for (const file of old?.files ?? []) if (!kept.has(file.path)) await store.remove(file.path);
     // Files of this key from a run that died before its manifest (no entry lists them).
+    // (A listed name the store would refuse, such as an S3 key with a `..`, is foreign: not ours to remove.)
     for await (const object of store.list()) {
-      if (!kept.has(object.name) && isDataFileOf(object.name, entry.key)) await store.remove(object.name);
+      if (!kept.has(object.name) && isDataFileOf(object.name, entry.key) && !badObjectName(object.name)) await store.remove(object.name);
     }
     manifest.exports = [...manifest.exports.filter((e) => e.key !== entry.key), entry].sort((a, b) => a.key.localeCompare(b.key));
     manifest.ctlakeVersion = entry.ctlakeVersion;
@@ -150,4 +236,68 @@ export async function withdrawSuccess(store: ObjectStore, key: string): Promise<
   if (!manifest?.exports.some((e) => e.key === key)) return false;
   await store.remove(SUCCESS);
   return true;
+}
+
+/** The lock object of export `key`. */
+export function keyLockName(key: string): string {
+  return `${LOCKS}${key}.lock`;
+}
+
+/**
+ * Takes `_locks/KEY.lock` for the whole export of `key`, from before
+ * StartQuery to after the commit: two runs writing the same key (a manual
+ * rerun while cron runs, two hosts) would otherwise replace and remove each
+ * other's files, and the manifest of one would list the files of the other.
+ * The second run gets LOCK_HELD naming the key and the holder. The lease is
+ * renewed by its holder (src/jobs/lock.ts); a killed holder's lock is stale
+ * at once on its own host (its pid is gone), elsewhere when its lease ends.
+ */
+export async function lockExportKey(store: ObjectStore, key: string, leaseMs?: number): Promise<LockHandle> {
+  try {
+    return await acquireLock(store, keyLockName(key), leaseMs === undefined ? {} : { leaseMs });
+  } catch (error) {
+    if (isCtlakeError(error, 'LOCK_HELD')) throw new CtlakeError('LOCK_HELD', `export ${quoted(key)} is already being written: ${error.message}`, { cause: error });
+    throw error;
+  }
+}
+
+/** `.NAME.ctlake-PID-RANDOM.tmp`: the temporary file of a write in progress (src/destinations/file.ts, store.ts). */
+const TEMP_FILE = /^\.(.+)\.ctlake-(\d+)-[0-9a-f]{8}\.tmp$/;
+
+/** The pid in a temporary file's name, or undefined when the name is not one of ctlake's temporary files. */
+export function tempFilePid(name: string): number | undefined {
+  const match = TEMP_FILE.exec(name.slice(name.lastIndexOf('/') + 1));
+  const pid = match ? Number(match[2]) : NaN;
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** Whether no process of this host has `pid` (kill(pid, 0) fails with ESRCH). */
+export function processGone(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * Removes the temporary files that runs killed mid-write (kill -9, a power
+ * cut) left in a local dataset: those whose pid is gone from this host. A
+ * temporary file of a live process (another export writing now) is left
+ * alone. Returns the names removed. A temporary file's name carries a pid
+ * but no host: a dataset folder shared between hosts (NFS) must be written
+ * from one host, or a live writer's temporary file elsewhere could be taken
+ * for a leftover.
+ */
+export async function removeLeftovers(store: ObjectStore): Promise<string[]> {
+  const removed: string[] = [];
+  for await (const object of store.list()) {
+    const pid = tempFilePid(object.name);
+    if (pid === undefined || object.kind !== undefined || badObjectName(object.name) || !processGone(pid)) continue;
+    // Best effort: a leftover that cannot be removed now is a warning in verify, not a reason to stop this export.
+    if (await store.remove(object.name).then(() => true, () => false)) removed.push(object.name);
+  }
+  return removed;
 }

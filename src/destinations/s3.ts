@@ -11,7 +11,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { CtlakeError } from '../errors.js';
 import type { Destination } from './destination.js';
-import type { ObjectStore, StoredObject } from './store.js';
+import { badObjectName, refusedName, type ObjectStore, type StoredObject } from './store.js';
 
 export type ServerSideEncryption = 'AES256' | 'aws:kms';
 
@@ -127,8 +127,8 @@ export function s3Destination(client: S3Client, bucket: string, key: string, opt
   };
 }
 
-/** An S3 error as one line with the fix. */
-export function s3Error(location: string, error: unknown): CtlakeError {
+/** An S3 error as one line with the fix; `verb` says what failed (a GetObject or a listing is a read). */
+export function s3Error(location: string, error: unknown, verb: 'write' | 'read' = 'write'): CtlakeError {
   if (error instanceof CtlakeError) return error;
   const name = (error as { name?: string }).name ?? 'Error';
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -139,16 +139,28 @@ export function s3Error(location: string, error: unknown): CtlakeError {
     : /ECONNREFUSED|ENOTFOUND/.test(String((error as NodeJS.ErrnoException).code ?? '')) ? 'check --s3-endpoint-url'
     : /region is missing/i.test((error as Error).message ?? '') ? "give --region, or set AWS_REGION or the profile's region"
     : /credential/i.test((error as Error).message ?? '') ? 'check the credentials (--profile, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)'
+    : verb === 'read' ? 'rerun'
     : 'rerun; nothing partial was left';
   const message = (error as Error).message?.split('\n')[0] ?? String(error);
   const what = name === 'Error' ? message : `${name}${message && message !== name ? ` (${message})` : ''}`;
-  return new CtlakeError('DESTINATION_FAILED', `cannot write ${location}: ${what}; ${hint}`, { cause: error });
+  return new CtlakeError('DESTINATION_FAILED', `cannot ${verb} ${location}: ${what}; ${hint}`, { cause: error });
 }
 
 /** The objects under `s3://bucket/prefix`, as an ObjectStore with names relative to the prefix. */
 export function s3Store(client: S3Client, bucket: string, prefix: string, options: S3WriteOptions): ObjectStore {
   const root = `s3://${bucket}/${prefix}`;
   const fail = (name: string, error: unknown) => s3Error(`${root}${name}`, error);
+  const failRead = (name: string, error: unknown) => s3Error(`${root}${name}`, error, 'read');
+  /**
+   * The key of `name`, below the prefix. S3 has no `..`, but the consoles,
+   * sync tools and S3-compatible stores that read a dataset back may
+   * resolve one: a name that would leave the prefix anywhere is refused here.
+   */
+  const key = (name: string) => {
+    const reason = badObjectName(name);
+    if (reason) throw refusedName(root, name, reason);
+    return prefix + name;
+  };
   return {
     root,
     async check() {
@@ -162,29 +174,29 @@ export function s3Store(client: S3Client, bucket: string, prefix: string, option
         throw fail('', error);
       }
     },
-    create: async (name) => s3Destination(client, bucket, prefix + name, options),
+    create: async (name) => s3Destination(client, bucket, key(name), options),
     async put(name, data) {
       try {
-        await client.send(new PutObjectCommand({ ...objectParams(bucket, prefix + name, options), Body: data, ContentLength: data.length }));
+        await client.send(new PutObjectCommand({ ...objectParams(bucket, key(name), options), Body: data, ContentLength: data.length }));
       } catch (error) {
         throw fail(name, error);
       }
     },
     async get(name) {
       try {
-        const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: prefix + name }));
+        const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key(name) }));
         return Buffer.from(await response.Body!.transformToByteArray());
       } catch (error) {
         if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
-        throw fail(name, error);
+        throw failRead(name, error);
       }
     },
     async read(name) {
       try {
-        const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: prefix + name }));
+        const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key(name) }));
         return response.Body as Readable;
       } catch (error) {
-        throw fail(name, error);
+        throw failRead(name, error);
       }
     },
     async *list(): AsyncGenerator<StoredObject> {
@@ -194,7 +206,7 @@ export function s3Store(client: S3Client, bucket: string, prefix: string, option
         try {
           page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
         } catch (error) {
-          throw fail('', error);
+          throw failRead('', error);
         }
         for (const object of page.Contents ?? []) {
           if (object.Key) yield { name: object.Key.slice(prefix.length), size: object.Size ?? 0 };
@@ -204,25 +216,25 @@ export function s3Store(client: S3Client, bucket: string, prefix: string, option
     },
     async remove(name) {
       try {
-        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: prefix + name }));
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key(name) }));
       } catch (error) {
         throw fail(name, error);
       }
     },
     async getTagged(name) {
       try {
-        const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: prefix + name }));
+        const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key(name) }));
         return { data: Buffer.from(await response.Body!.transformToByteArray()), tag: response.ETag ?? '' };
       } catch (error) {
         if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
-        throw fail(name, error);
+        throw failRead(name, error);
       }
     },
     async putIf(name, data, condition) {
       // S3's conditional writes (If-None-Match: *, If-Match: ETag), since 2024.
       const when = 'ifAbsent' in condition ? { IfNoneMatch: '*' } : { IfMatch: condition.ifTag };
       try {
-        const response = await client.send(new PutObjectCommand({ ...objectParams(bucket, prefix + name, options), Body: data, ContentLength: data.length, ...when }));
+        const response = await client.send(new PutObjectCommand({ ...objectParams(bucket, key(name), options), Body: data, ContentLength: data.length, ...when }));
         return response.ETag ?? '';
       } catch (error) {
         const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;

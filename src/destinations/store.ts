@@ -1,16 +1,89 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { link, open, readdir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { constants, createReadStream } from 'node:fs';
+import { link, lstat, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Destination } from './destination.js';
-import type { CtlakeError } from '../errors.js';
+import { CtlakeError, quoted } from '../errors.js';
 import { destinationError, fileDestination, makeDirs } from './file.js';
 
 export interface StoredObject {
   /** Relative to the store's root, with `/` separators. */
   name: string;
   size: number;
+  /**
+   * A local store lists what is not a regular file, without following it:
+   * a symbolic link, or a FIFO, socket or device. Such an entry is never
+   * read or written through; `verify` reports it. Absent for a file.
+   */
+  kind?: 'symlink' | 'other' | undefined;
+}
+
+/**
+ * Why `name` cannot name an object below a store's root, or undefined when
+ * it can. A name is `/`-separated and relative: no empty, `.` or `..`
+ * segment, no leading `/`, no backslash (a separator on Windows and to some
+ * S3 tools), no NUL or other control character. Names come from outside
+ * (a manifest, a partition value, a query id), so every store operation
+ * checks them here, in one place.
+ */
+export function badObjectName(name: unknown): string | undefined {
+  if (typeof name !== 'string') return 'it is not a string';
+  if (name === '') return 'it is empty';
+  if (name.length > 1024) return 'it is longer than 1024 characters';
+  if (name.startsWith('/')) return 'it is an absolute path';
+  if (name.includes('\\')) return 'it has a backslash';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) return 'it has a NUL or control character';
+  for (const segment of name.split('/')) {
+    if (segment === '..') return 'it has a ".." segment';
+    if (segment === '.' || segment === '') return 'it has an empty or "." segment';
+  }
+  return undefined;
+}
+
+/** The error for a name that badObjectName refuses: nothing is read, written or removed. */
+export function refusedName(root: string, name: unknown, reason: string): CtlakeError {
+  return new CtlakeError('DESTINATION_FAILED', `refused the path ${quoted(name)} in ${root}: ${reason}; ctlake reads, writes and removes only below the dataset's root`);
+}
+
+/** A read that failed, worded as a read. */
+export function readError(target: string, error: unknown): CtlakeError {
+  if (error instanceof CtlakeError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  const hint = code === 'EACCES' || code === 'EPERM' ? 'check its permissions' : code === 'EISDIR' || code === 'ENOTDIR' ? 'check the path' : 'check that it can be read';
+  const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  return new CtlakeError('DESTINATION_FAILED', `cannot read ${target}: ${code ?? detail}; ${hint}`, { cause: error });
+}
+
+/**
+ * Each existing component of `segments` below `rootDir`, lstat'ed in turn:
+ * refuses the first that is a symbolic link, so that nothing is read,
+ * written or removed through a link planted inside the dataset (a folder
+ * `eventdate=2024-05-01 -> /elsewhere`, or a link at a file's name). With
+ * `lastMayBeLink`, the final component may be a link (removing a link
+ * unlinks the link itself, never what it points to). Stops at the first
+ * component that does not exist: the folders below it are created as real
+ * folders. The root itself may be a link: the user named it.
+ */
+async function refuseLinks(rootDir: string, name: string, segments: readonly string[], lastMayBeLink = false): Promise<void> {
+  let at = rootDir;
+  for (let i = 0; i < segments.length; i++) {
+    at = path.join(at, segments[i]!);
+    let info;
+    try {
+      info = await lstat(at);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return;
+      throw readError(at, error);
+    }
+    if (info.isSymbolicLink() && !(lastMayBeLink && i === segments.length - 1)) {
+      const what = segments.slice(0, i + 1).join('/');
+      throw new CtlakeError('DESTINATION_FAILED', `refused ${quoted(name)} in ${rootDir}${path.sep}: ${quoted(what)} is a symbolic link, and ctlake never reads or writes through one inside a dataset; remove the link`);
+    }
+    if (!info.isDirectory()) return;
+  }
 }
 
 /**
@@ -56,8 +129,19 @@ async function fileTag(file: string): Promise<string> {
 async function writeWhole(target: string, data: Buffer, place: (tmp: string, target: string) => Promise<void>): Promise<void> {
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.ctlake-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   try {
-    await makeDirs(path.dirname(target));
-    const handle = await open(tmp, 'wx');
+    let handle;
+    // Another write's remove() may take an emptied folder away between our
+    // mkdir and open (two exports releasing and taking `_locks/*.lock`):
+    // the folder is made again, a bounded number of times.
+    for (let attempt = 1; ; attempt++) {
+      await makeDirs(path.dirname(target));
+      try {
+        handle = await open(tmp, 'wx');
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw error;
+      }
+    }
     try {
       await handle.writeFile(data);
       await handle.sync();
@@ -71,6 +155,16 @@ async function writeWhole(target: string, data: Buffer, place: (tmp: string, tar
   }
 }
 
+/** A file's bytes, refusing a symbolic link at its name (O_NOFOLLOW: ELOOP). */
+async function readNoFollow(file: string): Promise<Buffer> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
 /**
  * A local folder as an ObjectStore. Data files go through fileDestination
  * (temporary file, fsync, rename); small objects are written the same way.
@@ -78,9 +172,19 @@ async function writeWhole(target: string, data: Buffer, place: (tmp: string, tar
  */
 export function localStore(dir: string): ObjectStore {
   const rootDir = path.resolve(dir);
-  const full = (name: string) => path.join(rootDir, ...name.split('/'));
+  const root = rootDir + path.sep;
+  /** The checked absolute path of `name`: below the root, and through no symbolic link. */
+  const full = async (name: string, lastMayBeLink = false) => {
+    const reason = badObjectName(name);
+    if (reason) throw refusedName(root, name, reason);
+    const segments = name.split('/');
+    await refuseLinks(rootDir, name, segments, lastMayBeLink);
+    const resolved = path.join(rootDir, ...segments);
+    if (!resolved.startsWith(root)) throw refusedName(root, name, 'it resolves outside the root');
+    return resolved;
+  };
   return {
-    root: rootDir + path.sep,
+    root,
     async check() {
       try {
         await makeDirs(rootDir);
@@ -88,21 +192,22 @@ export function localStore(dir: string): ObjectStore {
         throw destinationError(dir, error);
       }
     },
-    create: (name) => fileDestination(full(name)),
+    create: async (name) => fileDestination(await full(name)),
     async put(name, data) {
-      await writeWhole(full(name), data, (tmp, target) => rename(tmp, target));
+      await writeWhole(await full(name), data, (tmp, target) => rename(tmp, target));
     },
     async getTagged(name) {
+      const file = await full(name);
       try {
-        const data = await readFile(full(name));
-        return { data, tag: await fileTag(full(name)) };
+        const data = await readNoFollow(file);
+        return { data, tag: await fileTag(file) };
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw destinationError(full(name), error);
+        throw readError(file, error);
       }
     },
     async putIf(name, data, condition) {
-      const target = full(name);
+      const target = await full(name);
       if ('ifAbsent' in condition) {
         // link() fails with EEXIST when the name is taken: an atomic create of a complete file.
         try {
@@ -121,15 +226,22 @@ export function localStore(dir: string): ObjectStore {
       return await fileTag(target);
     },
     async get(name) {
+      const file = await full(name);
       try {
-        return await readFile(full(name));
+        return await readNoFollow(file);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw destinationError(full(name), error);
+        throw readError(file, error);
       }
     },
     async read(name) {
-      return createReadStream(full(name));
+      const file = await full(name);
+      try {
+        const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+        return createReadStream('', { fd: handle, autoClose: true });
+      } catch (error) {
+        throw readError(file, error);
+      }
     },
     async *list() {
       // A walk of our own: other exports into the same folder create and
@@ -143,31 +255,36 @@ export function localStore(dir: string): ObjectStore {
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;
           if (code === 'ENOENT' || (code === 'ENOTDIR' && folder !== rootDir)) return;
-          throw destinationError(dir, error);
+          throw readError(folder === rootDir ? dir : folder, error);
         }
         for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
           const full = path.join(folder, entry.name);
+          const name = path.relative(rootDir, full).split(path.sep).join('/');
           if (entry.isDirectory()) {
             yield* walk(full);
             continue;
           }
-          const info = await stat(full).catch((error: NodeJS.ErrnoException) => {
+          // lstat, not stat: a link is listed as a link and never followed
+          // (a link to a folder would otherwise be walked, a loop for ever).
+          const info = await lstat(full).catch((error: NodeJS.ErrnoException) => {
             if (error.code === 'ENOENT') return undefined;
-            throw destinationError(full, error);
+            throw readError(full, error);
           });
-          if (info?.isFile()) yield { name: path.relative(rootDir, full).split(path.sep).join('/'), size: info.size };
+          if (info?.isFile()) yield { name, size: info.size };
           else if (info?.isDirectory()) yield* walk(full);
+          else if (info) yield { name, size: 0, kind: info.isSymbolicLink() ? 'symlink' : 'other' };
         }
       };
       yield* walk(rootDir);
     },
     async remove(name) {
+      const file = await full(name, true);
       try {
-        await rm(full(name), { force: true });
+        await rm(file, { force: true });
       } catch (error) {
-        throw destinationError(full(name), error);
+        throw destinationError(file, error);
       }
-      for (let folder = path.dirname(full(name)); folder.startsWith(rootDir + path.sep); folder = path.dirname(folder)) {
+      for (let folder = path.dirname(file); folder.startsWith(root); folder = path.dirname(folder)) {
         try {
           await rmdir(folder);
         } catch {
