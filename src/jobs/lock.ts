@@ -118,8 +118,12 @@ export async function acquireLock(store: ObjectStore, name: string, options: Loc
     const now = await store.getTagged(name);
     const holder = now ? parseLock(now.data) : undefined;
     if (now && holder?.owner === owner) return now;
-    const who = holder ? ` by host ${quoted(holder.host)}, pid ${holder.pid}, since ${quoted(holder.acquiredAt)}` : now ? ' (it now holds something that is not a ctlake lock)' : ' (it was removed)';
-    lost.abort(new CtlakeError('LOCK_HELD', `lock lost: ${store.root}${name} was taken over${who}; this run stops, and the next one continues from the state`));
+    const how = holder
+      ? `was taken over by host ${quoted(holder.host)}, pid ${holder.pid}, since ${quoted(holder.acquiredAt)}`
+      : now
+        ? 'was overwritten with something that is not a ctlake lock'
+        : 'was removed by someone else';
+    lost.abort(new CtlakeError('LOCK_HELD', `lock lost: ${store.root}${name} ${how}; this run stops, and the next one continues from the state`));
     return undefined;
   };
   const renew = async () => {
@@ -193,10 +197,10 @@ function lockHeld(store: ObjectStore, name: string, held: LockRecord | undefined
 }
 
 function notALock(store: ObjectStore, name: string, data: Buffer): CtlakeError {
-  let what = 'not JSON';
+  let what = data.length === 0 ? 'empty (a flock or touch of that name?)' : 'not JSON';
   try {
-    JSON.parse(data.toString('utf8'));
-    what = 'JSON, but not a lock record (owner, host, pid, acquiredAt, expiresAt)';
+    if (data.length > 0) JSON.parse(data.toString('utf8'));
+    if (data.length > 0) what = 'JSON, but not a lock record (owner, host, pid, acquiredAt, expiresAt)';
   } catch {
     // not JSON
   }
