@@ -92,10 +92,11 @@ Options:
 
 Scheduled runs (with --sql or --sql-file holding {{start}} and {{end}}, and a
 dataset --out):
-  --window D               Export every whole window of D (15m, 1h, 1d) that has
-                           closed since the last run, oldest first, each its own
-                           query and files; a rerun never duplicates a window
-  --lag D                  Leave a window alone until D after its end (late events)
+  --window D               Export every whole window of D (15m, 1h, 1d; 1m to 366d)
+                           that has closed since the last run, oldest first, each
+                           its own query and files; a rerun never duplicates a window
+  --lag D                  Leave a window alone until D after its end (late events;
+                           at most 30d)
   --since T                Where the first window starts, while the state is empty
                            (1970 to 9999, not later than now)
   --state FILE|s3://B/K    What is exported so far; a lock FILE.lock keeps a second
@@ -162,7 +163,8 @@ a slice exported again replaces its files and never duplicates them.
 Options:
   --from T                 Start of the range, included (2025-01-01T00:00:00Z)
   --to T                   End of the range, not included
-  --slice D                Length of each slice (6h, 1d, 7d); the last ends at --to
+  --slice D                Length of each slice (6h, 1d, 7d; 1m to 366d); the last
+                           ends at --to
   --concurrency N          Slices at once, 1 to 10 (default 4)
   --max-slices N           Export at most N slices per run, oldest first among those
                            not done (default 1000); the next run continues. A range

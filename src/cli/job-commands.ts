@@ -2,7 +2,7 @@ import { parseTimestamp } from '../rows/parse-value.js';
 import { quoted } from '../errors.js';
 import { exportWindows, MAX_PLANNED_WINDOWS, type WindowRunSummary } from '../jobs/export-windows.js';
 import { backfill, MAX_PLANNED_SLICES, type BackfillSummary } from '../jobs/backfill.js';
-import { inRange } from '../jobs/time-windows.js';
+import { inRange, MAX_LAG_MS, MAX_WINDOW_MS } from '../jobs/time-windows.js';
 import type { JobOptions, RunResult } from '../jobs/job-run.js';
 import { duration, integer, logFormat, parse, required, usage } from './args.js';
 import { EXIT } from './exit-codes.js';
@@ -35,6 +35,13 @@ function instant(text: string | undefined, flag: string): number | undefined {
   }
   // Date.UTC reads years 0 to 99 as 1900 to 1999, so the year is checked as written too.
   if (!inRange(ms) || Number(text.trim().slice(0, 4)) < 1970) throw usage(`${flag} must be a UTC time from 1970-01-01 to 9999-12-31, not ${quoted(text)}: check its year`);
+  return ms;
+}
+
+/** A duration flag within [min, max], checked here so that the message quotes what was typed. */
+function between(text: string, flag: string, min: number, max: number, range: string): number {
+  const ms = duration(text, flag);
+  if (ms < min || ms > max) throw usage(`${flag} must be from ${range}, not ${quoted(text)}`);
   return ms;
 }
 
@@ -75,8 +82,8 @@ export async function windowCommand(values: ExportValues, args: string[], io: Cl
   const summary: WindowRunSummary = await withFlagNames(
     exportWindows({
       ...options,
-      windowMs: duration(values.window!, '--window'),
-      lagMs: values.lag === undefined ? 0 : duration(values.lag, '--lag'),
+      windowMs: between(values.window!, '--window', 60_000, MAX_WINDOW_MS, '1m to 366d'),
+      lagMs: values.lag === undefined ? 0 : between(values.lag, '--lag', 0, MAX_LAG_MS, '0 to 30d'),
       since: instant(values.since, '--since'),
       now: instant(values.now, '--now'),
       maxWindows: values['max-windows'] === undefined ? undefined : integer(values['max-windows'], '--max-windows', 1, MAX_PLANNED_WINDOWS),
@@ -129,7 +136,7 @@ export async function backfillCommand(args: string[], io: CliIO): Promise<number
       ...options,
       from: instant(required(values.from, '--from', 'the start of the range, such as 2025-01-01T00:00:00Z'), '--from')!,
       to: instant(required(values.to, '--to', 'the end of the range (not included)'), '--to')!,
-      sliceMs: duration(required(values.slice, '--slice', 'the length of each slice, such as 1d or 6h'), '--slice'),
+      sliceMs: between(required(values.slice, '--slice', 'the length of each slice, such as 1d or 6h'), '--slice', 60_000, MAX_WINDOW_MS, '1m to 366d'),
       concurrency: values.concurrency === undefined ? undefined : integer(values.concurrency, '--concurrency', 1, 10),
       maxSlices: values['max-slices'] === undefined ? undefined : integer(values['max-slices'], '--max-slices', 1, MAX_PLANNED_SLICES),
       onProgress: (e) => {

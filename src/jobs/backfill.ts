@@ -1,7 +1,7 @@
-import { CtlakeError, optionError } from '../errors.js';
+import { CtlakeError, optionError, quoted } from '../errors.js';
 import { continueState, sqlHash, type JobState } from './job-state.js';
 import { checkJob, now, runWindow, toRecord, withJobState, type JobOptions, type RunResult } from './job-run.js';
-import { durationText, inRange, isoTime, sliceCount, slices, windowKey, type TimeWindow } from './time-windows.js';
+import { durationText, inRange, isoTime, MAX_WINDOW_MS, sliceCount, slices, windowKey, type TimeWindow } from './time-windows.js';
 
 /** CloudTrail Lake runs at most 10 queries at once per account. */
 export const MAX_CONCURRENCY = 10;
@@ -19,7 +19,7 @@ export interface BackfillOptions extends JobOptions {
   /** [from, to), epoch ms. */
   from: number;
   to: number;
-  /** Length of each slice, in ms (`--slice 1d`); the last one ends at `to`. */
+  /** Length of each slice, in ms (`--slice 1d`), 1 minute to MAX_WINDOW_MS; the last one ends at `to`. */
   sliceMs: number;
   /** Slices exported at once, 1 to 10. @default 4 */
   concurrency?: number | undefined;
@@ -79,7 +79,9 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
     if (!inRange(value)) throw optionError(name, value, 'epoch milliseconds from 1970-01-01 to 9999-12-31');
   }
   if (!(options.from < options.to)) throw new CtlakeError('INVALID_OPTION', '--from must be before --to');
-  if (!Number.isInteger(options.sliceMs) || options.sliceMs < 60_000) throw new CtlakeError('INVALID_OPTION', '--slice must be at least 1m');
+  if (!Number.isInteger(options.sliceMs) || options.sliceMs < 60_000 || options.sliceMs > MAX_WINDOW_MS) {
+    throw new CtlakeError('INVALID_OPTION', `--slice must be from 1m to 366d, not ${quoted(options.sliceMs)} ms`);
+  }
   const maxSlices = options.maxSlices ?? DEFAULT_MAX_SLICES;
   if (!Number.isInteger(maxSlices) || maxSlices < 1 || maxSlices > MAX_PLANNED_SLICES) throw optionError('maxSlices', options.maxSlices, `a whole number from 1 to ${MAX_PLANNED_SLICES}`);
   const total = sliceCount(options.from, options.to, options.sliceMs);

@@ -1,7 +1,7 @@
 import { CtlakeError, optionError, quoted } from '../errors.js';
 import { continueState, sqlHash, trimRuns, type JobState } from './job-state.js';
 import { checkJob, now, runWindow, toRecord, withJobState, type JobOptions, type RunResult } from './job-run.js';
-import { closedWindowCount, closedWindows, durationText, inRange, isoTime } from './time-windows.js';
+import { closedWindowCount, closedWindows, durationText, inRange, isoTime, MAX_LAG_MS, MAX_WINDOW_MS } from './time-windows.js';
 
 /**
  * How many windows one run exports at most, oldest first, unless
@@ -25,9 +25,9 @@ export const MAX_PLANNED_WINDOWS = 1_000_000;
 export const FUTURE_TOLERANCE_MS = 86_400_000;
 
 export interface WindowOptions extends JobOptions {
-  /** Length of each window, in ms (`--window 1h`). */
+  /** Length of each window, in ms (`--window 1h`): 1 minute to MAX_WINDOW_MS. */
   windowMs: number;
-  /** How long after its end a window is still left alone, for late events (`--lag 15m`). @default 0 */
+  /** How long after its end a window is still left alone, for late events (`--lag 15m`); at most MAX_LAG_MS. @default 0 */
   lagMs?: number | undefined;
   /** Where the first window starts when the state is empty (epoch ms). */
   since?: number | undefined;
@@ -67,7 +67,11 @@ export interface WindowRunSummary {
  */
 export async function exportWindows(options: WindowOptions): Promise<WindowRunSummary> {
   checkJob(options);
-  if (!Number.isInteger(options.windowMs) || options.windowMs < 60_000) throw new CtlakeError('INVALID_OPTION', '--window must be at least 1m');
+  if (!Number.isInteger(options.windowMs) || options.windowMs < 60_000 || options.windowMs > MAX_WINDOW_MS) {
+    throw new CtlakeError('INVALID_OPTION', `--window must be from 1m to 366d, not ${quoted(options.windowMs)} ms`);
+  }
+  const lagMs = options.lagMs ?? 0;
+  if (!Number.isInteger(lagMs) || lagMs < 0 || lagMs > MAX_LAG_MS) throw new CtlakeError('INVALID_OPTION', `--lag must be from 0 to 30d, not ${quoted(lagMs)} ms`);
   const maxWindows = options.maxWindows ?? DEFAULT_MAX_WINDOWS;
   if (!Number.isInteger(maxWindows) || maxWindows < 1 || maxWindows > MAX_PLANNED_WINDOWS) throw optionError('maxWindows', options.maxWindows, `a whole number from 1 to ${MAX_PLANNED_WINDOWS}`);
   for (const [name, value] of [['since', options.since], ['now', options.now]] as const) {
@@ -94,7 +98,7 @@ export async function exportWindows(options: WindowOptions): Promise<WindowRunSu
     if (!state.exportedUntil && from > clock) {
       throw new CtlakeError('INVALID_OPTION', `--since ${isoTime(from)} is later than now (${isoTime(clock)}): no window would close before then; check its year`);
     }
-    const until = clock - (options.lagMs ?? 0);
+    const until = clock - lagMs;
     const planned = closedWindowCount(from, options.windowMs, until);
     if (planned > MAX_PLANNED_WINDOWS) {
       const start = state.exportedUntil ? `the state's exportedUntil ${quoted(state.exportedUntil)}` : `--since ${isoTime(from)}`;

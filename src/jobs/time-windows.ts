@@ -42,6 +42,19 @@ export function renderSql(template: string, window: TimeWindow): string {
 export const EARLIEST_INSTANT = Date.UTC(1970, 0, 1);
 export const LATEST_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59);
 
+/**
+ * The longest --window and --slice: a year (366 days). Longer, a window
+ * would not close for years (every run "nothing to do"), or a typo such as
+ * `99999999d` would pass the last instant Date can hold.
+ */
+export const MAX_WINDOW_MS = 366 * 86_400_000;
+/**
+ * The longest --lag: 30 days. CloudTrail delivers events within minutes to
+ * hours; a longer lag leaves a scheduled job exporting nothing for a month
+ * while cron sees success.
+ */
+export const MAX_LAG_MS = 30 * 86_400_000;
+
 /** Whether `ms` is an instant a job can plan with: a whole millisecond in [EARLIEST_INSTANT, LATEST_INSTANT]. */
 export function inRange(ms: number): boolean {
   return Number.isSafeInteger(ms) && ms >= EARLIEST_INSTANT && ms <= LATEST_INSTANT;
