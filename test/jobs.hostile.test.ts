@@ -101,6 +101,26 @@ describe('jobs with hostile input', () => {
       expect(startQueries()).toBe(before);
     });
 
+    it.each([
+      ['--window 99999999d (past the last instant Date holds)', ['--window', '99999999d'], /--window must be from 1m to 366d, not "99999999d"/],
+      ['--window 30s', ['--window', '30s'], /--window must be from 1m to 366d, not "30s"/],
+      ['--lag 400d (nothing would be exported for a year)', ['--lag', '400d'], /--lag must be from 0 to 30d, not "400d"/],
+    ])('out-of-range duration: %s is a usage error (exit 2) before any query', async (_, extra, message) => {
+      const { out, state } = fresh();
+      const before = startQueries();
+      const r = await cli(windowArgs(out, state, extra));
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(startQueries()).toBe(before);
+    });
+
+    it('out-of-range duration: --slice 9999d is a usage error (exit 2) before any query', async () => {
+      const { out, state } = fresh();
+      const r = await cli(backfillArgs(out, state, ['--slice', '9999d']));
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/--slice must be from 1m to 366d, not "9999d"/);
+    });
+
     it('backlog beyond --max-windows: the oldest N go out, a warning counts the rest, exit 0, and the next run continues', async () => {
       const { out, state } = fresh();
       const first = await cli(windowArgs(out, state, ['--max-windows', '2']));
@@ -242,6 +262,7 @@ describe('jobs with hostile input', () => {
 
     it.each([
       ['not JSON', 'garbage\n', /the lock .*\.lock is not JSON, so no ctlake run wrote it; if no run of this job is going, remove it/],
+      ['empty, as flock or touch leaves it', '', /the lock .*\.lock is empty \(a flock or touch of that name\?\)/],
       ['JSON of another shape', '{"owner": 5}', /the lock .*\.lock is JSON, but not a lock record/],
       ['a lock record with a time that does not parse', JSON.stringify({ owner: 'x', host: 'h', pid: 1, acquiredAt: 'x', expiresAt: 'never' }), /not a lock record/],
     ])('garbage lock file (%s) is refused with exit 2 and one line, not taken over', async (_, content, message) => {
@@ -271,6 +292,23 @@ describe('jobs with hostile input', () => {
         expect(startQueries()).toBe(before + 1);
         await expect(readFile(state)).rejects.toThrow(/ENOENT/);
         expect(await readFile(`${state}.lock`, 'utf8')).toBe(othersLock());
+      } finally {
+        emulator.setFaults({});
+      }
+    });
+
+    it('lock removed while export --window runs: the run stops with exit 8 "lock lost", as for a takeover', async () => {
+      const { out, state } = fresh();
+      emulator.setFaults({ latencyMs: 100, operations: ['DescribeQuery', 'GetQueryResults'] });
+      try {
+        const before = startQueries();
+        const running = cli(windowArgs(out, state));
+        await untilStarted(before + 1);
+        await rm(`${state}.lock`);
+        const r = await running;
+        expect(r.code, r.stderr).toBe(8);
+        expect(r.stderr).toMatch(/^ctlake: error: lock lost: .*\.lock was removed by someone else; this run stops/m);
+        expect(startQueries()).toBe(before + 1);
       } finally {
         emulator.setFaults({});
       }
