@@ -88,10 +88,11 @@ export async function exportWindows(options: WindowOptions): Promise<WindowRunSu
     const from = state.exportedUntil ? Date.parse(state.exportedUntil) : options.since!;
     // Whichever is later, the real clock or --now: a replay with an earlier
     // --now than the state's is "nothing to do", not a bad state.
-    if (state.exportedUntil && from > Math.max(clock, Date.now()) + FUTURE_TOLERANCE_MS) {
+    const latest = Math.max(clock, Date.now());
+    if (state.exportedUntil && from > latest + FUTURE_TOLERANCE_MS) {
       throw new CtlakeError(
         'STATE_INVALID',
-        `--state ${options.state} says every window until ${quoted(state.exportedUntil)} is exported, which is later than now (${isoTime(clock)}): ` +
+        `--state ${options.state} says every window until ${quoted(state.exportedUntil)} is exported, which is more than a day later than now (${isoTime(latest)}): ` +
           'no run would export anything until then; it was written with a later --now, or edited: restore it from a backup, or delete it to start over from --since',
       );
     }
