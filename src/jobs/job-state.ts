@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { CtlakeError, quoted } from '../errors.js';
+import { CtlakeError, isCtlakeError, quoted } from '../errors.js';
 import { localStore, type ObjectStore } from '../destinations/store.js';
 import { parseS3Url } from '../destinations/target.js';
 import { inRange, windowKey } from './time-windows.js';
@@ -72,7 +72,7 @@ export async function openStateFile(location: string, s3: (() => Promise<S3Clien
     name = url.key.slice(slash);
   } else {
     if (location.endsWith('/')) throw new CtlakeError('INVALID_OPTION', `--state must be a file, not the folder '${location}'`);
-    store = localStore(path.dirname(path.resolve(location)));
+    store = stateStore(localStore(path.dirname(path.resolve(location))), location);
     name = path.basename(location);
   }
   /** The tag of the state as this run last read or wrote it. */
@@ -109,6 +109,36 @@ export async function openStateFile(location: string, s3: (() => Promise<S3Clien
       }
       tag = written;
     },
+  };
+}
+
+/** Local file errors that a rerun cannot fix: the --state path is wrong (a folder, no such folder, not ours to write). */
+const PATH_ERRORS = new Set(['EISDIR', 'ENOTDIR', 'ENOENT', 'EACCES', 'EPERM', 'EROFS', 'ENAMETOOLONG', 'ELOOP']);
+
+/**
+ * A local state folder whose failures are said as --state's (the store's own
+ * messages name --out, for exports). A wrong path (a folder where the state
+ * or its lock should be, no such folder, no permission) is STATE_INVALID,
+ * exit 2; a failure a rerun may not meet (ENOSPC, EIO) stays
+ * DESTINATION_FAILED, exit 1.
+ */
+function stateStore(store: ObjectStore, location: string): ObjectStore {
+  const said = (name: string) => (error: unknown): never => {
+    const cause = isCtlakeError(error, 'DESTINATION_FAILED') ? (error.cause as NodeJS.ErrnoException | undefined) : undefined;
+    if (typeof cause?.code !== 'string') throw error;
+    const wrongPath = PATH_ERRORS.has(cause.code);
+    throw new CtlakeError(
+      wrongPath ? 'STATE_INVALID' : 'DESTINATION_FAILED',
+      `--state ${location} cannot be used: ${cause.code} at ${quoted(cause.path ?? store.root + name)}; ` +
+        (wrongPath ? 'give --state a file (not a folder) in a folder this user can write' : 'the next run tries again'),
+      { cause: error },
+    );
+  };
+  return {
+    ...store,
+    getTagged: (name) => store.getTagged(name).catch(said(name)),
+    putIf: (name, data, condition) => store.putIf(name, data, condition).catch(said(name)),
+    remove: (name) => store.remove(name).catch(said(name)),
   };
 }
 
