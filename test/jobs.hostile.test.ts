@@ -224,6 +224,20 @@ describe('jobs with hostile input', () => {
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     });
 
+    it.each([
+      ['the state path is a folder', async (state: string) => (await mkdir(state), state), /EISDIR at ".*state-\d+\.json"/],
+      ['the lock path is a folder', async (state: string) => (await mkdir(`${state}.lock`), state), /EISDIR at ".*state-\d+\.json\.lock"/],
+      ['the state folder does not exist under a file', async () => `${sqlFile}/state.json`, /ENOTDIR|ENOENT/],
+    ])('unusable state path (%s) is refused with exit 2 naming --state, not --out', async (_, make, message) => {
+      const { out, state } = fresh();
+      const location = await make(state);
+      const r = await cli(windowArgs(out, location));
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/^ctlake: error: --state .* cannot be used: /m);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/--out/);
+    });
+
     it('state whose exportedUntil is more than a day past now is refused with exit 2 (every run would say nothing to do)', async () => {
       const { out, state } = fresh();
       await writeFile(state, await stateOf(out, { exportedUntil: '2099-01-01T00:00:00Z' }));
