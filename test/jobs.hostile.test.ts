@@ -6,6 +6,7 @@ import { startEmulator, type Emulator } from '../src/emulator/server.js';
 import { main } from '../src/cli/main.js';
 import { exitCodeFor } from '../src/cli/exit-codes.js';
 import { exportWindows } from '../src/jobs/export-windows.js';
+import { backfill } from '../src/jobs/backfill.js';
 import type { JobState } from '../src/jobs/job-state.js';
 import { captureIO, emulatorClient, emulatorEnv } from './support/lake.js';
 import { runCli } from './support/cli-process.js';
@@ -146,6 +147,36 @@ describe('jobs with hostile input', () => {
       expect(second.stderr).toMatch(/2 slices exported, 0 failed, 4 done before/);
       expect(second.stderr).not.toMatch(/remain/);
       expect((await cli(backfillArgs(out, state))).code).toBe(6);
+    });
+  });
+
+  describe('interrupts', () => {
+    it('interrupt between two slices (no slice running) ends the backfill as INTERRUPTED (exit 130), not as success', async () => {
+      const { out, state } = fresh();
+      const controller = new AbortController();
+      const client = emulatorClient(emulator);
+      const run = backfill({
+        sqlTemplate: await readFile(sqlFile, 'utf8'),
+        from: Date.UTC(2024, 4, 1),
+        to: Date.UTC(2024, 4, 1, 6),
+        sliceMs: 3_600_000,
+        concurrency: 1,
+        state,
+        out,
+        client,
+        pollMinMs: 5,
+        signal: controller.signal,
+        // The first slice has ended and is recorded; the next has not started.
+        onProgress: (e) => {
+          if (e.phase === 'end') controller.abort();
+        },
+      });
+      const error = await run.then(() => undefined, (e: unknown) => e);
+      client.destroy();
+      expect(error).toMatchObject({ code: 'INTERRUPTED' });
+      expect(exitCodeFor(error)).toBe(130);
+      const recorded = JSON.parse(await readFile(state, 'utf8')) as JobState;
+      expect(Object.values(recorded.runs).filter((r) => r.status === 'done')).toHaveLength(1);
     });
   });
 
