@@ -24,7 +24,7 @@ export interface LockHandle {
   readonly lost: AbortSignal;
   /**
    * Re-reads the lock now and throws that LOCK_HELD error (aborting `lost`)
-   * if it is no longer this run's. A job calls it before each window or
+   * if it is no longer this run's; a read that fails does not throw. A job calls it before each window or
    * slice and before each state write, so that a takeover is seen at the
    * next step, not only at the next renewal.
    */
@@ -143,7 +143,9 @@ export async function acquireLock(store: ObjectStore, name: string, options: Loc
     tookOver,
     lost: lost.signal,
     async check() {
-      await stillMine();
+      // A failed read (the network) is no sign of a takeover: the run goes
+      // on, its renewals keep trying, and its state writes are conditional.
+      await stillMine().catch(() => undefined);
       if (lost.signal.aborted) throw lost.signal.reason;
     },
     async release() {
