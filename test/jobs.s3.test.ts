@@ -54,7 +54,7 @@ describe('job state and locks on S3', () => {
     // A live lock of another host is never taken over.
     const live = { ...expired, expiresAt: '2999-01-01T00:00:00Z' };
     await store.put('live.lock', Buffer.from(JSON.stringify(live)));
-    await expect(acquireLock(store, 'live.lock')).rejects.toMatchObject({ code: 'LOCK_HELD', message: expect.stringMatching(/host elsewhere, pid 1/) });
+    await expect(acquireLock(store, 'live.lock')).rejects.toMatchObject({ code: 'LOCK_HELD', message: expect.stringMatching(/host "elsewhere", pid 1/) });
   });
 
   it('writes the state only over the version it read: a run that lost its lock stops', async () => {

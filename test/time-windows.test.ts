@@ -6,16 +6,16 @@ const MIN = 60_000;
 
 describe('time windows', () => {
   it('lists the whole windows that have closed, consecutive, oldest first', () => {
-    expect(closedWindows(T0, 15 * MIN, T0 + 30 * MIN)).toEqual([
+    expect([...closedWindows(T0, 15 * MIN, T0 + 30 * MIN)]).toEqual([
       { start: T0, end: T0 + 15 * MIN },
       { start: T0 + 15 * MIN, end: T0 + 30 * MIN },
     ]);
-    expect(closedWindows(T0, 15 * MIN, T0 + 29 * MIN)).toHaveLength(1);
-    expect(closedWindows(T0, 15 * MIN, T0 + 14 * MIN)).toEqual([]);
+    expect([...closedWindows(T0, 15 * MIN, T0 + 29 * MIN)]).toHaveLength(1);
+    expect([...closedWindows(T0, 15 * MIN, T0 + 14 * MIN)]).toEqual([]);
   });
 
   it('cuts a range into slices, the last one short', () => {
-    expect(slices(T0, T0 + 150 * MIN, 60 * MIN).map((s) => (s.end - s.start) / MIN)).toEqual([60, 60, 30]);
+    expect([...slices(T0, T0 + 150 * MIN, 60 * MIN)].map((s) => (s.end - s.start) / MIN)).toEqual([60, 60, 30]);
   });
 
   it("renders {{start}} and {{end}} in Lake's format, and names windows for files", () => {

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { exportQuery, type ExportSummary } from '../export-query.js';
 import type { PageEvent } from '../export-options.js';
 import type { RetryEvent } from '../source/retry.js';
@@ -9,6 +9,7 @@ import { EXIT } from './exit-codes.js';
 import { EXPORT_HELP } from './help.js';
 import type { CliIO } from './main.js';
 import { Log } from './progress.js';
+import { checkSummaryPath, writeSummary } from './summary-file.js';
 import { formatBytes, formatDuration } from './units.js';
 
 /**
@@ -58,10 +59,11 @@ export const EXPORT_OPTIONS = {
   state: { type: 'string' },
   now: { type: 'string' },
   'lock-lease': { type: 'string' },
+  'max-windows': { type: 'string' },
 } as const;
 
 export type ExportValues = ReturnType<typeof parse<typeof EXPORT_OPTIONS>>['values'];
-const JOB_FLAGS = ['window', 'lag', 'since', 'state', 'now', 'lock-lease'] as const;
+const JOB_FLAGS = ['window', 'lag', 'since', 'state', 'now', 'lock-lease', 'max-windows'] as const;
 
 /** `ctlake export`: a thin shell over exportQuery(), or over exportWindows() with --window. */
 export async function exportCommand(args: string[], io: CliIO, say: (line: string) => void): Promise<number> {
@@ -105,7 +107,7 @@ export async function exportCommand(args: string[], io: CliIO, say: (line: strin
       `${cost === undefined ? '' : `, about $${cost.toFixed(cost < 0.01 ? 4 : 2)} at $${settings.pricePerGb}/GB`}`,
     record,
   );
-  if (values['summary-json']) await writeFile(values['summary-json'], JSON.stringify(record, null, 2) + '\n');
+  if (values['summary-json'] !== undefined) await writeSummary(values['summary-json'], record);
   return EXIT.OK;
 }
 
@@ -139,6 +141,8 @@ export async function exportSettings(values: ExportValues, io: CliIO) {
       throw usage(`--column must be NAME:TYPE with TYPE one of ${COLUMN_TYPES.join(', ')}, not '${spec}'`);
     }
   }
+  // Before any query: a committed export must not end in exit 1 for want of a place for its summary.
+  if (values['summary-json'] !== undefined) await checkSummaryPath(values['summary-json']);
   const pricePerGb = values['price-per-gb'] === undefined ? DEFAULT_PRICE_PER_GB : Number(values['price-per-gb']);
   if (!Number.isFinite(pricePerGb) || pricePerGb < 0) throw usage(`--price-per-gb must be a number of dollars, not '${values['price-per-gb']}'`);
   const options = {

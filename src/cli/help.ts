@@ -81,7 +81,8 @@ Options:
   --endpoint-url URL       CloudTrail endpoint, e.g. a local emulator
                            (default: AWS_ENDPOINT_URL_CLOUDTRAIL, then AWS_ENDPOINT_URL)
   --summary-json FILE      Also write the summary (rows, bytes, files, schema, query
-                           statistics, estimated cost) as JSON to FILE
+                           statistics, estimated cost) as JSON to FILE (whole, by
+                           a rename; checked for writing before the query starts)
   --price-per-gb USD       Price per GB scanned for the cost estimate (default 0.005,
                            CloudTrail Lake's on-demand price in US East)
   --log-format text|json   stderr as text, or one JSON object per line (default: text
@@ -91,17 +92,25 @@ Options:
 
 Scheduled runs (with --sql or --sql-file holding {{start}} and {{end}}, and a
 dataset --out):
-  --window D               Export every whole window of D (15m, 1h, 1d) that has
-                           closed since the last run, oldest first, each its own
-                           query and files; a rerun never duplicates a window
-  --lag D                  Leave a window alone until D after its end (late events)
+  --window D               Export every whole window of D (15m, 1h, 1d; 1m to 366d)
+                           that has closed since the last run, oldest first, each
+                           its own query and files; a rerun never duplicates a window
+  --lag D                  Leave a window alone until D after its end (late events;
+                           at most 30d)
   --since T                Where the first window starts, while the state is empty
+                           (1970 to 9999, not later than now)
   --state FILE|s3://B/K    What is exported so far; a lock FILE.lock keeps a second
                            run out (exit 8). S3 uses conditional writes
   --now T                  Use T as the current time (replays, tests)
-  --lock-lease D           How long the lock holds without renewal (default 10m)
-  Exit codes: 0 windows exported, 6 nothing to do, 7 some exported then one
-  failed (the next run retries it), 8 another run holds the lock.
+  --lock-lease D           How long the lock holds without renewal, 30s to 1d
+                           (default 10m); it is renewed every third of it
+  --max-windows N          Export at most N windows per run, oldest first (default
+                           1000); a warning says how many remain, and the next run
+                           continues. More than 1000000 closed windows is refused
+                           (exit 2): check --since and --window
+  Exit codes: 0 windows exported (also when more remain for the next run),
+  6 nothing to do, 7 some exported then one failed (the next run retries it),
+  8 another run holds the lock, or took it over from this run.
 
 On a terminal, progress is a live line on stderr (rows of TotalResultsCount,
 pages, rows/s, ETA, bytes written); elsewhere a progress line every 10 s.
@@ -154,20 +163,27 @@ a slice exported again replaces its files and never duplicates them.
 Options:
   --from T                 Start of the range, included (2025-01-01T00:00:00Z)
   --to T                   End of the range, not included
-  --slice D                Length of each slice (6h, 1d, 7d); the last ends at --to
+  --slice D                Length of each slice (6h, 1d, 7d; 1m to 366d); the last
+                           ends at --to
   --concurrency N          Slices at once, 1 to 10 (default 4)
+  --max-slices N           Export at most N slices per run, oldest first among those
+                           not done (default 1000); the next run continues. A range
+                           of more than 100000 slices is refused (exit 2)
   --state FILE|s3://B/K    Where finished slices are recorded; a lock FILE.lock beside
                            it keeps a second run of the same job out
-  --lock-lease D           How long the lock holds without renewal (default 10m)
+  --lock-lease D           How long the lock holds without renewal, 30s to 1d
+                           (default 10m); it is renewed every third of it
   --out DATASET/           A folder or s3://bucket/prefix/ (required)
   --summary-json FILE      Write each slice with its rows, BytesScanned and status
+                           (checked for writing before any query)
 
 Every option of ctlake export that shapes the output or the connection applies
 too (--format, --partition-by, --max-rows-per-file, --s3-*, --region, ...); see
 ctlake export --help.
 
-Exit codes: 0 every slice exported, 6 nothing to do (all done before), 7 some
-slices failed (rerun to retry them), 8 another run holds the lock, 1 every
-slice tried failed, 2 usage error, 130 interrupted (finished slices stay
-recorded).
+Exit codes: 0 every slice tried exported (more may remain for the next run),
+6 nothing to do (all done before), 7 some slices failed (rerun to retry them),
+8 another run holds the lock or took it over, 1 every slice tried failed,
+2 usage error or an unusable state or lock file, 130 interrupted (finished
+slices stay recorded).
 `;

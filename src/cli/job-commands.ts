@@ -1,7 +1,8 @@
-import { writeFile } from 'node:fs/promises';
 import { parseTimestamp } from '../rows/parse-value.js';
-import { exportWindows, type WindowRunSummary } from '../jobs/export-windows.js';
-import { backfill, type BackfillSummary } from '../jobs/backfill.js';
+import { quoted } from '../errors.js';
+import { exportWindows, MAX_PLANNED_WINDOWS, type WindowRunSummary } from '../jobs/export-windows.js';
+import { backfill, MAX_PLANNED_SLICES, type BackfillSummary } from '../jobs/backfill.js';
+import { inRange, MAX_LAG_MS, MAX_WINDOW_MS } from '../jobs/time-windows.js';
 import type { JobOptions, RunResult } from '../jobs/job-run.js';
 import { duration, integer, logFormat, parse, required, usage } from './args.js';
 import { EXIT } from './exit-codes.js';
@@ -9,18 +10,48 @@ import { EXPORT_OPTIONS, estimatedCost, exportSettings, withFlagNames, type Expo
 import { BACKFILL_HELP } from './help.js';
 import type { CliIO } from './main.js';
 import { Log } from './progress.js';
+import { writeSummary } from './summary-file.js';
 import { formatBytes } from './units.js';
 
 /** A job's summary status to its exit code: cron and systemd tell them apart. */
 const STATUS_EXIT = { exported: EXIT.OK, nothing: EXIT.NOTHING_TO_DO, partial: EXIT.PARTIAL, failed: EXIT.FAILURE } as const;
 
+/**
+ * The shortest --lock-lease: renewals come every third of it, and other
+ * hosts judge its end by their own clocks, so a shorter lease lets a
+ * slow renewal or a clock a few seconds off hand a live run's lock to a
+ * second run. (The library accepts 3 s, for tests; see MIN_LOCK_LEASE_MS.)
+ */
+export const MIN_CLI_LOCK_LEASE_MS = 30_000;
+const MAX_CLI_LOCK_LEASE_MS = 86_400_000;
+
 function instant(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;
+  let ms: number;
   try {
-    return parseTimestamp(text.trim());
+    ms = parseTimestamp(text.trim());
   } catch {
-    throw usage(`${flag} must be a UTC time such as 2026-01-01T00:00:00Z or '2026-01-01 00:00:00', not '${text}'`);
+    throw usage(`${flag} must be a UTC time such as 2026-01-01T00:00:00Z or '2026-01-01 00:00:00', not ${quoted(text)}`);
   }
+  // Date.UTC reads years 0 to 99 as 1900 to 1999, so the year is checked as written too.
+  if (!inRange(ms) || Number(text.trim().slice(0, 4)) < 1970) throw usage(`${flag} must be a UTC time from 1970-01-01 to 9999-12-31, not ${quoted(text)}: check its year`);
+  return ms;
+}
+
+/** A duration flag within [min, max], checked here so that the message quotes what was typed. */
+function between(text: string, flag: string, min: number, max: number, range: string): number {
+  const ms = duration(text, flag);
+  if (ms < min || ms > max) throw usage(`${flag} must be from ${range}, not ${quoted(text)}`);
+  return ms;
+}
+
+function lockLease(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = duration(text, '--lock-lease');
+  if (ms < MIN_CLI_LOCK_LEASE_MS || ms > MAX_CLI_LOCK_LEASE_MS) {
+    throw usage(`--lock-lease must be from 30s to 1d (the lock is renewed every third of it), not ${quoted(text)}`);
+  }
+  return ms;
 }
 
 async function jobOptions(values: ExportValues, io: CliIO, log: Log): Promise<JobOptions & { pricePerGb: number }> {
@@ -31,7 +62,7 @@ async function jobOptions(values: ExportValues, io: CliIO, log: Log): Promise<Jo
     pricePerGb: settings.pricePerGb,
     sqlTemplate: settings.sql!,
     state: values.state,
-    lockLeaseMs: values['lock-lease'] === undefined ? undefined : duration(values['lock-lease'], '--lock-lease'),
+    lockLeaseMs: lockLease(values['lock-lease']),
     onRetry: (e) => log.retry(e),
     onStatus: (status) => log.status(status),
     onWarning: (message) => log.warn(message),
@@ -51,10 +82,11 @@ export async function windowCommand(values: ExportValues, args: string[], io: Cl
   const summary: WindowRunSummary = await withFlagNames(
     exportWindows({
       ...options,
-      windowMs: duration(values.window!, '--window'),
-      lagMs: values.lag === undefined ? 0 : duration(values.lag, '--lag'),
+      windowMs: between(values.window!, '--window', 60_000, MAX_WINDOW_MS, '1m to 366d'),
+      lagMs: values.lag === undefined ? 0 : between(values.lag, '--lag', 0, MAX_LAG_MS, '0 to 30d'),
       since: instant(values.since, '--since'),
       now: instant(values.now, '--now'),
+      maxWindows: values['max-windows'] === undefined ? undefined : integer(values['max-windows'], '--max-windows', 1, MAX_PLANNED_WINDOWS),
       onWindow: (e) => {
         if (e.phase === 'start') log.event('window', `window ${e.start} .. ${e.end}: exporting`, { start: e.start, end: e.end });
         else log.event(e.result!.status === 'done' ? 'window-done' : 'window-failed', resultLine('window', e.result!), { ...e.result, summary: undefined });
@@ -69,7 +101,11 @@ export async function windowCommand(values: ExportValues, args: string[], io: Cl
         (summary.status === 'exported' ? '' : '; the next run retries the failed window');
   const record = { ...summary, windows: summary.windows.map(({ summary: _, ...w }) => w) };
   log.event('summary', text, record);
-  if (values['summary-json']) await writeFile(values['summary-json'], JSON.stringify(record, null, 2) + '\n');
+  // More closed windows than one run takes: progress, not failure (exit 0), and said.
+  if (summary.status === 'exported' && summary.remaining > 0) {
+    log.warn(`${summary.remaining} more windows have closed and remain; the next run continues from ${summary.exportedUntil} (at most --max-windows per run)`);
+  }
+  if (values['summary-json'] !== undefined) await writeSummary(values['summary-json'], record);
   return STATUS_EXIT[summary.status];
 }
 
@@ -79,6 +115,7 @@ const BACKFILL_OPTIONS = {
   to: { type: 'string' },
   slice: { type: 'string' },
   concurrency: { type: 'string' },
+  'max-slices': { type: 'string' },
 } as const;
 
 /** `ctlake backfill`: [from, to) in slices, `--concurrency` queries at a time, resumable from its state. */
@@ -88,7 +125,9 @@ export async function backfillCommand(args: string[], io: CliIO): Promise<number
     io.stdout.write(BACKFILL_HELP);
     return EXIT.OK;
   }
-  for (const flag of ['window', 'lag', 'since', 'now'] as const) if (values[flag] !== undefined) throw usage(`--${flag} is for ctlake export --window; a backfill takes --from, --to and --slice`);
+  for (const flag of ['window', 'lag', 'since', 'now', 'max-windows'] as const) {
+    if (values[flag] !== undefined) throw usage(`--${flag} is for ctlake export --window; a backfill takes --from, --to and --slice${flag === 'max-windows' ? ' (and --max-slices)' : ''}`);
+  }
   if ((values.sql === undefined) === (values['sql-file'] === undefined)) throw usage('give one of --sql and --sql-file');
   const log = new Log(io.stderr, { format: logFormat(args, io), quiet: values.quiet ?? false, live: false });
   const { pricePerGb, ...options } = await jobOptions(values, io, log);
@@ -97,8 +136,9 @@ export async function backfillCommand(args: string[], io: CliIO): Promise<number
       ...options,
       from: instant(required(values.from, '--from', 'the start of the range, such as 2025-01-01T00:00:00Z'), '--from')!,
       to: instant(required(values.to, '--to', 'the end of the range (not included)'), '--to')!,
-      sliceMs: duration(required(values.slice, '--slice', 'the length of each slice, such as 1d or 6h'), '--slice'),
+      sliceMs: between(required(values.slice, '--slice', 'the length of each slice, such as 1d or 6h'), '--slice', 60_000, MAX_WINDOW_MS, '1m to 366d'),
       concurrency: values.concurrency === undefined ? undefined : integer(values.concurrency, '--concurrency', 1, 10),
+      maxSlices: values['max-slices'] === undefined ? undefined : integer(values['max-slices'], '--max-slices', 1, MAX_PLANNED_SLICES),
       onProgress: (e) => {
         const counts = `${e.done + e.skipped}/${e.total} done, ${e.running} running, ${e.failed} failed, ${e.rows} rows`;
         if (e.phase === 'end') log.event(e.result!.status === 'done' ? 'slice-done' : 'slice-failed', `${resultLine('slice', e.result!)}; ${counts}`, { ...e, result: { ...e.result, summary: undefined } });
@@ -121,8 +161,12 @@ export async function backfillCommand(args: string[], io: CliIO): Promise<number
           `${cost === undefined ? '' : ` (about $${cost.toFixed(cost < 0.01 ? 4 : 2)})`}${counts.failed ? '; rerun to retry the failed slices' : ''}`,
     { ...summary, slices: summary.slices.map((s) => ({ ...s, summary: undefined })), estimatedCostUsd: cost },
   );
-  if (values['summary-json']) {
-    await writeFile(values['summary-json'], JSON.stringify({ ...summary, slices: summary.slices.map((s) => ({ ...s, summary: undefined })), estimatedCostUsd: cost }, null, 2) + '\n');
+  // More slices to do than one run takes: progress, not failure, and said.
+  if (summary.remaining > counts.failed) {
+    log.warn(`${summary.remaining - counts.failed} more slices remain; the next run continues with them (at most --max-slices per run)`);
+  }
+  if (values['summary-json'] !== undefined) {
+    await writeSummary(values['summary-json'], { ...summary, slices: summary.slices.map((s) => ({ ...s, summary: undefined })), estimatedCostUsd: cost });
   }
   return STATUS_EXIT[summary.status];
 }

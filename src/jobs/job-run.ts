@@ -3,7 +3,7 @@ import { CtlakeError, isCtlakeError } from '../errors.js';
 import { exportQuery, type ExportSummary } from '../export-query.js';
 import { normalizeExportOptions, type ExportOptions } from '../export-options.js';
 import { parseTarget } from '../destinations/target.js';
-import { acquireLock, type LockHandle } from './lock.js';
+import { acquireLock, checkLease, type LockHandle } from './lock.js';
 import { openStateFile, type JobState, type RunRecord, type StateFile } from './job-state.js';
 import { isoTime, missingPlaceholders, renderSql, windowKey, type TimeWindow } from './time-windows.js';
 
@@ -15,7 +15,7 @@ export interface JobOptions extends JobExportOptions {
   sqlTemplate: string;
   /** Where the job's state is kept: a file or `s3://bucket/key`; its lock is `STATE.lock` beside it. */
   state?: string | undefined;
-  /** The lock's lease; see acquireLock. @default 600000 */
+  /** The lock's lease, MIN_LOCK_LEASE_MS to MAX_LOCK_LEASE_MS; see acquireLock. @default 600000 */
   lockLeaseMs?: number | undefined;
 }
 
@@ -40,11 +40,15 @@ export function checkJob(options: JobOptions): void {
   // Every export of the job shares these options: a bad one fails the run
   // now (TypeError), not each window or slice in turn.
   normalizeExportOptions({ ...options, sql: renderSql(options.sqlTemplate, { start: 0, end: 60_000 }) });
+  checkLease(options.lockLeaseMs);
 }
 
 /**
  * Opens the state and takes its lock, runs `body`, then releases the lock,
  * whatever happens. A state on S3 gets an S3 client built as the export's.
+ * A run that lost its lock fails with the lock's LOCK_HELD error ("lock
+ * lost: ..."), not with the INTERRUPTED its exports end with when the lost
+ * lock aborts them: an interrupt is the caller's signal only.
  */
 export async function withJobState<T>(options: JobOptions, body: (state: StateFile | undefined, lock: LockHandle | undefined) => Promise<T>): Promise<T> {
   if (!options.state) return body(undefined, undefined);
@@ -59,6 +63,9 @@ export async function withJobState<T>(options: JobOptions, body: (state: StateFi
     const lock = await acquireLock(file.store, file.lockName, { leaseMs: options.lockLeaseMs });
     try {
       return await body(file, lock);
+    } catch (error) {
+      if (lock.lost.aborted && !options.signal?.aborted && !isCtlakeError(error, 'LOCK_HELD')) throw lock.lost.reason;
+      throw error;
     } finally {
       await lock.release().catch(() => undefined);
     }

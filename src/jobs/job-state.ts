@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { CtlakeError } from '../errors.js';
+import { CtlakeError, isCtlakeError, quoted } from '../errors.js';
 import { localStore, type ObjectStore } from '../destinations/store.js';
 import { parseS3Url } from '../destinations/target.js';
+import { inRange, windowKey } from './time-windows.js';
 
 /** One window or slice of a job, as its state records it. */
 export interface RunRecord {
@@ -71,7 +72,7 @@ export async function openStateFile(location: string, s3: (() => Promise<S3Clien
     name = url.key.slice(slash);
   } else {
     if (location.endsWith('/')) throw new CtlakeError('INVALID_OPTION', `--state must be a file, not the folder '${location}'`);
-    store = localStore(path.dirname(path.resolve(location)));
+    store = stateStore(localStore(path.dirname(path.resolve(location))), location);
     name = path.basename(location);
   }
   /** The tag of the state as this run last read or wrote it. */
@@ -82,17 +83,13 @@ export async function openStateFile(location: string, s3: (() => Promise<S3Clien
     tag = tagged?.tag;
     read = true;
     if (tagged === undefined) return undefined;
-    const data = tagged.data;
-    let state: JobState;
+    let parsed: unknown;
     try {
-      state = JSON.parse(data.toString('utf8')) as JobState;
+      parsed = JSON.parse(tagged.data.toString('utf8'));
     } catch {
-      throw new CtlakeError('STATE_INVALID', `--state ${location} is not JSON; restore it, or give a new --state to start over`);
+      throw new CtlakeError('STATE_INVALID', `--state ${location} is not JSON; ${STATE_FIX}`);
     }
-    if (state?.stateVersion !== 1 || typeof state.runs !== 'object') {
-      throw new CtlakeError('STATE_INVALID', `--state ${location} is not a ctlake job state (version 1); give a new --state to start over`);
-    }
-    return state;
+    return validateState(parsed, location);
   };
   return {
     store,
@@ -113,6 +110,103 @@ export async function openStateFile(location: string, s3: (() => Promise<S3Clien
       tag = written;
     },
   };
+}
+
+/** Local file errors that a rerun cannot fix: the --state path is wrong (a folder, no such folder, not ours to write). */
+const PATH_ERRORS = new Set(['EISDIR', 'ENOTDIR', 'ENOENT', 'EACCES', 'EPERM', 'EROFS', 'ENAMETOOLONG', 'ELOOP']);
+
+/**
+ * A local state folder whose failures are said as --state's (the store's own
+ * messages name --out, for exports). A wrong path (a folder where the state
+ * or its lock should be, no such folder, no permission) is STATE_INVALID,
+ * exit 2; a failure a rerun may not meet (ENOSPC, EIO) stays
+ * DESTINATION_FAILED, exit 1.
+ */
+function stateStore(store: ObjectStore, location: string): ObjectStore {
+  const said = (name: string) => (error: unknown): never => {
+    const cause = isCtlakeError(error, 'DESTINATION_FAILED') ? (error.cause as NodeJS.ErrnoException | undefined) : undefined;
+    if (typeof cause?.code !== 'string') throw error;
+    const wrongPath = PATH_ERRORS.has(cause.code);
+    throw new CtlakeError(
+      wrongPath ? 'STATE_INVALID' : 'DESTINATION_FAILED',
+      `--state ${location} cannot be used: ${cause.code} at ${quoted(cause.path ?? store.root + name)}; ` +
+        (wrongPath ? 'give --state a file (not a folder) in a folder this user can write' : 'the next run tries again'),
+      { cause: error },
+    );
+  };
+  return {
+    ...store,
+    getTagged: (name) => store.getTagged(name).catch(said(name)),
+    putIf: (name, data, condition) => store.putIf(name, data, condition).catch(said(name)),
+    remove: (name) => store.remove(name).catch(said(name)),
+  };
+}
+
+/** The fix every refused state names. */
+const STATE_FIX = 'restore it from a backup, or delete it to start over from --since (or --from)';
+
+const STATE_KEYS = new Set(['stateVersion', 'job', 'sqlSha256', 'out', 'exportedUntil', 'from', 'to', 'sliceMs', 'runs', 'updatedAt']);
+const RUN_KEYS = new Set(['key', 'start', 'end', 'status', 'queryId', 'rows', 'bytesScanned', 'error', 'finishedAt']);
+/** `2024-05-01T00:00:00Z`, with milliseconds or not: what isoTime() and toISOString() write. */
+const ISO_INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{3})?Z$/;
+
+/**
+ * A stored state, checked field by field before any of it is used: a
+ * plain object of the known fields only (an unknown one is a hand edit or
+ * a typo such as `exportedUntill`, which would silently restart the job),
+ * every instant ISO-8601 UTC within EARLIEST_INSTANT..LATEST_INSTANT (so
+ * `exportedUntil: 12345` is refused, not read as the year 12345), numbers
+ * whole and not negative, and each run keyed by its own window. Returns a
+ * copy built from the checked fields, its runs in a null-prototype object,
+ * so that no key from the file (`__proto__`) reaches a prototype. Throws
+ * STATE_INVALID naming the file, the field and the fix.
+ */
+export function validateState(value: unknown, location: string): JobState {
+  const bad = (what: string): never => {
+    throw new CtlakeError('STATE_INVALID', `--state ${location} is not a valid ctlake job state: ${what}; ${STATE_FIX}`);
+  };
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(value)) return bad(`it holds ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}, not an object`);
+  for (const key of Object.keys(value)) if (!STATE_KEYS.has(key)) bad(`it has an unknown field ${quoted(key)}`);
+  if (value.stateVersion !== 1) bad(`its stateVersion is ${quoted(value.stateVersion)}, not 1`);
+  if (value.job !== 'windows' && value.job !== 'backfill') bad(`its job is ${quoted(value.job)}, not "windows" or "backfill"`);
+  const text = (field: string, v: unknown) => (typeof v === 'string' ? v : bad(`its ${field} is ${quoted(v)}, not a string`));
+  const instant = (field: string, v: unknown) => {
+    const ms = typeof v === 'string' && ISO_INSTANT.test(v) ? Date.parse(v) : NaN;
+    return inRange(ms) ? (v as string) : bad(`its ${field} is ${quoted(v)}, not a UTC time such as 2026-01-01T00:00:00Z from 1970 to 9999`);
+  };
+  const count = (field: string, v: unknown) => (Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : bad(`its ${field} is ${quoted(v)}, not a whole number`));
+  const state: JobState = {
+    stateVersion: 1,
+    job: value.job as JobState['job'],
+    sqlSha256: text('sqlSha256', value.sqlSha256),
+    out: text('out', value.out),
+    runs: Object.create(null) as Record<string, RunRecord>,
+    updatedAt: text('updatedAt', value.updatedAt),
+  };
+  if (value.exportedUntil !== undefined) state.exportedUntil = instant('exportedUntil', value.exportedUntil);
+  if (value.from !== undefined) state.from = instant('from', value.from);
+  if (value.to !== undefined) state.to = instant('to', value.to);
+  if (value.sliceMs !== undefined) state.sliceMs = count('sliceMs', value.sliceMs);
+  if (!isObject(value.runs)) return bad(`its runs is ${quoted(value.runs)}, not an object of windows or slices by key`);
+  for (const [key, run] of Object.entries(value.runs)) {
+    const field = `runs[${quoted(key)}]`;
+    if (!isObject(run)) return bad(`its ${field} is ${quoted(run)}, not an object`);
+    for (const k of Object.keys(run)) if (!RUN_KEYS.has(k)) bad(`its ${field} has an unknown field ${quoted(k)}`);
+    const start = instant(`${field}.start`, run.start);
+    const end = instant(`${field}.end`, run.end);
+    if (!(Date.parse(start) < Date.parse(end)) || windowKey({ start: Date.parse(start), end: Date.parse(end) }) !== key || run.key !== key) {
+      bad(`its ${field} is not keyed by its own start and end`);
+    }
+    if (run.status !== 'done' && run.status !== 'failed') bad(`its ${field}.status is ${quoted(run.status)}, not "done" or "failed"`);
+    const record: RunRecord = { key, start, end, status: run.status as RunRecord['status'], finishedAt: text(`${field}.finishedAt`, run.finishedAt) };
+    if (run.queryId !== undefined) record.queryId = text(`${field}.queryId`, run.queryId);
+    if (run.rows !== undefined) record.rows = count(`${field}.rows`, run.rows);
+    if (run.bytesScanned !== undefined) record.bytesScanned = count(`${field}.bytesScanned`, run.bytesScanned);
+    if (run.error !== undefined) record.error = text(`${field}.error`, run.error);
+    state.runs[key] = record;
+  }
+  return state;
 }
 
 export function sqlHash(sql: string): string {
