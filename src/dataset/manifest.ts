@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CtlakeError, isCtlakeError, quoted } from '../errors.js';
 import { acquireLock, type LockHandle } from '../jobs/lock.js';
+import { isLeftover } from '../destinations/file.js';
 import { badObjectName, type ObjectStore } from '../destinations/store.js';
 import type { ColumnSchema } from '../rows/schema.js';
 import type { WrittenFile } from './write-dataset.js';
@@ -261,41 +262,17 @@ export async function lockExportKey(store: ObjectStore, key: string, leaseMs?: n
   }
 }
 
-/** `.NAME.ctlake-PID-RANDOM.tmp`: the temporary file of a write in progress (src/destinations/file.ts, store.ts). */
-const TEMP_FILE = /^\.(.+)\.ctlake-(\d+)-[0-9a-f]{8}\.tmp$/;
-
-/** The pid in a temporary file's name, or undefined when the name is not one of ctlake's temporary files. */
-export function tempFilePid(name: string): number | undefined {
-  const match = TEMP_FILE.exec(name.slice(name.lastIndexOf('/') + 1));
-  const pid = match ? Number(match[2]) : NaN;
-  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-/** Whether no process of this host has `pid` (kill(pid, 0) fails with ESRCH). */
-export function processGone(pid: number): boolean {
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
-
 /**
  * Removes the temporary files that runs killed mid-write (kill -9, a power
  * cut) left in a local dataset: those whose pid is gone from this host. A
  * temporary file of a live process (another export writing now) is left
- * alone. Returns the names removed. A temporary file's name carries a pid
- * but no host: a dataset folder shared between hosts (NFS) must be written
- * from one host, or a live writer's temporary file elsewhere could be taken
- * for a leftover.
+ * alone, and so is one made on another host (a folder shared over NFS):
+ * see `isLeftover`. Returns the names removed.
  */
 export async function removeLeftovers(store: ObjectStore): Promise<string[]> {
   const removed: string[] = [];
   for await (const object of store.list()) {
-    const pid = tempFilePid(object.name);
-    if (pid === undefined || object.kind !== undefined || badObjectName(object.name) || !processGone(pid)) continue;
+    if (object.kind !== undefined || badObjectName(object.name) || !isLeftover(object.name)) continue;
     // Best effort: a leftover that cannot be removed now is a warning in verify, not a reason to stop this export.
     if (await store.remove(object.name).then(() => true, () => false)) removed.push(object.name);
   }

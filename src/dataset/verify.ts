@@ -6,7 +6,8 @@ import type { ObjectStore } from '../destinations/store.js';
 import { isCtlakeError, quoted } from '../errors.js';
 import { FooterTail } from '../formats/parquet-footer.js';
 import { isStale, parseLock } from '../jobs/lock.js';
-import { LOCKS, MANIFEST, MANIFEST_LOCK, parseManifest, processGone, SUCCESS, tempFilePid } from './manifest.js';
+import { isLeftover, temporaryFileOwner } from '../destinations/file.js';
+import { LOCKS, MANIFEST, MANIFEST_LOCK, parseManifest, SUCCESS } from './manifest.js';
 
 export interface VerifyReport {
   /** The dataset's root, as named. */
@@ -118,10 +119,12 @@ export async function verifyDataset(store: ObjectStore): Promise<VerifyReport> {
   for (const name of present.keys()) {
     if (listed.has(name)) continue;
     if (special.has(name)) continue;
-    const pid = tempFilePid(name);
-    if (pid !== undefined) {
+    const owner = temporaryFileOwner(name);
+    if (owner !== undefined) {
       report.warnings.push(
-        processGone(pid) ? `${shown(name)}: leftover of a killed run (pid ${pid}): removed by the next export` : `${shown(name)}: temporary file of a running export (pid ${pid}), or of a process on another host`,
+        isLeftover(name)
+          ? `${shown(name)}: leftover of a killed run (pid ${owner.pid}): removed by the next export`
+          : `${shown(name)}: temporary file of a running export (pid ${owner.pid})${owner.thisHost ? '' : ' on another host'}`,
       );
       continue;
     }

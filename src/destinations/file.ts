@@ -228,36 +228,59 @@ export function temporaryPath(finalPath: string): string {
   return `${temporaryPrefix(finalPath)}${process.pid}-${HOST_TAG}${randomBytes(4).toString('hex')}.tmp`;
 }
 
+/** `.NAME.ctlake-PID-TAG.tmp`; TAG is the host's four hex digits and eight random ones, or (before the host tag) eight random ones. */
+const TEMPORARY_NAME = /^\..*\.ctlake-(\d+)-((?:[0-9a-f]{4})?)[0-9a-f]{8}\.tmp$/s;
+
+/**
+ * Who wrote a temporary file, from its name: the pid, and whether it was this
+ * host (its tag is this host's, or it has none, as names made before the
+ * tag have). Undefined for a name that is not one of ctlake's temporary files.
+ */
+export function temporaryFileOwner(name: string): { pid: number; thisHost: boolean } | undefined {
+  const match = TEMPORARY_NAME.exec(name.slice(name.lastIndexOf('/') + 1));
+  const pid = match ? Number(match[1]) : NaN;
+  if (!Number.isSafeInteger(pid) || pid <= 1) return undefined;
+  return { pid, thisHost: match![2] === '' || match![2] === HOST_TAG };
+}
+
+/**
+ * Whether a name is a temporary file that a killed run of this host left: a
+ * ctlake temporary file whose process is gone (kill(pid, 0) answers ESRCH).
+ * A live process (or one of another user: EPERM) keeps its file, so a run
+ * still writing is never disturbed; a leftover whose pid has since been
+ * reused stays until that process ends, and one made on another host (a
+ * shared NFS folder) stays for that host to judge.
+ */
+export function isLeftover(name: string): boolean {
+  const owner = temporaryFileOwner(name);
+  return owner !== undefined && owner.thisHost && owner.pid !== process.pid && !alive(owner.pid);
+}
+
 /** Folders this process has swept already; cleared when it grows past SWEPT_LIMIT. */
 const swept = new Set<string>();
 const SWEPT_LIMIT = 4096;
 
 /**
  * Removes, from the folder of `finalPath`, the temporary files that runs on
- * this host left when they were killed: those (of any target in the folder)
- * whose process is gone, as kill(pid, 0) answers ESRCH. A live process (or
- * one of another user: EPERM) keeps its file, so a run still writing is
- * never disturbed; a leftover whose pid has since been reused stays until
- * that process ends, and one made on another host (a shared NFS folder)
- * stays for that host to judge. Each folder is swept once per process, so
- * that a dataset writing thousands of files into one folder lists it once,
- * not once per file. Best effort: what cannot be listed or removed is left.
+ * this host left when they were killed (`isLeftover`), of any target in the
+ * folder. Each folder is swept once per process, so that a dataset writing
+ * thousands of files into one folder lists it once, not once per file. Best
+ * effort: what cannot be listed or removed is left.
  */
 export async function removeLeftovers(finalPath: string): Promise<void> {
   const dir = path.dirname(finalPath);
   if (swept.has(dir)) return;
   if (swept.size >= SWEPT_LIMIT) swept.clear();
   swept.add(dir);
-  const pattern = new RegExp(`^\\..*\\.ctlake-(\\d+)-${HOST_TAG}[0-9a-f]{8}\\.tmp$`, 's');
   const entries = await readdir(dir).catch(() => [] as string[]);
   for (const entry of entries) {
-    const pid = Number(pattern.exec(entry)?.[1]);
-    if (!(pid > 1) || pid === process.pid || alive(pid)) continue;
-    await rm(path.join(dir, entry), { force: true }).catch(() => undefined);
+    if (isLeftover(entry)) await rm(path.join(dir, entry), { force: true }).catch(() => undefined);
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether a process of this host has `pid`: kill(pid, 0) succeeds, or fails for want of permission. */
+export function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
     return true;

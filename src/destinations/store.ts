@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
 import { link, lstat, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Destination } from './destination.js';
 import { CtlakeError, quoted } from '../errors.js';
-import { destinationError, fileDestination, makeDirs } from './file.js';
+import { destinationError, fileDestination, makeDirs, temporaryPath } from './file.js';
 
 export interface StoredObject {
   /** Relative to the store's root, with `/` separators. */
@@ -127,7 +126,7 @@ async function fileTag(file: string): Promise<string> {
 
 /** Writes `data` to a temporary file beside `target`, fsynced, then lets `place` move it there. */
 async function writeWhole(target: string, data: Buffer, place: (tmp: string, target: string) => Promise<void>): Promise<void> {
-  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.ctlake-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = temporaryPath(target);
   try {
     let handle;
     // Another write's remove() may take an emptied folder away between our
