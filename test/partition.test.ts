@@ -33,7 +33,7 @@ describe('partition paths', () => {
   });
 
   it('refuses a timestamp that does not parse, naming the column', () => {
-    expect(() => partitionPath(levels, { eventTime: 'yesterday', awsRegion: 'x' })).toThrow(/column eventTime: 'yesterday' is not a timestamp/);
+    expect(() => partitionPath(levels, { eventTime: 'yesterday', awsRegion: 'x' })).toThrow(/column eventTime: "yesterday" is not a timestamp/);
   });
 });
 

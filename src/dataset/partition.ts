@@ -1,5 +1,6 @@
-import { parseTimestamp } from '../rows/parse-value.js';
-import type { FlatRecord } from '../rows/flatten-row.js';
+import { quoted } from '../errors.js';
+import { columnLabel, parseTimestamp, wellFormed } from '../rows/parse-value.js';
+import { cellOf, type FlatRecord } from '../rows/flatten-row.js';
 
 /** How a timestamp column is cut into partitions. */
 export type TimeGrain = 'hour' | 'day' | 'month';
@@ -65,22 +66,51 @@ function hiveKey(name: string): string {
 /** Hive's default partition, for a null or empty value (what Hive, Spark and Athena write and read). */
 export const NULL_PARTITION = '__HIVE_DEFAULT_PARTITION__';
 
+/** The longest folder name (`key=value`, in UTF-8 bytes) most file systems allow; S3 allows it too. */
+export const MAX_FOLDER_BYTES = 255;
+
 /**
  * The relative folder of a record (`eventdate=2024-05-01/awsregion=us-east-1`),
- * or '' with no levels. A missing or empty value goes to NULL_PARTITION;
- * a string column's text `null` stays `null`, as it does in the file.
- * Values are escaped as Hive escapes path names, so
- * any text round-trips through Athena, Spark and DuckDB. A timestamp that
- * does not parse throws a plain Error naming the column and the value.
+ * or '' with no levels. A missing or empty value goes to NULL_PARTITION.
+ * Values are escaped as Hive escapes path names, so any text round-trips
+ * through Athena, Spark and DuckDB, and every folder is one level below the
+ * last (`/` is escaped, and `..` or `.` is a value inside `key=..`, never a
+ * folder of its own): a path built here never leaves the dataset's root.
+ * Hive leaves two kinds of text that readers take for null, so these have
+ * their first character escaped too, which every reader unescapes: the text
+ * `__HIVE_DEFAULT_PARTITION__` (`%5F_HIVE_DEFAULT_PARTITION__`) and the text
+ * `null` in any case (`%6Eull`; DuckDB reads `null` and `NULL` as null).
+ *
+ * Throws a plain Error naming the column and the value for what a folder
+ * cannot hold exactly: a timestamp that does not parse, a text with a lone
+ * surrogate (UTF-8 would change it), or a folder name longer than
+ * MAX_FOLDER_BYTES.
  */
 export function partitionPath(levels: readonly PartitionLevel[], record: FlatRecord): string {
   let path = '';
   for (const level of levels) {
-    const text = record[level.column] ?? null;
+    const text = cellOf(record, level.column);
     const value = level.grain === undefined ? text : timeValue(text, level);
-    path += `${path ? '/' : ''}${level.key}=${value === null || value === '' ? NULL_PARTITION : escapeHiveValue(value)}`;
+    path += `${path ? '/' : ''}${value === null || value === '' ? `${level.key}=${NULL_PARTITION}` : folder(level, value)}`;
   }
   return path;
+}
+
+function folder(level: PartitionLevel, value: string): string {
+  if (!wellFormed(value)) {
+    throw new Error(`column ${columnLabel(level.column)}: ${quoted(value)} holds a lone UTF-16 surrogate, which a folder name (UTF-8) cannot hold`);
+  }
+  let escaped = escapeHiveValue(value);
+  if (value === NULL_PARTITION || (value.length === 4 && value.toLowerCase() === 'null')) escaped = `%${value.charCodeAt(0).toString(16).toUpperCase()}${escaped.slice(1)}`;
+  const name = `${level.key}=${escaped}`;
+  // UTF-8 takes at most 3 bytes a UTF-16 unit: a short name needs no count.
+  if (name.length > MAX_FOLDER_BYTES / 3) {
+    const bytes = Buffer.byteLength(name);
+    if (bytes > MAX_FOLDER_BYTES) {
+      throw new Error(`column ${columnLabel(level.column)}: ${quoted(value)} makes a folder name of ${bytes} bytes, more than the ${MAX_FOLDER_BYTES} a file system allows`);
+    }
+  }
+  return name;
 }
 
 function timeValue(text: string | null, level: PartitionLevel): string | null {
@@ -89,7 +119,7 @@ function timeValue(text: string | null, level: PartitionLevel): string | null {
   try {
     ms = parseTimestamp(text);
   } catch {
-    throw new Error(`column ${level.column}: '${text}' is not a timestamp, so it cannot give ${level.key}`);
+    throw new Error(`column ${columnLabel(level.column)}: ${quoted(text)} is not a timestamp, so it cannot give ${level.key}`);
   }
   const iso = new Date(ms).toISOString();
   switch (level.grain) {

@@ -14,8 +14,8 @@ import {
   type DataType,
 } from 'apache-arrow';
 import type { ColumnType } from '../rows/column-types.js';
-import type { FlatRecord } from '../rows/flatten-row.js';
-import { invalidValue, parseValue, ValueError } from '../rows/parse-value.js';
+import { cellOf, type FlatRecord } from '../rows/flatten-row.js';
+import { invalidValue, parseValue, unencodableValue, ValueError, wellFormed } from '../rows/parse-value.js';
 import type { ColumnSchema } from '../rows/schema.js';
 
 /**
@@ -53,7 +53,8 @@ let scratch = new Uint8Array(1 << 20);
  * Records to one RecordBatch of `schema`. Each cell is parsed with
  * parseValue; a cell that does not fit its column's type throws
  * VALUE_INVALID naming the column, the row (1-based, over the whole export)
- * and the value, with the fix. Columns are built straight into typed arrays
+ * and the value, with the fix; so does a text holding a lone surrogate,
+ * which UTF-8 cannot hold (NDJSON escapes it). Columns are built straight into typed arrays
  * (apache-arrow's vectorFromArray would read every timestamp unit as
  * milliseconds, refuses numbers for Int64, and is several times slower for
  * strings).
@@ -68,7 +69,7 @@ function columnData(type: DataType, column: ColumnSchema, records: readonly Flat
   const validity = new Uint8Array((n + 7) >> 3);
   let nulls = 0;
   const cell = (i: number) => {
-    const text = records[i]![column.source] ?? null;
+    const text = cellOf(records[i]!, column.source);
     try {
       const value = parseValue(text, column.type);
       if (value === null) nulls++;
@@ -117,7 +118,12 @@ function columnData(type: DataType, column: ColumnSchema, records: readonly Flat
             grown.set(scratch.subarray(0, pos));
             scratch = grown;
           }
-          pos += encoder.encodeInto(text, scratch.subarray(pos)).written;
+          const written = encoder.encodeInto(text, scratch.subarray(pos)).written;
+          // Lossless: a lone surrogate would be written as U+FFFD. Only a
+          // text with a non-ASCII character (more bytes than code units) can
+          // hold one, so ASCII cells pay one comparison.
+          if (written !== text.length && !wellFormed(text)) throw unencodableValue(column.source, firstRow + i, text, 'Parquet');
+          pos += written;
         }
         offsets[i + 1] = pos;
       }

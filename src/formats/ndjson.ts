@@ -1,8 +1,8 @@
 import { createGzip, constants as zlib } from 'node:zlib';
 import type { Transform } from 'node:stream';
 import type { TypingOptions } from '../rows/column-types.js';
-import type { FlatRecord } from '../rows/flatten-row.js';
-import { invalidValue, jsonCell, parseValue, ValueError } from '../rows/parse-value.js';
+import { cellOf, type FlatRecord } from '../rows/flatten-row.js';
+import { escapeLoneSurrogates, invalidValue, jsonCell, parseValue, ValueError, wellFormed } from '../rows/parse-value.js';
 import { buildSchema, type ColumnSchema } from '../rows/schema.js';
 
 export type NdjsonCompression = 'none' | 'gzip';
@@ -22,7 +22,8 @@ export type NdjsonTypes = 'raw' | 'typed';
  * timestamps with `Z`, JSON for json columns (their text where it is not
  * JSON), strings for the rest; a cell that does not fit its type fails with
  * VALUE_INVALID, as in Parquet. int64 values are written as exact integer
- * literals, even beyond 2^53.
+ * literals, even beyond 2^53. A lone surrogate (`"\ud800"`) survives both:
+ * JSON.stringify escapes it, and a json column's text has it escaped.
  */
 export async function* encodeNdjson(batches: AsyncIterable<FlatRecord[]>, types: NdjsonTypes = 'raw', typing: TypingOptions = {}): AsyncGenerator<Buffer> {
   let schema: ColumnSchema[] = [];
@@ -45,7 +46,7 @@ export async function* encodeNdjson(batches: AsyncIterable<FlatRecord[]>, types:
         let line = '{';
         for (let i = 0; i < schema.length; i++) {
           if (i > 0) line += ',';
-          line += keys[i] + ':' + typedJson(schema[i]!, record[schema[i]!.source] ?? null, row);
+          line += keys[i] + ':' + typedJson(schema[i]!, cellOf(record, schema[i]!.source), row);
         }
         text.add(line + '}');
       }
@@ -96,7 +97,9 @@ function typedJson(column: ColumnSchema, text: string | null, row: number): stri
     const cell = jsonCell(text);
     if (!cell.json) return JSON.stringify(cell.text);
     // Re-serialize JSON that spans lines, so that one row stays one line.
-    return /[\n\r]/.test(cell.text) ? JSON.stringify(JSON.parse(cell.text)) : cell.text;
+    const json = /[\n\r]/.test(cell.text) ? JSON.stringify(JSON.parse(cell.text)) : cell.text;
+    // Written as it is, a lone surrogate in it would become U+FFFD; escaped, it is the same JSON value.
+    return wellFormed(json) ? json : escapeLoneSurrogates(json);
   }
   let value;
   try {

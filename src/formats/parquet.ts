@@ -4,6 +4,7 @@ import * as wasm from 'parquet-wasm';
 import { CtlakeError } from '../errors.js';
 import type { TypingOptions } from '../rows/column-types.js';
 import type { FlatRecord } from '../rows/flatten-row.js';
+import { columnLabel } from '../rows/parse-value.js';
 import { buildSchema, type ColumnSchema } from '../rows/schema.js';
 import { arrowSchema, recordBatch } from './arrow-batch.js';
 import { FooterTail } from './parquet-footer.js';
@@ -163,10 +164,12 @@ function toWasm(schema: Schema, batch: RecordBatch): wasm.RecordBatch {
 
 function lateColumns(records: readonly FlatRecord[], added: readonly string[], width: number, rowsBefore: number): CtlakeError {
   const row = rowsBefore + 1 + records.findIndex((r) => Object.keys(r).length > width);
-  const declare = added.map((name) => `--column ${name}:string`).join(' ');
+  const shown = added.slice(0, 5).map(columnLabel);
+  const more = added.length > shown.length ? ` and ${added.length - shown.length} more` : '';
+  const declare = shown.map((label) => `--column ${label}:string`).join(' ');
   return new CtlakeError(
     'SCHEMA_CHANGED',
-    `column ${added.join(', ')} first appears at row ${row}, after the Parquet schema was fixed by the first page; declare it up front with ${declare} (or its type), or export to NDJSON`,
+    `column ${shown.join(', ')}${more} first appears at row ${row}, after the Parquet schema was fixed by the first page; declare it up front with ${declare} (or its type), or export to NDJSON`,
     { column: added[0] },
   );
 }

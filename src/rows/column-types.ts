@@ -17,13 +17,16 @@ export type NestedMode = 'text' | 'json';
  * lose their path in Lake's results, so `creationDate` and `mfaAuthenticated`
  * from `userIdentity.sessionContext.attributes` are typed here too.
  */
-export const KNOWN_FIELD_TYPES: Readonly<Record<string, ColumnType>> = {
-  eventtime: 'timestamp',
-  creationdate: 'timestamp',
-  readonly: 'boolean',
-  managementevent: 'boolean',
-  mfaauthenticated: 'boolean',
-};
+export const KNOWN_FIELD_TYPES: Readonly<Record<string, ColumnType>> = Object.freeze(
+  // Null-prototype: a column called `constructor` or `__proto__` is not a known field.
+  Object.assign(Object.create(null) as Record<string, ColumnType>, {
+    eventtime: 'timestamp',
+    creationdate: 'timestamp',
+    readonly: 'boolean',
+    managementevent: 'boolean',
+    mfaauthenticated: 'boolean',
+  } as const),
+);
 
 /**
  * CloudTrail fields that Lake returns as Presto text of a struct, map or
@@ -55,15 +58,24 @@ export interface TypingOptions {
   nested?: NestedMode | undefined;
 }
 
-/** The type of a source column: the user's, else CloudTrail's by name, else string. */
+/**
+ * The type of a source column: the user's, else CloudTrail's by name, else
+ * string. A name is data: `constructor` or `__proto__` is looked up as an
+ * own key only, never found on Object.prototype.
+ */
 export function typeForColumn(name: string, options: TypingOptions = {}): ColumnType {
-  const set = options.columns?.[name];
+  const set = declaredType(options.columns, name);
   if (set) return set;
   const key = name.toLowerCase();
   const known = KNOWN_FIELD_TYPES[key];
   if (known) return known;
   if (options.nested === 'json' && NESTED_FIELDS.has(key)) return 'json';
   return 'string';
+}
+
+/** The type `--column` declares for exactly `name`, read as an own key (a user's object has Object.prototype's members too). */
+export function declaredType(columns: TypingOptions['columns'], name: string): ColumnType | undefined {
+  return columns !== undefined && Object.hasOwn(columns, name) ? columns[name] : undefined;
 }
 
 /**

@@ -6,21 +6,78 @@
  */
 export type QueryResultRow = ReadonlyArray<Readonly<Record<string, string>>>;
 
-/** One flattened row: column name to the service's string, or null when absent. */
+/**
+ * One flattened row: column name to the service's string, or null when absent.
+ * An ordinary object, for speed (V8 keeps a null-prototype object in its slow
+ * dictionary mode: measured at half the JSON.stringify speed), so a name such
+ * as `constructor` that a record lacks would read Object.prototype's member:
+ * read a cell with cellOf, never `record[name] ?? null`.
+ */
 export type FlatRecord = Record<string, string | null>;
 
 /**
- * Names the cells of one row in order. The first occurrence of a key keeps its
- * name; a repeat gets the first free name of `key_2`, `key_3`, ... so that no
- * value is ever overwritten and the same row shape always gives the same names.
- * Pure: no state survives the call.
+ * The cell of column `name`, or null when the record has none. Safe for any
+ * name: every own value is a string or null, and nothing Object.prototype
+ * holds is a string, so an inherited `constructor` or `__proto__` reads as
+ * null, with no second lookup.
+ */
+export function cellOf(record: FlatRecord, name: string): string | null {
+  const value = record[name];
+  return typeof value === 'string' ? value : null;
+}
+
+/**
+ * The naming rule. Occurrence k of key K in a row is called
+ *
+ * - K itself, for the first occurrence (k = 1) of an ordinary key;
+ * - `K_1`, for the first occurrence of a key that looks generated: one that
+ *   ends in `_N` with N ≥ 2 (no leading zero), followed by any number of
+ *   `_1` (`arn_2`, `count_10`, `arn_2_1`). So a literal `arn_2` is `arn_2_1`;
+ * - `K_k`, for a repeat (k ≥ 2): `arn`, `arn_2`, `arn_3`.
+ *
+ * Why: no name can stand for two (key, occurrence) pairs. Read a name's last
+ * `_digits`: none, and it is an ordinary key itself; `_1`, and it is the first
+ * of the generated-looking key before it; `_k` (k ≥ 2), and it is repeat k of
+ * the key before it. So a given key and occurrence always get the same
+ * column, whatever else the row holds and in whatever order (with `key_2`
+ * for the first free name, a literal `arn_2` ahead of two `arn` pushed the
+ * second `arn` to `arn_3`, and a row in another order named them otherwise),
+ * and rows of ordinary keys are named as before. Keys ending in `_1`, `_01`
+ * or a letter are ordinary.
+ */
+export function firstName(key: string): string {
+  return looksGenerated(key) ? `${key}_1` : key;
+}
+
+/** `_N` (N ≥ 2, no leading zero) then any number of `_1`: the shape of a repeat's name. */
+export function looksGenerated(key: string): boolean {
+  let end = key.length;
+  const last = key.charCodeAt(end - 1);
+  if (!(last >= 0x30 && last <= 0x39)) return false; // the common case: one comparison
+  while (end >= 2 && key.charCodeAt(end - 1) === 0x31 && key.charCodeAt(end - 2) === 0x5f) end -= 2;
+  let start = end;
+  while (start > 0 && isDigit(key.charCodeAt(start - 1))) start--;
+  if (start === end || start === 0 || key.charCodeAt(start - 1) !== 0x5f) return false;
+  const lead = key.charCodeAt(start);
+  return end - start === 1 ? lead >= 0x32 : lead !== 0x30;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 0x30 && code <= 0x39;
+}
+
+/**
+ * Names the cells of one row in order, by the rule of firstName: so that no
+ * value is ever overwritten, and a key's k-th occurrence always has the same
+ * name. Pure: no state survives the call.
  */
 export function flattenRow(row: QueryResultRow): Array<[name: string, value: string]> {
   const cells: Array<[string, string]> = [];
   const taken = new Set<string>();
   for (const cell of row) {
     for (const key in cell) {
-      let name = key;
+      // Repeat k of `key` is the only cell that can be called `key_k`.
+      let name = firstName(key);
       for (let n = 2; taken.has(name); n++) name = `${key}_${n}`;
       taken.add(name);
       cells.push([name, cell[key] as string]);
@@ -51,7 +108,8 @@ export class ColumnSet {
     const record: FlatRecord = { ...this.#template };
     for (const cell of row) {
       for (const key in cell) {
-        let name = key;
+        // Own values are strings or null, and Object.prototype holds no strings: a string means taken in this row.
+        let name = firstName(key);
         for (let n = 2; typeof record[name] === 'string'; n++) name = `${key}_${n}`;
         if (Object.hasOwn(record, name)) {
           record[name] = cell[key] as string;

@@ -1,4 +1,4 @@
-import { CtlakeError } from '../errors.js';
+import { CtlakeError, quoted } from '../errors.js';
 import type { ColumnType } from './column-types.js';
 import { prestoToJson } from './presto-json.js';
 
@@ -90,8 +90,48 @@ export function jsonCell(cell: string): { json: boolean; text: string } {
   return converted === undefined ? { json: false, text: cell } : { json: true, text: converted };
 }
 
+/**
+ * A column's name as a message shows it: as it is when it is a plain
+ * identifier (`eventTime`, `_col0`, `arn_2`), else JSON-quoted and cut by
+ * `quoted`, so that a name holding a newline, a NUL or 10,000 characters
+ * still makes one short line.
+ */
+export function columnLabel(name: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_.$-]{0,79}$/.test(name) ? name : quoted(name);
+}
+
 /** The error for a cell that does not fit: names the column, the 1-based row and the value, and the fix. */
 export function invalidValue(column: string, row: number, text: string | null, error: ValueError): CtlakeError {
-  const shown = text === null ? 'null' : JSON.stringify(text.length > 80 ? `${text.slice(0, 77)}...` : text);
-  return new CtlakeError('VALUE_INVALID', `column ${column}, row ${row}: ${shown} is ${error.message}; export it as text with --column ${column}:string`, { column });
+  const label = columnLabel(column);
+  return new CtlakeError('VALUE_INVALID', `column ${label}, row ${row}: ${text === null ? 'null' : quoted(text)} is ${error.message}; export it as text with --column ${label}:string`, { column });
+}
+
+// ES2024, in Node 20; the project's lib is ES2023.
+const isWellFormed = (String.prototype as unknown as { isWellFormed(this: string): boolean }).isWellFormed;
+
+/**
+ * Whether `text` is well-formed UTF-16, so that UTF-8 holds it exactly: no
+ * lone surrogate (`"\ud800"`, which Lake's JSON wire can carry), which any
+ * UTF-8 encoder turns into U+FFFD.
+ */
+export function wellFormed(text: string): boolean {
+  return isWellFormed.call(text);
+}
+
+/** The error for a text that `format` (UTF-8) cannot hold exactly: a lone surrogate would become U+FFFD. */
+export function unencodableValue(column: string, row: number, text: string, format: string): CtlakeError {
+  return new CtlakeError(
+    'VALUE_INVALID',
+    `column ${columnLabel(column)}, row ${row}: ${quoted(text)} holds a lone UTF-16 surrogate, which ${format} (UTF-8) cannot hold; export as NDJSON, which keeps it`,
+    { column },
+  );
+}
+
+/**
+ * JSON text with every lone surrogate written as a `\uXXXX` escape: the same
+ * JSON value, in text that UTF-8 holds exactly. A lone surrogate in text
+ * that JSON.parse accepts is inside a string, where the escape means it.
+ */
+export function escapeLoneSurrogates(json: string): string {
+  return json.replace(/[\ud800-\udfff]/gu, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
