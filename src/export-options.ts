@@ -244,7 +244,8 @@ export function normalizeExportOptions(input: ExportOptions): ResolvedExportOpti
   if (types !== 'raw' && types !== 'typed') throw optionError('types', input.types, "'raw' or 'typed'");
   const nested = input.nested ?? 'text';
   if (nested !== 'text' && nested !== 'json') throw optionError('nested', input.nested, "'text' or 'json'");
-  const columns = { ...input.columns };
+  // Keyed by column names, which are data: a null-prototype copy, so that no name reads or sets a member of Object.prototype.
+  const columns: Record<string, ColumnType> = Object.assign(Object.create(null) as Record<string, ColumnType>, input.columns);
   for (const [name, type] of Object.entries(columns)) {
     if (!COLUMN_TYPES.includes(type)) throw optionError(`columns.${name}`, type, `one of ${COLUMN_TYPES.join(', ')}`);
   }

@@ -155,6 +155,12 @@ describe('hostile column names (constructor, __proto__, empty, a/b, NUL, 300 cha
     expect(run.stdout).toBe(expected);
   });
 
+  it('--column __proto__:boolean through the built CLI types the column named __proto__, not the options object', async () => {
+    const run = await runCli(['export', '--query-id', queryId, '--out', '-', '--types', 'typed', '--column', 'constructor:int64', '--column', '__proto__:boolean'], emulatorEnv(emulator));
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe(typedLines());
+  });
+
   it('Parquet: DuckDB reads every name as written and every value; ctlake.columns keeps the source names (library)', async () => {
     const out = path.join(dir, 'names.parquet');
     // `valueOf` declared but also seen; `toString` declared and absent from the first row.

@@ -3,6 +3,7 @@ import { exportQuery, type ExportSummary } from '../export-query.js';
 import type { PageEvent } from '../export-options.js';
 import type { RetryEvent } from '../source/retry.js';
 import { COLUMN_TYPES, parseColumnSpec, type ColumnType } from '../rows/column-types.js';
+import { quoted } from '../errors.js';
 import { clientOptions, duration, integer, logFormat, oneOf, parse, s3ClientOptions, size, usage } from './args.js';
 import { parseTarget } from '../destinations/target.js';
 import { EXIT } from './exit-codes.js';
@@ -132,13 +133,14 @@ export async function exportSettings(values: ExportValues, io: CliIO) {
   if (types && format !== 'ndjson') throw usage('--types applies to NDJSON only; Parquet is always typed');
   const nested = oneOf(values.nested, '--nested', ['text', 'json'] as const);
   oneOf(values['log-format'], '--log-format', ['text', 'json'] as const);
-  const columns: Record<string, ColumnType> = {};
+  // A column name is data: `--column __proto__:int64` must set a column, not the object's prototype.
+  const columns: Record<string, ColumnType> = Object.create(null);
   for (const spec of values.column ?? []) {
     try {
       const { name, type } = parseColumnSpec(spec);
-      columns[name] = type;
+      Object.defineProperty(columns, name, { value: type, enumerable: true, writable: true, configurable: true });
     } catch {
-      throw usage(`--column must be NAME:TYPE with TYPE one of ${COLUMN_TYPES.join(', ')}, not '${spec}'`);
+      throw usage(`--column must be NAME:TYPE with TYPE one of ${COLUMN_TYPES.join(', ')}, not ${quoted(spec)}`);
     }
   }
   // Before any query: a committed export must not end in exit 1 for want of a place for its summary.
