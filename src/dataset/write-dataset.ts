@@ -6,6 +6,7 @@ import type { Destination } from '../destinations/destination.js';
 import type { ObjectStore } from '../destinations/store.js';
 import { encodeStages, fileExtension, type Encoding } from '../formats/encode.js';
 import type { FlatRecord } from '../rows/flatten-row.js';
+import { columnLabel } from '../rows/parse-value.js';
 import type { ColumnSchema } from '../rows/schema.js';
 import { BatchChannel } from './batch-channel.js';
 import { partitionPath, type PartitionLevel } from './partition.js';
@@ -175,7 +176,10 @@ export async function writeDataset(
     // A column no row had is a misspelt --partition-by, not a column of nulls.
     const unknown = columns.length ? layout.partitionBy.find((level) => !columns.includes(level.column)) : undefined;
     if (unknown) {
-      throw new CtlakeError('INVALID_OPTION', `--partition-by ${unknown.column}: the query has no column ${unknown.column}; its columns are ${columns.join(', ')}`, { column: unknown.column });
+      // Names from the data, quoted and cut, and at most 20 of them: the message stays one bounded line.
+      const shown = columns.slice(0, 20).map(columnLabel).join(', ') + (columns.length > 20 ? ` and ${columns.length - 20} more` : '');
+      const label = columnLabel(unknown.column);
+      throw new CtlakeError('INVALID_OPTION', `--partition-by ${label}: the query has no column ${label}; its columns are ${shown}`, { column: unknown.column });
     }
     for (const [folder, file] of [...open]) await finish(folder, file);
     return await Promise.all(finished);
