@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../src/emulator/server.js';
 import { main } from '../src/cli/main.js';
 import { Log } from '../src/cli/progress.js';
+import { exitCodeFor } from '../src/cli/exit-codes.js';
+import { CtlakeError, type CtlakeErrorCode } from '../src/errors.js';
 import { FIELD_LIMIT, MESSAGE_LIMIT } from '../src/cli/terminal-text.js';
 import { runShell } from './support/cli-process.js';
 import { captureIO, emulatorEnv, QUERY_ID, sampleRows, withEmulator } from './support/lake.js';
@@ -289,6 +291,38 @@ describe('hostile input: messages and secrets', () => {
         if (format === 'text') expect(text).not.toContain(ESC);
         else for (const line of linesOf(text)) JSON.parse(line);
       }
+    });
+  });
+
+  describe('exit code 130 only for signals', () => {
+    const documented: Array<[CtlakeErrorCode, number]> = [
+      ['INVALID_OPTION', 2],
+      ['INVALID_QUERY', 2],
+      ['STATE_INVALID', 2],
+      ['QUERY_FAILED', 3],
+      ['QUERY_CANCELLED', 3],
+      ['QUERY_TIMED_OUT', 3],
+      ['VERIFY_FAILED', 5],
+      ['LOCK_HELD', 8],
+      ['DESTINATION_CLOSED', 0],
+      ['QUERY_NOT_FOUND', 1],
+      ['ACCESS_DENIED', 1],
+      ['THROTTLED', 1],
+      ['NETWORK_ERROR', 1],
+      ['DESTINATION_FAILED', 1],
+      ['VALUE_INVALID', 1],
+      ['COUNT_MISMATCH', 1],
+    ];
+    it.each(documented)('maps %s to exit %i, signal or none', (code, exit) => {
+      const error = new CtlakeError(code, 'x');
+      expect(exitCodeFor(error, { signalled: false })).toBe(exit);
+      expect(exitCodeFor(error, { signalled: true })).toBe(exit);
+    });
+
+    it('maps INTERRUPTED to 130 only when a signal stopped the run, else to 1', () => {
+      const interrupted = new CtlakeError('INTERRUPTED', 'export interrupted; nothing was committed');
+      expect(exitCodeFor(interrupted, { signalled: true })).toBe(130);
+      expect(exitCodeFor(interrupted, { signalled: false })).toBe(1);
     });
   });
 });

@@ -70,7 +70,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         throw usage(`unknown command '${command}'; run ctlake --help for the commands`);
     }
   } catch (error) {
-    const code = exitCodeFor(error);
+    const code = exitCodeFor(error, { signalled: io.signal?.aborted === true });
     const message = hide(error instanceof Error ? error.message : String(error));
     if (code !== EXIT.OK) {
       if (logFormat(argv, io) === 'json') {
