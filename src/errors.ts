@@ -94,20 +94,24 @@ export const QUOTE_LIMIT = 80;
 
 /**
  * A value from outside (data, a flag, a file) quoted for a message: JSON
- * quoted, so that control characters and quotes are escaped, and cut to
- * `limit` characters with its full length said, so that a 10 MiB value
- * never makes a 10 MiB message. Every message that quotes such a value goes
- * through here.
+ * quoted, so that control characters and quotes are escaped, with its
+ * credentials masked (maskSecrets), and cut to `limit` characters with its
+ * full length said, so that a 10 MiB value never makes a 10 MiB message.
+ * Every message that quotes such a value goes through here. Reads no more
+ * of the value than a password that reaches the cut could span.
  */
 export function quoted(value: unknown, limit = QUOTE_LIMIT): string {
-  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
-  if (typeof value !== 'string') return text.length > limit ? `${text.slice(0, limit)}... (${text.length} characters)` : text;
-  if (text.length <= limit) return JSON.stringify(text);
+  const raw = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  const head = raw.length > limit + 2 * PASSWORD_LIMIT ? raw.slice(0, limit + 2 * PASSWORD_LIMIT) : raw;
+  const text = maskSecrets(head);
+  const length = text.length + (raw.length - head.length);
+  if (typeof value !== 'string') return length > limit ? `${text.slice(0, limit)}... (${length} characters)` : text;
+  if (length <= limit) return JSON.stringify(text);
   // Cut on a code point, not inside a surrogate pair.
   let cut = limit;
   const code = text.charCodeAt(cut - 1);
   if (code >= 0xd800 && code <= 0xdbff) cut--;
-  return `${JSON.stringify(text.slice(0, cut))}... (${text.length} characters)`;
+  return `${JSON.stringify(text.slice(0, cut))}... (${length} characters)`;
 }
 
 /**

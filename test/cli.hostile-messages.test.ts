@@ -8,7 +8,7 @@ import type { Emulator } from '../src/emulator/server.js';
 import { main } from '../src/cli/main.js';
 import { Log } from '../src/cli/progress.js';
 import { exitCodeFor } from '../src/cli/exit-codes.js';
-import { CtlakeError, type CtlakeErrorCode } from '../src/errors.js';
+import { CtlakeError, maskSecrets, quoted, type CtlakeErrorCode } from '../src/errors.js';
 import { FIELD_LIMIT, MESSAGE_LIMIT } from '../src/cli/terminal-text.js';
 import { runShell } from './support/cli-process.js';
 import { captureIO, emulatorEnv, QUERY_ID, sampleRows, withEmulator } from './support/lake.js';
@@ -274,6 +274,24 @@ describe('hostile input: messages and secrets', () => {
       } finally {
         await endpoint.close();
       }
+    });
+
+    it('masks in quoted() too, for library callers that print a message themselves, and reads a 10 MiB value only as far as it prints', () => {
+      expect(quoted(`http://user:${SECRET}@host/x`)).toBe('"http://user:***@host/x"');
+      expect(quoted({ endpoint: `http://user:${SECRET}@host` })).toBe('{"endpoint":"http://user:***@host"}');
+      expect(quoted(`http://user:${SECRET}@${'h'.repeat(10 * 1024 * 1024)}`)).toMatch(/^"http:\/\/user:\*\*\*@h+"\.\.\. \(10485776 characters\)$/);
+    });
+
+    it.each([
+      ['a password with @ in it', `http://user:p@${SECRET}@127.0.0.1:9/x`, 'http://user:***@127.0.0.1:9/x'],
+      ['a user name with @ in it', `http://a@b:${SECRET}@host/`, 'http://a@b:***@host/'],
+      ['a presigned URL', `https://b.s3.amazonaws.com/k?X-Amz-Security-Token=${SECRET}&X-Amz-Signature=${SECRET}&x=1`, 'https://b.s3.amazonaws.com/k?X-Amz-Security-Token=***&X-Amz-Signature=***&x=1'],
+      ['a credentials file line', `aws_secret_access_key = ${SECRET}`, 'aws_secret_access_key = ***'],
+      ['an environment setting', `AWS_SESSION_TOKEN=${SECRET}; next`, 'AWS_SESSION_TOKEN=***; next'],
+      ['a JSON credentials object', `{"secretAccessKey":"${SECRET}"}`, '{"secretAccessKey":"***"}'],
+      ['a host and port, which stay', 'http://127.0.0.1:9/x and mail a@b', 'http://127.0.0.1:9/x and mail a@b'],
+    ])('maskSecrets() hides %s', (_, text, masked) => {
+      expect(maskSecrets(text)).toBe(masked);
     });
 
     it('masks credentials in warnings and log lines, text and JSON', () => {
