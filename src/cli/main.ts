@@ -71,16 +71,27 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     }
   } catch (error) {
     const code = exitCodeFor(error, { signalled: io.signal?.aborted === true });
-    const message = hide(error instanceof Error ? error.message : String(error));
-    if (code !== EXIT.OK) {
-      if (logFormat(argv, io) === 'json') {
-        const fields = error instanceof CtlakeError ? { code: error.code, queryId: error.queryId, column: error.column, status: error.status } : {};
-        io.stderr.write(jsonLine({ time: new Date().toISOString(), level: 'error', event: 'error', message, exitCode: code, ...fields }) + '\n');
-      } else say(`error: ${message}`);
-    }
-    if (io.env.CTLAKE_DEBUG && error instanceof Error) io.stderr.write(debugTrace(error, hide));
+    if (code !== EXIT.OK) reportError(error, code, argv, io);
+    else if (io.env.CTLAKE_DEBUG && error instanceof Error) io.stderr.write(debugTrace(error, hider(io.env)));
     return code;
   }
+}
+
+/**
+ * Writes the one error line for `error` (text or JSON, as `argv` and `io`
+ * choose), masked, escaped and cut as every line is, and with CTLAKE_DEBUG
+ * its stack. main() calls it for every error; the runner for an error that
+ * escaped every command (an uncaught exception), so that even that one is
+ * no raw stack trace.
+ */
+export function reportError(error: unknown, exitCode: number, argv: string[], io: CliIO): void {
+  const hide = hider(io.env);
+  const message = hide(error instanceof Error ? error.message : String(error));
+  if (logFormat(argv, io) === 'json') {
+    const fields = error instanceof CtlakeError ? { code: error.code, queryId: error.queryId, column: error.column, status: error.status } : {};
+    io.stderr.write(jsonLine({ time: new Date().toISOString(), level: 'error', event: 'error', message, exitCode, ...fields }) + '\n');
+  } else io.stderr.write(`ctlake: error: ${logText(message)}\n`);
+  if (io.env.CTLAKE_DEBUG && error instanceof Error) io.stderr.write(debugTrace(error, hide));
 }
 
 /** Environment variables whose values are credentials: never printed, even should a message carry one. */
