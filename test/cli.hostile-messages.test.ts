@@ -96,7 +96,7 @@ const FAILED_ID = '0a1b2c3d-0000-4000-8000-00000000fa11';
 const HUGE_ID = '0a1b2c3d-0000-4000-8000-0000000b1600';
 const EVIL_COLUMN = `evil${ESC}]0;pwned\u0007${ESC}[2J\nctlake: forged line`;
 /** A service ErrorMessage that clears the screen, recolours, forges a second line and reorders text. */
-const EVIL_MESSAGE = `Query failed${ESC}[2J${ESC}[31m\nctlake: error: forged\r\u202eoverride\u009b2J`;
+const EVIL_MESSAGE = `Query failed${ESC}[2J${ESC}[31m\nctlake: error: forged\r\u202eoverride\u2028\u009b2J`;
 
 describe('hostile input: messages and secrets', () => {
   let emulator: Emulator;
@@ -171,7 +171,7 @@ describe('hostile input: messages and secrets', () => {
       const lines = terminal.split('\r\n');
       expect(lines.pop()).toBe('');
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/^ctlake: error: .*Query failed\\x1b\[2J\\x1b\[31m ctlake: error: forged\\r\\u202eoverride\\x9b2J/);
+      expect(lines[0]).toMatch(/^ctlake: error: .*Query failed\\x1b\[2J\\x1b\[31m ctlake: error: forged\\r\\u202eoverride\\u2028\\x9b2J/);
     });
 
     it('escapes a data column name in a VALUE_INVALID error, in-process as on a terminal (exit 1)', async () => {
@@ -210,7 +210,8 @@ describe('hostile input: messages and secrets', () => {
       expect(more).toEqual([]);
       expect(line).toContain('\\u009b2J');
       const { message } = JSON.parse(line!) as { message: string };
-      expect(message).toContain(`Query failed${ESC}[2J${ESC}[31m ctlake: error: forged\r\u202eoverride\u009b2J`);
+      expect(message).toContain(`Query failed${ESC}[2J${ESC}[31m ctlake: error: forged\r\u202eoverride\u2028\u009b2J`);
+      expect(line).toContain('\\u2028');
     });
   });
 

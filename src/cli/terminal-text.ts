@@ -3,13 +3,14 @@ import { maskSecrets } from '../errors.js';
 /**
  * Text from the service or the data (SQL, service messages, column names,
  * values) made safe to print: every control character (C0, DEL, C1) and
- * every bidirectional override or isolate is written as a visible escape
+ * every bidirectional override or isolate, and the Unicode line and
+ * paragraph separators (U+2028, U+2029), is written as a visible escape
  * (`\n`, `\t`, `\x1b`, `\u202e`), so that such text can neither move the
  * cursor, recolour or clear a terminal, nor reorder what a person reads, nor
  * forge a second line. Printable text, tabs included as `\t`, is otherwise
  * kept as it is.
  */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
 const NAMED: Readonly<Record<string, string>> = Object.freeze(Object.assign(Object.create(null) as Record<string, string>, {
   '\n': '\\n',
