@@ -32,9 +32,10 @@ export interface CliIO {
  * Runs one `ctlake` command and resolves with its exit code. Never throws;
  * never exits. Every line it writes on stderr, the error line above all, is
  * one line of at most MESSAGE_LIMIT characters of message, with its
- * credentials masked (maskSecrets, and the values of the environment's
- * secret keys) and, as text, its control characters escaped: whatever the
- * service, the data or the flags put in the message.
+ * credentials masked (maskSecrets; in the error line, the `say` lines and
+ * the CTLAKE_DEBUG stack, also the values of the environment's secret keys)
+ * and, as text, its control characters escaped: whatever the service, the
+ * data or the flags put in the message.
  */
 export async function main(argv: string[], io: CliIO): Promise<number> {
   const hide = hider(io.env);
