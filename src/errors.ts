@@ -94,26 +94,54 @@ export const QUOTE_LIMIT = 80;
 
 /**
  * A value from outside (data, a flag, a file) quoted for a message: JSON
- * quoted, so that control characters and quotes are escaped, and cut to
- * `limit` characters with its full length said, so that a 10 MiB value
- * never makes a 10 MiB message. Every message that quotes such a value goes
- * through here.
+ * quoted, so that control characters and quotes are escaped, with its
+ * credentials masked (maskSecrets), and cut to `limit` characters with its
+ * full length said, so that a 10 MiB value never makes a 10 MiB message.
+ * Every message that quotes such a value goes through here. Reads no more
+ * of the value than a password that reaches the cut could span.
  */
 export function quoted(value: unknown, limit = QUOTE_LIMIT): string {
-  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
-  if (typeof value !== 'string') return text.length > limit ? `${text.slice(0, limit)}... (${text.length} characters)` : text;
-  if (text.length <= limit) return JSON.stringify(text);
+  const raw = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  const head = raw.length > limit + 2 * PASSWORD_LIMIT ? raw.slice(0, limit + 2 * PASSWORD_LIMIT) : raw;
+  const text = maskSecrets(head);
+  const length = text.length + (raw.length - head.length);
+  if (typeof value !== 'string') return length > limit ? `${text.slice(0, limit)}... (${length} characters)` : text;
+  if (length <= limit) return JSON.stringify(text);
   // Cut on a code point, not inside a surrogate pair.
   let cut = limit;
   const code = text.charCodeAt(cut - 1);
   if (code >= 0xd800 && code <= 0xdbff) cut--;
-  return `${JSON.stringify(text.slice(0, cut))}... (${text.length} characters)`;
+  return `${JSON.stringify(text.slice(0, cut))}... (${length} characters)`;
 }
 
 /**
- * A URL or any text with the password of every `scheme://user:password@`
- * replaced by `***`, so that no message echoes a credential.
+ * The credentials a message may carry: the password of a URL's userinfo
+ * (`scheme://user:password@host`: up to the last `@` before the URL's path,
+ * as URL parsers read it, so that a password with `@` or quotes in it is
+ * hidden whole; failing that, up to the next `@`, so that one with an
+ * unencoded `/`, which makes the URL invalid and so quoted in an error, is
+ * hidden too; the user name stays, to tell URLs apart), the
+ * `X-Amz-Security-Token` and `X-Amz-Signature` of a presigned URL, and
+ * `aws_secret_access_key`, `aws_session_token`, `secretAccessKey` or
+ * `sessionToken` settings as a credentials file, an environment or a
+ * JSON object writes them. Each is written `***`.
+ * Linear in the text, whatever it holds: a password is looked for up to
+ * PASSWORD_LIMIT characters and not past another `://`, so one longer, or
+ * one with whitespace in it (which a URL percent-encodes), is not found.
+ */
+const URL_PASSWORD = /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/[^\s/?#:"'<>]{0,256}):(?:[^\s/?#]{0,1024}@|(?:(?!:\/\/)\S){0,1024}?@)/g;
+const PRESIGNED = /([?&](?:X-Amz-Security-Token|X-Amz-Signature)=)[^&\s"'#]+/gi;
+const SETTING = /\b((?:aws_)?(?:secret_access_key|session_token|security_token)|secretAccessKey|sessionToken)(["']?\s*[:=]\s*["']?)[^\s"',;&]+/gi;
+
+/** How far a URL password may run for maskSecrets() to find it. */
+export const PASSWORD_LIMIT = 1024;
+
+/**
+ * Text with every credential in it (see above) replaced by `***`, so that
+ * no message, warning or log line echoes one. Apply it to the whole
+ * message before cutting it (a cut URL may lose the `@` that marks its
+ * password), and to a JSON value before serializing it.
  */
 export function maskSecrets(text: string): string {
-  return text.replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/:@]*):[^\s/@]*@/g, '$1:***@');
+  return text.replace(URL_PASSWORD, '$1:***@').replace(PRESIGNED, '$1***').replace(SETTING, '$1$2***');
 }

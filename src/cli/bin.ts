@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from './main.js';
+import { main, reportError, type CliIO } from './main.js';
 import { EXIT } from './exit-codes.js';
 
 // The only place that touches the process: signals, environment and exit.
@@ -26,12 +26,21 @@ const onSignal = (signal: NodeJS.Signals) => {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
-const code = await main(process.argv.slice(2), {
+const io: CliIO = {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
   signal: controller.signal,
   stdin: process.stdin,
   stderrIsTTY: process.stderr.isTTY === true,
+};
+
+// An error that escapes every command (thrown from an event handler, say)
+// ends the run as any other does: one masked line, exit 1, not Node's stack
+// trace, which would print its message raw.
+process.on('uncaughtException', (error) => {
+  reportError(error, EXIT.FAILURE, process.argv.slice(2), io);
+  process.exit(EXIT.FAILURE);
 });
-process.exit(code);
+
+process.exit(await main(process.argv.slice(2), io));

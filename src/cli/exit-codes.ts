@@ -30,8 +30,15 @@ const BY_CODE: Partial<Record<CtlakeErrorCode, number>> = {
   DESTINATION_CLOSED: EXIT.OK,
 };
 
-/** The exit code for an error: usage errors (TypeError from option checks) are 2, unknown errors 1. */
-export function exitCodeFor(error: unknown): number {
+/**
+ * The exit code for an error: usage errors (TypeError from option checks)
+ * are 2, unknown errors 1. 130 means a signal stopped the run, and nothing
+ * else: given `signalled: false` (main() passes whether its signal was
+ * aborted), an INTERRUPTED that no signal caused, an abort from inside such
+ * as a sibling's failure, is a failure, 1.
+ */
+export function exitCodeFor(error: unknown, options: { signalled?: boolean | undefined } = {}): number {
+  if (error instanceof CtlakeError && error.code === 'INTERRUPTED' && options.signalled === false) return EXIT.FAILURE;
   if (error instanceof CtlakeError) return BY_CODE[error.code] ?? EXIT.FAILURE;
   if (error instanceof TypeError && error.message.startsWith('Invalid option')) return EXIT.USAGE;
   return EXIT.FAILURE;

@@ -1,5 +1,6 @@
 import type { PageEvent } from '../export-options.js';
 import type { RetryEvent } from '../source/retry.js';
+import { jsonLine, logText } from './terminal-text.js';
 import { formatBytes, formatDuration } from './units.js';
 
 export type LogFormat = 'text' | 'json';
@@ -19,7 +20,10 @@ export interface LogOptions {
  * JSON object per line for cron and log shippers. On a terminal the
  * progress is one live line, redrawn at most 4 times a second; elsewhere
  * a progress line is written at a steady interval. `quiet` keeps all but
- * errors (which main() writes) to itself.
+ * errors (which main() writes) to itself. Every line is one line with its
+ * credentials masked and its message cut to MESSAGE_LIMIT characters; as
+ * text, with control characters escaped (see logText and jsonLine), as
+ * warnings and retries carry the service's messages and the data's names.
  */
 export class Log {
   readonly #stderr: NodeJS.WritableStream;
@@ -43,16 +47,16 @@ export class Log {
   event(event: string, text: string, fields: Record<string, unknown> = {}): void {
     if (this.#options.quiet) return;
     this.#clearLive();
-    if (this.#options.format === 'json') this.#stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'info', event, ...fields }) + '\n');
-    else this.#stderr.write(`ctlake: ${text}\n`);
+    if (this.#options.format === 'json') this.#stderr.write(jsonLine({ time: new Date().toISOString(), level: 'info', event, ...fields }) + '\n');
+    else this.#stderr.write(`ctlake: ${logText(text)}\n`);
   }
 
   /** Something that needs a person's eye but does not stop the command. */
   warn(text: string): void {
     if (this.#options.quiet) return;
     this.#clearLive();
-    if (this.#options.format === 'json') this.#stderr.write(JSON.stringify({ time: new Date().toISOString(), level: 'warn', event: 'warning', message: text }) + '\n');
-    else this.#stderr.write(`ctlake: warning: ${text}\n`);
+    if (this.#options.format === 'json') this.#stderr.write(jsonLine({ time: new Date().toISOString(), level: 'warn', event: 'warning', message: text }) + '\n');
+    else this.#stderr.write(`ctlake: warning: ${logText(text)}\n`);
   }
 
   /** The query being exported, for the lines that name it. */
