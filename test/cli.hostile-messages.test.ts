@@ -183,7 +183,8 @@ describe('hostile input: messages and secrets', () => {
       expect(cleared.join('')).not.toMatch(RAW_CONTROL);
       const [line, ...more] = linesOf(cleared.at(-1)!);
       expect(more).toEqual([]);
-      expect(line).toMatch(/^ctlake: error: column evil\\x1b\]0;pwned\\x07\\x1b\[2J ctlake: forged line, row 1: /);
+      // The column name comes from the data, so the message quotes it (JSON escapes), and the line is escaped again for the terminal.
+      expect(line).toMatch(/^ctlake: error: column "evil\\u001b\]0;pwned\\u0007\\u001b\[2J\\nctlake: forged line", row 1: /);
     });
 
     it('escapes an error name a hostile endpoint sends, in the retry lines and in the error line (exit 1)', async () => {
