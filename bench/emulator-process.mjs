@@ -36,7 +36,8 @@
 // distinct rows; `--distinct-rows N` in run.mjs serves all-distinct rows.
 import { parseArgs } from 'node:util';
 import { StartQueryCommand } from '@aws-sdk/client-cloudtrail';
-import { createCloudTrailClient, DEFAULT_RETRY, queryPages, startEmulator, waitForQuery } from '../dist/index.js';
+import { createCloudTrailClient, DEFAULT_RETRY, queryPages, waitForQuery } from '../dist/index.js';
+import { startEmulator } from '../dist/emulator/index.js';
 
 const { values } = parseArgs({
   options: { rows: { type: 'string' }, 'small-rows': { type: 'string' }, 'distinct-rows': { type: 'string' } },

@@ -2,12 +2,12 @@
  * ctlake's public contract. Everything a library user may rely on is named
  * here; anything not exported here may change without notice.
  */
-export { exportQuery } from './export-query.js';
-export type { ExportSummary, QueryStatisticsSummary } from './export-query.js';
-export { normalizeExportOptions, normalizeSourceOptions } from './export-options.js';
-export type { Compression, OutputFormat, ExportOptions, PageEvent, ResolvedExportOptions, ResolvedSourceOptions, SourceOptions } from './export-options.js';
-export { createRowStream, queryRecordBatches } from './query-records.js';
-export type { RecordBatchesOptions, RecordTally } from './query-records.js';
+export { exportQuery } from './export/export-query.js';
+export type { ExportSummary, QueryStatisticsSummary } from './export/export-query.js';
+export { normalizeExportOptions, normalizeSourceOptions } from './export/export-options.js';
+export type { Compression, OutputFormat, ExportOptions, PageEvent, ResolvedExportOptions, ResolvedSourceOptions, SourceOptions } from './export/export-options.js';
+export { createRowStream, queryRecordBatches } from './export/query-records.js';
+export type { RecordBatchesOptions, RecordTally } from './export/query-records.js';
 export { queryPages } from './source/query-pages.js';
 export type { QueryPage, QueryPagesOptions } from './source/query-pages.js';
 export { readAhead } from './source/read-ahead.js';
@@ -36,7 +36,6 @@ export { parsePartitionSpecs, partitionPath } from './dataset/partition.js';
 export type { PartitionLevel, TimeGrain } from './dataset/partition.js';
 export type { DatasetLayout, WrittenFile } from './dataset/write-dataset.js';
 export { localStore } from './destinations/store.js';
-export { createS3Client, s3Store } from './destinations/s3.js';
 export { exportWindows } from './jobs/export-windows.js';
 export type { WindowOptions, WindowRunSummary } from './jobs/export-windows.js';
 export { backfill, MAX_CONCURRENCY } from './jobs/backfill.js';
@@ -45,9 +44,3 @@ export type { JobOptions, RunResult } from './jobs/job-run.js';
 export type { JobState, RunRecord } from './jobs/job-state.js';
 export { CtlakeError, isCtlakeError } from './errors.js';
 export type { CtlakeErrorCode, CtlakeErrorContext } from './errors.js';
-export { startEmulator } from './emulator/server.js';
-export type { Emulator, EmulatorOptions, RequestRecord } from './emulator/server.js';
-export type { CannedQuery } from './emulator/query-store.js';
-export type { LifecycleOptions } from './emulator/lake.js';
-export type { FaultOptions } from './emulator/faults.js';
-export type { EmulatorCredentials } from './emulator/request-signature.js';

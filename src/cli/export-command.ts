@@ -1,13 +1,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { exportQuery, type ExportSummary } from '../export-query.js';
-import type { PageEvent } from '../export-options.js';
+import { exportQuery, type ExportSummary } from '../export/export-query.js';
+import type { PageEvent } from '../export/export-options.js';
 import type { RetryEvent } from '../source/retry.js';
 import { COLUMN_TYPES, parseColumnSpec, type ColumnType } from '../rows/column-types.js';
 import { clientOptions, duration, integer, logFormat, oneOf, parse, s3ClientOptions, size, usage } from './args.js';
 import { parseTarget } from '../destinations/target.js';
 import { EXIT } from './exit-codes.js';
 import { EXPORT_HELP } from './help.js';
-import type { CliIO } from './main.js';
+import type { CliIO } from './cli-io.js';
 import { Log } from './progress.js';
 import { formatBytes, formatDuration } from './units.js';
 

@@ -7,7 +7,7 @@ import { duration, integer, logFormat, parse, required, usage } from './args.js'
 import { EXIT } from './exit-codes.js';
 import { EXPORT_OPTIONS, estimatedCost, exportSettings, withFlagNames, type ExportValues } from './export-command.js';
 import { BACKFILL_HELP } from './help.js';
-import type { CliIO } from './main.js';
+import type { CliIO } from './cli-io.js';
 import { Log } from './progress.js';
 import { formatBytes } from './units.js';
 

@@ -4,10 +4,10 @@ import { createCloudTrailClient } from '../source/cloudtrail-client.js';
 import { QUERY_STATUSES, type QueryStatus } from '../source/query-status.js';
 import { DEFAULT_RETRY, withRetry } from '../source/retry.js';
 import { clientOptions, duration, logFormat, oneOf, parse, required, usage } from './args.js';
-import { isQueryId } from '../export-options.js';
+import { isQueryId } from '../export/export-options.js';
 import { parseTimestamp } from '../rows/parse-value.js';
 import { EXIT } from './exit-codes.js';
-import type { CliIO } from './main.js';
+import type { CliIO } from './cli-io.js';
 import { Log } from './progress.js';
 import { LIST_HEADER, describeText, formatUtc, listLine, queryDescription, queryListing } from './query-table.js';
 

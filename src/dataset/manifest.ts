@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CtlakeError, isCtlakeError } from '../errors.js';
-import { acquireLock, type LockHandle } from '../jobs/lock.js';
+import { acquireLock, type LockHandle } from '../destinations/store-lock.js';
 import type { ObjectStore } from '../destinations/store.js';
 import type { ColumnSchema } from '../rows/schema.js';
 import type { WrittenFile } from './write-dataset.js';

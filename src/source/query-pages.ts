@@ -1,6 +1,6 @@
 import { GetQueryResultsCommand, type CloudTrailClient, type DescribeQueryCommandOutput, type GetQueryResultsCommandOutput } from '@aws-sdk/client-cloudtrail';
 import { CtlakeError } from '../errors.js';
-import type { QueryResultRow } from '../rows/flatten-row.js';
+import type { QueryResultRow } from '../lake-model.js';
 import { checkedStatus, isPending, queryEndedError, unexpected, waitForQuery } from './query-status.js';
 import { withRetry, type RetryEvent, type RetryOptions } from './retry.js';
 
