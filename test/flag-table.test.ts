@@ -40,7 +40,7 @@ describe('a command flag table', () => {
     expect(help).toMatch(/\nTypes:\n {2}--column NAME:TYPE +A column type; repeatable\.\n/);
     const lines = help.split('\n');
     // Every help text starts in one column, as the hand-written help did.
-    expect(lines.find((l) => l.includes('--out OUT'))!.indexOf('Where')).toBe(27);
+    expect(lines.find((l) => l.startsWith('  -o, --out'))!.indexOf('Where')).toBe(27);
     expect(lines.find((l) => l.includes('--column NAME'))!.indexOf('A column')).toBe(27);
     expect(help).not.toMatch(/secret/);
     for (const line of help.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
