@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from './support/cli-process.js';
-import { docBlocks, exportedVariables, requirements, type DocBlock } from './support/doc-blocks.js';
+import { docBlocks, exportedVariables, headingAnchors, relativeLinks, requirements, type DocBlock } from './support/doc-blocks.js';
 import { withEmulator } from './support/lake.js';
 
 // Every block of README.md and docs/*.md marked `run` (```sh run, ```js run,
@@ -144,6 +144,21 @@ describe('the docs’ runnable blocks', () => {
       expect(vars.get('AWS_ENDPOINT_URL_CLOUDTRAIL')).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       for (const [name, value] of provided) expect(vars.get(name), `${block.file}:${block.line} ${name}`).toBe(value);
     }
+  });
+});
+
+describe('the docs’ links', () => {
+  const pages = [...PAGES, 'CONTRIBUTING.md', 'bench/README.md'];
+  it.each(pages)('%s: every relative link reaches a file, and its #anchor a heading', (page) => {
+    const broken: string[] = [];
+    for (const { line, target } of relativeLinks(readFileSync(path.join(ROOT, page), 'utf8'))) {
+      const [file = '', anchor] = target.split('#');
+      const resolved = file === '' ? path.join(ROOT, page) : path.resolve(path.dirname(path.join(ROOT, page)), file);
+      if (!existsSync(resolved)) broken.push(`${page}:${line} ${target}: no such file`);
+      else if (anchor !== undefined && resolved.endsWith('.md') && !headingAnchors(readFileSync(resolved, 'utf8')).has(anchor))
+        broken.push(`${page}:${line} ${target}: no such heading`);
+    }
+    expect(broken).toEqual([]);
   });
 });
 

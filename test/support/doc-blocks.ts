@@ -66,3 +66,45 @@ export function exportedVariables(block: DocBlock): Map<string, string> {
   }
   return vars;
 }
+
+/** The page with the contents of its fenced blocks blanked out, so that only prose is left (line numbers kept). */
+export function prose(text: string): string {
+  const lines = text.split('\n');
+  for (const block of docBlocks('', text)) {
+    const bodyLines = block.code.split('\n').length - 1;
+    for (let i = block.line; i < block.line + bodyLines && i < lines.length; i++) lines[i] = '';
+  }
+  return lines.join('\n');
+}
+
+/** The anchors GitHub gives a page's headings: lower case, punctuation dropped, spaces to `-`, repeats numbered. */
+export function headingAnchors(text: string): Set<string> {
+  const anchors = new Set<string>();
+  const seen = new Map<string, number>();
+  for (const line of prose(text).split('\n')) {
+    const heading = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
+    if (!heading) continue;
+    const slug = (heading[1] ?? '')
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
+    const n = seen.get(slug) ?? 0;
+    seen.set(slug, n + 1);
+    anchors.add(n === 0 ? slug : `${slug}-${n}`);
+  }
+  return anchors;
+}
+
+/** The relative links of a page's prose (`[text](target)`), with their line; web and mail links left out. */
+export function relativeLinks(text: string): Array<{ line: number; target: string }> {
+  const links: Array<{ line: number; target: string }> = [];
+  prose(text)
+    .split('\n')
+    .forEach((line, i) => {
+      for (const match of line.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = match[1] ?? '';
+        if (!/^[a-z]+:/i.test(target)) links.push({ line: i + 1, target });
+      }
+    });
+  return links;
+}
