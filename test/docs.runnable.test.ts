@@ -25,10 +25,13 @@ const DOC_ENV = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRE
 const SAMPLE = 1000;
 const BLOCK_TIMEOUT_MS = 45_000;
 
+/** A Python with boto3, as test/emulator.boto3.test.ts finds one (Debian's python3-boto3 is for /usr/bin/python3). */
+const PYTHON_WITH_BOTO3 = ['/usr/bin/python3', 'python3'].find((python) => spawnSync(python, ['-c', 'import boto3'], { stdio: 'ignore' }).status === 0);
+const PYTHON = PYTHON_WITH_BOTO3 ?? 'python3';
 /** Whether a `requires=` tool is here; checked once, when the file is collected. */
 const AVAILABLE: Record<string, boolean> = {
   aws: spawnSync('sh', ['-c', 'command -v aws && aws --version'], { stdio: 'ignore' }).status === 0,
-  boto3: spawnSync('python3', ['-c', 'import boto3'], { stdio: 'ignore' }).status === 0,
+  boto3: PYTHON_WITH_BOTO3 !== undefined,
 };
 const missing = (block: DocBlock) => requirements(block).filter((tool) => !AVAILABLE[tool]);
 
@@ -120,7 +123,7 @@ async function runBlock(block: DocBlock): Promise<Run> {
         return await run(process.execPath, ['.block.mjs'], dir, env);
       case 'python':
         await writeFile(path.join(dir, '.block.py'), block.code);
-        return await run('python3', ['.block.py'], dir, env);
+        return await run(PYTHON, ['.block.py'], dir, env);
       default:
         throw new Error(`${block.file}:${block.line}: a runnable block must be sh, js, mjs or python, not '${block.lang}'`);
     }
