@@ -22,7 +22,9 @@
 // (exit 1). The output file is left for the parent to measure and delete.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createCloudTrailClient, DEFAULT_RETRY, exportQuery, queryPages } from '../dist/index.js';
+import { createCloudTrailClient, exportQuery } from '../dist/index.js';
+import { queryPages } from '../dist/source/query-pages.js';
+import { DEFAULT_RETRY } from '../dist/source/retry.js';
 
 const OUTPUT_FILES = { ndjson: 'out.ndjson', 'ndjson.gz': 'out.ndjson.gz', parquet: 'out.parquet' };
 

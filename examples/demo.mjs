@@ -6,7 +6,8 @@
 // backoff, and writing typed Parquet and NDJSON files atomically under out/.
 import { mkdir } from 'node:fs/promises';
 import { StartQueryCommand } from '@aws-sdk/client-cloudtrail';
-import { createCloudTrailClient, exportQuery, isCtlakeError, startEmulator } from 'ctlake';
+import { createCloudTrailClient, exportQuery, isCtlakeError } from 'ctlake';
+import { startEmulator } from 'ctlake/emulator';
 
 const events = Number(process.env.DEMO_EVENTS ?? 50_000);
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

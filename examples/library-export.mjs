@@ -6,7 +6,8 @@
 // usual AWS chain: AWS_PROFILE, AWS_REGION, ...).
 //
 //   npm ci && node examples/library-export.mjs
-import { createCloudTrailClient, createRowStream, exportQuery, isCtlakeError, startEmulator } from 'ctlake';
+import { createCloudTrailClient, createRowStream, exportQuery, isCtlakeError } from 'ctlake';
+import { startEmulator } from 'ctlake/emulator';
 
 const queryId = '0a1b2c3d-0000-4000-8000-123456789abc';
 const rows = Array.from({ length: 2500 }, (_, i) => [

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../src/emulator/faults.js';
 import type { Emulator } from '../src/emulator/server.js';
 import { isCtlakeError } from '../src/errors.js';
-import { exportQuery } from '../src/export-query.js';
+import { exportQuery } from '../src/export/export-query.js';
 import { LIST_PAGE_LIMIT, listQueryPages } from '../src/source/list-queries.js';
 import { runCli } from './support/cli-process.js';
 import { FAST_RETRY, emulatorClient, emulatorEnv, parseNdjson, withEmulator } from './support/lake.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../src/emulator/server.js';
-import { createRowStream } from '../src/query-records.js';
+import { createRowStream } from '../src/export/query-records.js';
 import { FAST_RETRY, QUERY_ID, emulatorClient, sampleRows, withEmulator } from './support/lake.js';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -6,7 +6,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Emulator } from '../src/emulator/server.js';
 import type { QueryResultRow } from '../src/rows/flatten-row.js';
 import { main } from '../src/cli/main.js';
-import { exportQuery } from '../src/export-query.js';
+import { exportQuery } from '../src/export/export-query.js';
 import type { Manifest } from '../src/dataset/manifest.js';
 import { captureIO, emulatorEnv, withEmulator } from './support/lake.js';
 import { duckdb, query } from './support/duckdb.js';

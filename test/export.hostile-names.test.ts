@@ -7,7 +7,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Emulator } from '../src/emulator/server.js';
 import type { ColumnType } from '../src/rows/column-types.js';
 import type { QueryResultRow } from '../src/rows/flatten-row.js';
-import { exportQuery } from '../src/export-query.js';
+import { exportQuery } from '../src/export/export-query.js';
 import { isCtlakeError } from '../src/errors.js';
 import type { Manifest } from '../src/dataset/manifest.js';
 import { runCli } from './support/cli-process.js';

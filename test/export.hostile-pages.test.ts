@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../src/emulator/server.js';
 import type { FaultOptions } from '../src/emulator/faults.js';
 import { main } from '../src/cli/main.js';
-import { exportQuery } from '../src/export-query.js';
+import { exportQuery } from '../src/export/export-query.js';
 import { isCtlakeError } from '../src/errors.js';
 import { EMPTY_PAGE_LIMIT, STATUS_DISAGREEMENT_LIMIT, queryPages } from '../src/source/query-pages.js';
 import { waitForQuery } from '../src/source/query-status.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Emulator } from '../src/emulator/server.js';
 import type { QueryResultRow } from '../src/rows/flatten-row.js';
-import { exportQuery } from '../src/export-query.js';
+import { exportQuery } from '../src/export/export-query.js';
 import { isCtlakeError } from '../src/errors.js';
 import { runCli } from './support/cli-process.js';
 import { emulatorEnv, withEmulator } from './support/lake.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../src/emulator/server.js';
 import { main } from '../src/cli/main.js';
-import { exportQuery } from '../src/export-query.js';
+import { exportQuery } from '../src/export/export-query.js';
 import { QUERY_ID, FAST_RETRY, captureIO, emulatorEnv, parseNdjson, sampleRows, withEmulator } from './support/lake.js';
 
 const ROWS = sampleRows(2500);

@@ -6,7 +6,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Emulator } from '../src/emulator/server.js';
 import type { QueryResultRow } from '../src/rows/flatten-row.js';
 import { main } from '../src/cli/main.js';
-import { exportQuery } from '../src/export-query.js';
+import { exportQuery } from '../src/export/export-query.js';
 import { captureIO, emulatorEnv, withEmulator } from './support/lake.js';
 import { duckdb, parquetTypes, query } from './support/duckdb.js';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { DescribeQueryCommand } from '@aws-sdk/client-cloudtrail';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../src/emulator/server.js';
-import { exportQuery } from '../src/export-query.js';
+import { exportQuery } from '../src/export/export-query.js';
 import { isCtlakeError } from '../src/errors.js';
 import { createCloudTrailClient } from '../src/source/cloudtrail-client.js';
 import type { RetryEvent } from '../src/source/retry.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ColumnSet, firstName, flattenRow, looksGenerated, type QueryResultRow } from '../src/rows/flatten-row.js';
-import { exportQuery } from '../src/export-query.js';
+import { exportQuery } from '../src/export/export-query.js';
 import { withEmulator } from './support/lake.js';
 import { emulatorOptions } from './support/lake-rows.js';
 

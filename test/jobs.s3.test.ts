@@ -6,7 +6,7 @@ import { startEmulator, type Emulator } from '../src/emulator/server.js';
 import { main } from '../src/cli/main.js';
 import { s3Store } from '../src/destinations/s3.js';
 import { localStore } from '../src/destinations/store.js';
-import { acquireLock } from '../src/jobs/lock.js';
+import { acquireLock } from '../src/destinations/store-lock.js';
 import type { JobState } from '../src/jobs/job-state.js';
 import { captureIO, emulatorEnv } from './support/lake.js';
 import { startS3, type TestS3 } from './support/s3.js';

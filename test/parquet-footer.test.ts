@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Emulator } from '../src/emulator/server.js';
-import { exportQuery } from '../src/export-query.js';
+import { exportQuery } from '../src/export/export-query.js';
 import { footerRows } from '../src/formats/parquet-footer.js';
 import { duckdb, query } from './support/duckdb.js';
 import { withEmulator } from './support/lake.js';

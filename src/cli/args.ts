@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CtlakeError } from '../errors.js';
-import type { CliIO } from './main.js';
+import type { CliIO } from './cli-io.js';
 
 /** Parses one command's flags; an unknown or malformed flag is a usage error naming the command's --help. */
 type Parsed<T extends NonNullable<ParseArgsConfig['options']>> = ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>>;

@@ -3,7 +3,7 @@ import { startEmulator } from '../emulator/server.js';
 import { duration, fraction, integer, parse } from './args.js';
 import { EXIT } from './exit-codes.js';
 import { EMULATOR_HELP } from './help.js';
-import type { CliIO } from './main.js';
+import type { CliIO } from './cli-io.js';
 
 const OPTIONS = {
   port: { type: 'string', short: 'p' },

@@ -1,5 +1,4 @@
 import { version } from '../version.js';
-import type { RetryOptions } from '../source/retry.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { MAIN_HELP } from './help.js';
 import { exportCommand } from './export-command.js';
@@ -10,22 +9,9 @@ import { cancelCommand, describeCommand, listCommand } from './query-commands.js
 import { verifyCommand } from './verify-command.js';
 import { backfillCommand } from './job-commands.js';
 import { jsonLine, logText } from './terminal-text.js';
+import type { CliIO } from './cli-io.js';
 
-/** What the CLI may touch of its process: injected, so that tests run `main` in-process. */
-export interface CliIO {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  env: Record<string, string | undefined>;
-  /** Aborted on SIGINT or SIGTERM by the runner. */
-  signal?: AbortSignal | undefined;
-  /** Standard input, for `--sql-file -`. @default none */
-  stdin?: NodeJS.ReadableStream | undefined;
-  /** Whether stderr is a terminal: a live progress line and text logs; else JSON log lines. */
-  stderrIsTTY?: boolean | undefined;
-  /** Backoff override, for tests that must not wait seconds. */
-  retry?: Partial<RetryOptions> | undefined;
-  pollMinMs?: number | undefined;
-}
+export type { CliIO };
 
 
 /**

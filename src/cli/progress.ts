@@ -1,4 +1,4 @@
-import type { PageEvent } from '../export-options.js';
+import type { PageEvent } from '../export/export-options.js';
 import type { RetryEvent } from '../source/retry.js';
 import { jsonLine, logText } from './terminal-text.js';
 import { formatBytes, formatDuration } from './units.js';

@@ -5,7 +5,7 @@ import { verifyDataset } from '../dataset/verify.js';
 import { manifestRepair } from '../dataset/manifest.js';
 import { parse, s3ClientOptions, usage } from './args.js';
 import { EXIT } from './exit-codes.js';
-import type { CliIO } from './main.js';
+import type { CliIO } from './cli-io.js';
 import { formatBytes } from './units.js';
 
 export const VERIFY_HELP = `Usage: ctlake verify DATASET [--json]

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CtlakeError, isCtlakeError, quoted } from '../errors.js';
-import { acquireLock, type LockHandle } from '../jobs/lock.js';
+import { acquireLock, type LockHandle } from '../destinations/store-lock.js';
 import { isLeftover } from '../destinations/file.js';
 import { badObjectName, type ObjectStore } from '../destinations/store.js';
 import type { ColumnSchema } from '../rows/schema.js';

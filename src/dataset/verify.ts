@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ObjectStore } from '../destinations/store.js';
 import { isCtlakeError, quoted } from '../errors.js';
 import { FooterTail } from '../formats/parquet-footer.js';
-import { isStale, parseLock } from '../jobs/lock.js';
+import { isStale, parseLock } from '../destinations/store-lock.js';
 import { isLeftover, temporaryFileOwner } from '../destinations/file.js';
 import { LOCKS, MANIFEST, MANIFEST_LOCK, parseManifest, SUCCESS } from './manifest.js';
 

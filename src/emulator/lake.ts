@@ -1,4 +1,4 @@
-import type { QueryResultRow } from '../rows/flatten-row.js';
+import type { QueryResultRow } from '../lake-model.js';
 import { QUERY_STATUSES, type QueryStatus } from '../source/query-status.js';
 import type { FaultPlan } from './faults.js';
 import { QueryStore, type StoredQuery } from './query-store.js';

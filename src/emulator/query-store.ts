@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import type { QueryResultRow } from '../rows/flatten-row.js';
+import type { QueryResultRow } from '../lake-model.js';
 import type { QueryStatus } from '../source/query-status.js';
 import { ServiceError } from './service-error.js';
 

@@ -1,9 +1,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { CtlakeError, isCtlakeError } from '../errors.js';
-import { exportQuery, type ExportSummary } from '../export-query.js';
-import { normalizeExportOptions, type ExportOptions } from '../export-options.js';
+import { exportQuery, type ExportSummary } from '../export/export-query.js';
+import { normalizeExportOptions, type ExportOptions } from '../export/export-options.js';
 import { parseTarget } from '../destinations/target.js';
-import { acquireLock, checkLease, type LockHandle } from './lock.js';
+import { acquireLock, checkLease, type LockHandle } from '../destinations/store-lock.js';
 import { openStateFile, type JobState, type RunRecord, type StateFile } from './job-state.js';
 import { isoTime, missingPlaceholders, renderSql, windowKey, type TimeWindow } from './time-windows.js';
 

@@ -1,10 +1,6 @@
-/**
- * A CloudTrail Lake result row as GetQueryResults returns it: a list of
- * single-key maps `{column: value}`, every value a string. A nested field loses
- * its path (`userIdentity.arn` comes back as `arn`), so one row may carry the
- * same key twice, and a null may be a missing key.
- */
-export type QueryResultRow = ReadonlyArray<Readonly<Record<string, string>>>;
+import type { QueryResultRow } from '../lake-model.js';
+
+export type { QueryResultRow };
 
 /**
  * One flattened row: column name to the service's string, or null when absent.

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetQueryResultsCommand, type CloudTrailClient, type DescribeQueryCommandOutput, type GetQueryResultsCommandOutput } from '@aws-sdk/client-cloudtrail';
 import { CtlakeError, quoted } from '../errors.js';
-import type { QueryResultRow } from '../rows/flatten-row.js';
+import type { QueryResultRow } from '../lake-model.js';
 import { checkedStatus, isPending, queryEndedError, unexpected, waitForQuery, type QueryStatus } from './query-status.js';
 import { withRetry, type RetryEvent, type RetryOptions } from './retry.js';
 

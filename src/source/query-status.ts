@@ -3,10 +3,9 @@ import { DescribeQueryCommand, type CloudTrailClient, type DescribeQueryCommandO
 import { CtlakeError, quoted } from '../errors.js';
 import { withRetry, type RetryEvent, type RetryOptions } from './retry.js';
 
-/** The six QueryStatus values of the service model. Only FINISHED means complete. */
-export type QueryStatus = 'QUEUED' | 'RUNNING' | 'FINISHED' | 'FAILED' | 'CANCELLED' | 'TIMED_OUT';
+import { QUERY_STATUSES, type QueryStatus } from '../lake-model.js';
 
-export const QUERY_STATUSES: readonly QueryStatus[] = ['QUEUED', 'RUNNING', 'FINISHED', 'FAILED', 'CANCELLED', 'TIMED_OUT'];
+export { QUERY_STATUSES, type QueryStatus };
 
 export function isPending(status: string | undefined): boolean {
   return status === 'QUEUED' || status === 'RUNNING';

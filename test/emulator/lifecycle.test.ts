@@ -7,9 +7,9 @@ import {
   StartQueryCommand,
   type CloudTrailClient,
 } from '@aws-sdk/client-cloudtrail';
-import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/server.js';
-import { bindParameters } from '../src/emulator/lake.js';
-import { emulatorClient } from './support/lake.js';
+import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/server.js';
+import { bindParameters } from '../../src/emulator/lake.js';
+import { emulatorClient } from '../support/lake.js';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

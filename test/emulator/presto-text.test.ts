@@ -1,6 +1,6 @@
 import * as duckdb from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import { formatNumber, formatTimeOfDay, formatTimestampMicros, prestoRenderer } from '../src/emulator/presto-text.js';
+import { formatNumber, formatTimeOfDay, formatTimestampMicros, prestoRenderer } from '../../src/emulator/presto-text.js';
 
 const render = prestoRenderer(duckdb);
 const {

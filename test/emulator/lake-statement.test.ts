@@ -5,7 +5,7 @@ import {
   resolveEventDataStore,
   serializeSqlQuery,
   statementProblem,
-} from '../src/emulator/lake-statement.js';
+} from '../../src/emulator/lake-statement.js';
 
 const id = '00000000-0000-4000-8000-0000000ed500';
 const arn = `arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/${id}`;

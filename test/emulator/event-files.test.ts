@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { listEventFiles, readEventFiles } from '../src/emulator/event-files.js';
-import { sampleEventArray, type CloudTrailEvent } from '../src/emulator/sample-events.js';
+import { listEventFiles, readEventFiles } from '../../src/emulator/event-files.js';
+import { sampleEventArray, type CloudTrailEvent } from '../../src/emulator/sample-events.js';
 
 const events = sampleEventArray(600, { seed: 21 });
 const slice = (from: number, to: number) => events.slice(from, to);

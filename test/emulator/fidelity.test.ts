@@ -10,9 +10,9 @@ import {
   StartQueryCommand,
   type CloudTrailClient,
 } from '@aws-sdk/client-cloudtrail';
-import { startEmulator, type Emulator } from '../src/emulator/server.js';
-import { MODEL, shapeProblems } from './support/model-shapes.js';
-import { emulatorClient } from './support/lake.js';
+import { startEmulator, type Emulator } from '../../src/emulator/server.js';
+import { MODEL, shapeProblems } from '../support/model-shapes.js';
+import { emulatorClient } from '../support/lake.js';
 
 /** One raw awsJson1_1 call, so that the wire body itself is checked, not what the SDK makes of it. */
 async function wire(emulator: Emulator, operation: string, input: Record<string, unknown>) {

@@ -1,20 +1,20 @@
 import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { CtlakeError, isCtlakeError, quoted } from './errors.js';
+import { CtlakeError, isCtlakeError, quoted } from '../errors.js';
 import { normalizeExportOptions, type Compression, type ExportOptions, type OutputFormat, type ResolvedExportOptions } from './export-options.js';
-import { encodeStages, type Encoding } from './formats/encode.js';
-import type { ColumnSchema } from './rows/schema.js';
-import { version } from './version.js';
-import type { Destination } from './destinations/destination.js';
-import { destinationError, fileDestination } from './destinations/file.js';
-import { stdoutDestination } from './destinations/stdout.js';
-import { localStore, type ObjectStore } from './destinations/store.js';
-import { commitDataset, lockExportKey, manifestFiles, readManifest, removeLeftovers, withdrawSuccess, type ManifestExport } from './dataset/manifest.js';
-import type { LockHandle } from './jobs/lock.js';
-import { writeDataset, type WrittenFile } from './dataset/write-dataset.js';
+import { encodeStages, type Encoding } from '../formats/encode.js';
+import type { ColumnSchema } from '../rows/schema.js';
+import { version } from '../version.js';
+import type { Destination } from '../destinations/destination.js';
+import { destinationError, fileDestination } from '../destinations/file.js';
+import { stdoutDestination } from '../destinations/stdout.js';
+import { localStore, type ObjectStore } from '../destinations/store.js';
+import { commitDataset, lockExportKey, manifestFiles, readManifest, removeLeftovers, withdrawSuccess, type ManifestExport } from '../dataset/manifest.js';
+import type { LockHandle } from '../destinations/store-lock.js';
+import { writeDataset, type WrittenFile } from '../dataset/write-dataset.js';
 import { newTally, queryRecordBatches } from './query-records.js';
-import { createCloudTrailClient } from './source/cloudtrail-client.js';
-import { cancelStartedQuery, startQuery } from './source/start-query.js';
+import { createCloudTrailClient } from '../source/cloudtrail-client.js';
+import { cancelStartedQuery, startQuery } from '../source/start-query.js';
 
 export interface QueryStatisticsSummary {
   /** GetQueryResults' TotalResultsCount. */
@@ -291,7 +291,7 @@ async function openTarget(options: ResolvedExportOptions): Promise<{ destination
         return { store };
       }
       // Loaded only for S3 outputs: the S3 SDK is large.
-      const s3Module = await import('./destinations/s3.js');
+      const s3Module = await import('../destinations/s3.js');
       const s3 = options.s3Client ?? s3Module.createS3Client({ region: options.region, profile: options.profile, endpointUrl: options.s3EndpointUrl, forcePathStyle: options.s3ForcePathStyle });
       const where = target.kind === 's3' ? { bucket: target.bucket, prefix: target.key.slice(0, target.key.lastIndexOf('/') + 1) } : (target.store as { bucket: string; prefix: string });
       const { bucket, prefix } = where;

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { sampleEventArray, sampleEvents, type CloudTrailEvent } from '../src/emulator/sample-events.js';
+import { sampleEventArray, sampleEvents, type CloudTrailEvent } from '../../src/emulator/sample-events.js';
 
 const ISO_SECONDS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

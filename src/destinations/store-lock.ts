@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { CtlakeError, optionError, quoted } from '../errors.js';
-import type { ObjectStore } from '../destinations/store.js';
+import type { ObjectStore } from './store.js';
 
 /** What a lock object holds: who, and until when without a renewal. */
 export interface LockRecord {

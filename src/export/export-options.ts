@@ -1,16 +1,16 @@
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { optionError } from './errors.js';
-import { parsePartitionSpecs } from './dataset/partition.js';
-import type { DatasetLayout } from './dataset/write-dataset.js';
-import type { S3WriteOptions, ServerSideEncryption } from './destinations/s3.js';
-import { parseTarget, type Target } from './destinations/target.js';
-import type { OutputFormat } from './formats/encode.js';
-import type { NdjsonTypes } from './formats/ndjson.js';
-import type { ParquetCompression } from './formats/parquet.js';
-import { COLUMN_TYPES, type ColumnType, type NestedMode } from './rows/column-types.js';
-import { MAX_QUERY_WAIT_MS } from './source/query-status.js';
-import { DEFAULT_RETRY, type RetryEvent, type RetryOptions } from './source/retry.js';
+import { optionError } from '../errors.js';
+import { parsePartitionSpecs } from '../dataset/partition.js';
+import type { DatasetLayout } from '../dataset/write-dataset.js';
+import type { S3WriteOptions, ServerSideEncryption } from '../destinations/s3.js';
+import { parseTarget, type Target } from '../destinations/target.js';
+import type { OutputFormat } from '../formats/encode.js';
+import type { NdjsonTypes } from '../formats/ndjson.js';
+import type { ParquetCompression } from '../formats/parquet.js';
+import { COLUMN_TYPES, type ColumnType, type NestedMode } from '../rows/column-types.js';
+import { MAX_QUERY_WAIT_MS } from '../source/query-status.js';
+import { DEFAULT_RETRY, type RetryEvent, type RetryOptions } from '../source/retry.js';
 
 /** QueryId is a UUID in the service model: 36 characters of [a-f0-9-]. */
 const QUERY_ID = /^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$/;

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator } from '../src/emulator/server.js';
-import { runShell } from './support/cli-process.js';
+import { startEmulator, type Emulator } from '../../src/emulator/server.js';
+import { runShell } from '../support/cli-process.js';
 
-const SCRIPT = fileURLToPath(new URL('./support/boto3-check.py', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('../support/boto3-check.py', import.meta.url));
 
 /** A Python that has boto3: Debian's python3-boto3 lives under /usr/bin/python3 (.ci/run installs it). */
 function pythonWithBoto3(): string | undefined {

@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
 import type { CloudTrailClient, DescribeQueryCommandOutput } from '@aws-sdk/client-cloudtrail';
-import { CtlakeError } from './errors.js';
+import { CtlakeError } from '../errors.js';
 import { normalizeSourceOptions, type PageEvent, type SourceOptions } from './export-options.js';
-import { ColumnSet, type FlatRecord } from './rows/flatten-row.js';
-import { queryPages, type QueryPagesOptions } from './source/query-pages.js';
-import { readAhead } from './source/read-ahead.js';
+import { ColumnSet, type FlatRecord } from '../rows/flatten-row.js';
+import { queryPages, type QueryPagesOptions } from '../source/query-pages.js';
+import { readAhead } from '../source/read-ahead.js';
 
 export interface RecordBatchesOptions extends QueryPagesOptions {
   onPage?: ((event: PageEvent) => void) | undefined;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSqlEngine, type SqlEngine } from '../src/emulator/sql-engine.js';
+import { createSqlEngine, type SqlEngine } from '../../src/emulator/sql-engine.js';
 
 const id = '00000000-0000-4000-8000-0000000ed500';
 const arn = `arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/${id}`;
