@@ -57,6 +57,12 @@ export interface CtlakeErrorContext {
   status?: string | undefined;
   /** The AWS error name (`ThrottlingException`, ...), when the service sent one. */
   awsErrorName?: string | undefined;
+  /**
+   * The library option the error is about (`endpointUrl`, `queryId`): the
+   * message names the thing in words, and a caller with options of its own
+   * (the CLI and its flags) says which of its own names set it.
+   */
+  option?: string | undefined;
   cause?: unknown;
 }
 
@@ -68,6 +74,7 @@ export class CtlakeError extends Error {
   readonly column: string | undefined;
   readonly status: string | undefined;
   readonly awsErrorName: string | undefined;
+  readonly option: string | undefined;
 
   constructor(code: CtlakeErrorCode, message: string, context: CtlakeErrorContext = {}) {
     super(message, context.cause === undefined ? undefined : { cause: context.cause });
@@ -77,6 +84,7 @@ export class CtlakeError extends Error {
     this.column = context.column;
     this.status = context.status;
     this.awsErrorName = context.awsErrorName;
+    this.option = context.option;
   }
 }
 
@@ -84,9 +92,26 @@ export function isCtlakeError(error: unknown, code?: CtlakeErrorCode): error is 
   return error instanceof CtlakeError && (code === undefined || error.code === code);
 }
 
-/** A `TypeError` for library misuse that names the option and quotes the bad value. */
-export function optionError(option: string, value: unknown, expected: string): TypeError {
-  return new TypeError(`Invalid option ${option}: ${quoted(value)}; expected ${expected}`);
+/**
+ * Library misuse: a `TypeError` that names the option and quotes the bad
+ * value, thrown before any I/O. It keeps its parts, so that the CLI can say
+ * the same under the flag that set the option, with no rewriting of the
+ * message.
+ */
+export class OptionError extends TypeError {
+  override readonly name = 'OptionError';
+  constructor(
+    readonly option: string,
+    readonly value: unknown,
+    readonly expected: string,
+  ) {
+    super(`Invalid option ${option}: ${quoted(value)}; expected ${expected}`);
+  }
+}
+
+/** An OptionError: the option, the bad value, what was expected. */
+export function optionError(option: string, value: unknown, expected: string): OptionError {
+  return new OptionError(option, value, expected);
 }
 
 /** How many characters of a value a message quotes before cutting it. */

@@ -25,7 +25,7 @@ const DOC_ENV = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRE
 const SAMPLE = 1000;
 const BLOCK_TIMEOUT_MS = 45_000;
 
-/** A Python with boto3, as test/emulator.boto3.test.ts finds one (Debian's python3-boto3 is for /usr/bin/python3). */
+/** A Python with boto3, as test/emulator/boto3.test.ts finds one (Debian's python3-boto3 is for /usr/bin/python3). */
 const PYTHON_WITH_BOTO3 = ['/usr/bin/python3', 'python3'].find((python) => spawnSync(python, ['-c', 'import boto3'], { stdio: 'ignore' }).status === 0);
 const PYTHON = PYTHON_WITH_BOTO3 ?? 'python3';
 /** Whether a `requires=` tool is here; checked once, when the file is collected. */

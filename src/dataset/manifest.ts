@@ -250,7 +250,7 @@ export function keyLockName(key: string): string {
  * rerun while cron runs, two hosts) would otherwise replace and remove each
  * other's files, and the manifest of one would list the files of the other.
  * The second run gets LOCK_HELD naming the key and the holder. The lease is
- * renewed by its holder (src/jobs/lock.ts); a killed holder's lock is stale
+ * renewed by its holder (src/destinations/store-lock.ts); a killed holder's lock is stale
  * at once on its own host (its pid is gone), elsewhere when its lease ends.
  */
 export async function lockExportKey(store: ObjectStore, key: string, leaseMs?: number): Promise<LockHandle> {

@@ -218,7 +218,7 @@ export function localStore(dir: string): ObjectStore {
         }
       }
       // A local file has no compare-and-swap: the tag is checked just before
-      // the rename. Lock holders re-read what they wrote (src/jobs/lock.ts).
+      // the rename. Lock holders re-read what they wrote (src/destinations/store-lock.ts).
       const current = await this.getTagged(name);
       if (current?.tag !== condition.ifTag) return undefined;
       await writeWhole(target, data, (tmp, to) => rename(tmp, to));
