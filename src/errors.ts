@@ -66,6 +66,18 @@ export interface CtlakeErrorContext {
   cause?: unknown;
 }
 
+/**
+ * How a message names an option: the library names its own options
+ * (`endpointUrl`), a caller with names of its own (the CLI: `--endpoint-url`)
+ * passes its mapping to `CtlakeError.describe`.
+ */
+export type OptionNamer = (option: string) => string;
+
+/** A message, or a message that names options through an OptionNamer. */
+export type ErrorMessage = string | ((name: OptionNamer) => string);
+
+const LIBRARY_NAMES: OptionNamer = (option) => option;
+
 export class CtlakeError extends Error {
   override readonly name = 'CtlakeError';
   readonly code: CtlakeErrorCode;
@@ -75,9 +87,18 @@ export class CtlakeError extends Error {
   readonly status: string | undefined;
   readonly awsErrorName: string | undefined;
   readonly option: string | undefined;
+  readonly #template: ErrorMessage;
+  readonly #rendered: string;
 
-  constructor(code: CtlakeErrorCode, message: string, context: CtlakeErrorContext = {}) {
-    super(message, context.cause === undefined ? undefined : { cause: context.cause });
+  /**
+   * `message` may name options through a function (``(name) => `${name('out')} is a directory` ``):
+   * the error's `message` then names the library's options, and
+   * `describe(namer)` the same message with the caller's names for them.
+   */
+  constructor(code: CtlakeErrorCode, message: ErrorMessage, context: CtlakeErrorContext = {}) {
+    super(typeof message === 'string' ? message : message(LIBRARY_NAMES), context.cause === undefined ? undefined : { cause: context.cause });
+    this.#template = message;
+    this.#rendered = this.message;
     this.code = code;
     this.queryId = context.queryId;
     this.page = context.page;
@@ -85,6 +106,14 @@ export class CtlakeError extends Error {
     this.status = context.status;
     this.awsErrorName = context.awsErrorName;
     this.option = context.option;
+  }
+
+  /** The message with options named by `name` (the CLI's flags); the plain message when it names none. */
+  describe(name: OptionNamer): string {
+    if (typeof this.#template === 'string') return this.message;
+    // What was added to the message after construction (`message += '; ...'`) is kept.
+    const added = this.message.startsWith(this.#rendered) ? this.message.slice(this.#rendered.length) : '';
+    return this.#template(name) + added;
   }
 }
 
