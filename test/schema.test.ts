@@ -74,6 +74,10 @@ describe('parseValue', () => {
 
   it('reads Lake and ISO-8601 timestamps as UTC with milliseconds', () => {
     expect(parseTimestamp('2023-01-22 16:53:53.000')).toBe(Date.UTC(2023, 0, 22, 16, 53, 53));
+    // Date.UTC would read years 0 to 99 as 1900 to 1999.
+    expect(new Date(parseTimestamp('0099-03-04 05:06:07.000')).toISOString()).toBe('0099-03-04T05:06:07.000Z');
+    expect(new Date(parseTimestamp('0001-01-01T00:00:00Z')).toISOString()).toBe('0001-01-01T00:00:00.000Z');
+    expect(() => parseTimestamp('0099-02-29 00:00:00.000')).toThrow(ValueError);
     expect(parseTimestamp('2023-01-22 16:53:53.123')).toBe(Date.UTC(2023, 0, 22, 16, 53, 53, 123));
     expect(parseTimestamp('2023-01-22T16:53:53Z')).toBe(Date.UTC(2023, 0, 22, 16, 53, 53));
     expect(parseTimestamp('2023-01-22T18:53:53+02:00')).toBe(Date.UTC(2023, 0, 22, 16, 53, 53));

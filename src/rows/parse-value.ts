@@ -58,7 +58,10 @@ export function parseTimestamp(text: string): number {
   const [, y, mo, d, h = '0', mi = '0', s = '0', fraction = '', zone] = m;
   if (fraction.length > 3 && /[1-9]/.test(fraction.slice(3))) throw new ValueError('finer than milliseconds, which a timestamp column keeps');
   const ms = Number((fraction + '00').slice(0, 3));
-  let epoch = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
+  const year = Number(y);
+  let epoch = Date.UTC(year, Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
+  // Date.UTC reads years 0 to 99 as 1900 to 1999 (0099-01-01 would become 1999): set the year as written.
+  if (year < 100) epoch = new Date(epoch).setUTCFullYear(year, Number(mo) - 1, Number(d));
   const check = new Date(epoch);
   if (check.getUTCDate() !== Number(d) || check.getUTCMonth() !== Number(mo) - 1 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) {
     throw new ValueError('not a valid date and time');
