@@ -11,7 +11,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { CtlakeError } from '../errors.js';
 import type { Destination } from './destination.js';
-import { badObjectName, refusedName, type ObjectStore, type StoredObject } from './store.js';
+import { badObjectName, refusedName, tooLarge, WHOLE_OBJECT_LIMIT, type ObjectStore, type StoredObject } from './store.js';
 
 export type ServerSideEncryption = 'AES256' | 'aws:kms';
 
@@ -147,6 +147,15 @@ export function s3Error(location: string, error: unknown, verb: 'write' | 'read'
 }
 
 /** The objects under `s3://bucket/prefix`, as an ObjectStore with names relative to the prefix. */
+/** A GetObject body read whole, refused past WHOLE_OBJECT_LIMIT before a byte is read. */
+async function wholeBody(response: { Body?: { transformToByteArray(): Promise<Uint8Array> } | undefined; ContentLength?: number | undefined }, name: string): Promise<Buffer> {
+  if ((response.ContentLength ?? 0) > WHOLE_OBJECT_LIMIT) {
+    (response.Body as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+    throw tooLarge(name, response.ContentLength!);
+  }
+  return Buffer.from(await response.Body!.transformToByteArray());
+}
+
 export function s3Store(client: S3Client, bucket: string, prefix: string, options: S3WriteOptions): ObjectStore {
   const root = `s3://${bucket}/${prefix}`;
   const fail = (name: string, error: unknown) => s3Error(`${root}${name}`, error);
@@ -185,7 +194,7 @@ export function s3Store(client: S3Client, bucket: string, prefix: string, option
     async get(name) {
       try {
         const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key(name) }));
-        return Buffer.from(await response.Body!.transformToByteArray());
+        return await wholeBody(response, name);
       } catch (error) {
         if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
         throw failRead(name, error);
@@ -201,6 +210,7 @@ export function s3Store(client: S3Client, bucket: string, prefix: string, option
     },
     async *list(): AsyncGenerator<StoredObject> {
       let token: string | undefined;
+      const tokens = new Set<string>();
       do {
         let page;
         try {
@@ -212,6 +222,11 @@ export function s3Store(client: S3Client, bucket: string, prefix: string, option
           if (object.Key) yield { name: object.Key.slice(prefix.length), size: object.Size ?? 0 };
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        // A listing that hands back a token it gave before would go round for ever.
+        if (token !== undefined) {
+          if (tokens.has(token)) throw new CtlakeError('DESTINATION_FAILED', (n) => `cannot read ${root}: ListObjectsV2 handed back a ContinuationToken it gave before, so the listing would not end; check ${n('s3EndpointUrl')}`, { option: 's3EndpointUrl' });
+          tokens.add(token);
+        }
       } while (token);
     },
     async remove(name) {
@@ -224,7 +239,7 @@ export function s3Store(client: S3Client, bucket: string, prefix: string, option
     async getTagged(name) {
       try {
         const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key(name) }));
-        return { data: Buffer.from(await response.Body!.transformToByteArray()), tag: response.ETag ?? '' };
+        return { data: await wholeBody(response, name), tag: response.ETag ?? '' };
       } catch (error) {
         if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
         throw failRead(name, error);

@@ -158,10 +158,24 @@ async function writeWhole(target: string, data: Buffer, place: (tmp: string, tar
 async function readNoFollow(file: string): Promise<Buffer> {
   const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
+    const { size } = await handle.stat();
+    if (size > WHOLE_OBJECT_LIMIT) throw tooLarge(file, size);
     return await handle.readFile();
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * The most ctlake reads of an object whole (`get`, `getTagged`: manifests,
+ * job states, locks): 256 MiB, some 100 times the manifest of a dataset
+ * with a million files. A larger object is not one ctlake wrote, and
+ * reading it would only exhaust memory.
+ */
+export const WHOLE_OBJECT_LIMIT = 256 * 1024 * 1024;
+
+export function tooLarge(location: string, size: number): CtlakeError {
+  return new CtlakeError('DESTINATION_FAILED', `cannot read ${quoted(location, 160)}: it is ${size} bytes, more than ctlake reads whole (${WHOLE_OBJECT_LIMIT} bytes); it is not a manifest, state or lock that ctlake wrote: move it aside`);
 }
 
 /**
