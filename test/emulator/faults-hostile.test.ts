@@ -1,7 +1,7 @@
 import { DescribeQueryCommand, GetQueryResultsCommand, ListQueriesCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Emulator } from '../src/emulator/server.js';
-import { emulatorClient, sampleRows, withEmulator } from './support/lake.js';
+import type { Emulator } from '../../src/emulator/server.js';
+import { emulatorClient, sampleRows, withEmulator } from '../support/lake.js';
 
 /**
  * The emulator's hostile-service faults as the real SDK sees them on the

@@ -1,8 +1,8 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DescribeQueryCommand } from '@aws-sdk/client-cloudtrail';
-import type { Emulator } from '../src/emulator/server.js';
-import { emulatorClient, QUERY_ID, sampleRows, withEmulator } from './support/lake.js';
+import type { Emulator } from '../../src/emulator/server.js';
+import { emulatorClient, QUERY_ID, sampleRows, withEmulator } from '../support/lake.js';
 
 /**
  * The emulator's SigV4 check binds the body, as CloudTrail's does: a request
