@@ -285,3 +285,20 @@ describe('exportQuery refuses a misused sink before any I/O', () => {
     expect(error).toMatchObject({ name: 'OptionError', option: 'destination' });
   });
 });
+
+describe('messages name library options, and a caller renders them with its own names', () => {
+  it('QUERY_TIMED_OUT names queryTimeoutMs, and describe() names it as the CLI does', async () => {
+    const emulator = await startEmulator({ sample: 50, seed: 4, runningMs: 10_000 });
+    try {
+      const sink = memoryDestination('memory://late.ndjson');
+      const error = await exportQuery({ sql: `SELECT eventName FROM ${emulator.eventDataStoreId}`, destination: sink.destination, queryTimeoutMs: 200, ...emulatorOptions(emulator) }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'QUERY_TIMED_OUT', option: 'queryTimeoutMs' });
+      expect((error as CtlakeError).message).toMatch(/did not finish within queryTimeoutMs 0s; cancelled it \(CANCELLED\)$/);
+      const flags: Record<string, string> = { queryTimeoutMs: '--query-timeout' };
+      expect((error as CtlakeError).describe((option) => flags[option] ?? option)).toMatch(/did not finish within --query-timeout 0s; cancelled it \(CANCELLED\)$/);
+      expect(sink.calls).toEqual({ commit: 0, abort: 1 });
+    } finally {
+      await emulator.close();
+    }
+  });
+});

@@ -44,7 +44,12 @@ export function armTimeout(run: ExportRun, queryId: string): void {
   const limit = run.options.queryTimeoutMs;
   if (limit === undefined) return;
   run.timer = setTimeout(() => {
-    run.timedOut = new CtlakeError('QUERY_TIMED_OUT', `query ${queryId} did not finish within --query-timeout ${Math.round(limit / 1000)}s`, { queryId, status: 'TIMED_OUT' });
+    // Names the option through the message's namer: `queryTimeoutMs` for the library, the CLI's `--query-timeout`.
+    run.timedOut = new CtlakeError('QUERY_TIMED_OUT', (name) => `query ${queryId} did not finish within ${name('queryTimeoutMs')} ${Math.round(limit / 1000)}s`, {
+      queryId,
+      status: 'TIMED_OUT',
+      option: 'queryTimeoutMs',
+    });
     run.controller.abort(run.timedOut);
   }, limit);
 }
