@@ -180,6 +180,30 @@ describe('exportQuery to sinks of the caller', () => {
     expect(sink.calls).toEqual({ commit: 0, abort: 1 });
   });
 
+  it("keeps the export's own error when the destination's abort() rejects too, and warns of it", async () => {
+    const sink = memoryDestination('memory://twice-broken.ndjson', { failAfter: 0 });
+    sink.destination.abort = async () => {
+      sink.calls.abort++;
+      throw new Error('cannot delete the staged upload');
+    };
+    const warnings: string[] = [];
+    const error = await exportQuery({ queryId, destination: sink.destination, onWarning: (w) => warnings.push(w), ...emulatorOptions(emulator) }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'DESTINATION_FAILED', message: expect.stringContaining('disk on fire') });
+    expect(sink.calls).toEqual({ commit: 0, abort: 1 });
+    expect(warnings).toEqual(["the destination's abort() failed after the export failed: cannot delete the staged upload"]);
+  });
+
+  it("fails before StartQuery when a store's check() rejects, naming the store's root", async () => {
+    const { store } = memoryStore('mem://unreachable/');
+    store.check = async () => {
+      throw new Error('bucket not found');
+    };
+    const before = emulator.requests.filter((r) => r.operation === 'StartQuery').length;
+    const error = await exportQuery({ sql: `SELECT eventID FROM ${emulator.eventDataStoreId}`, store, ...emulatorOptions(emulator) }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'DESTINATION_FAILED', message: 'export to mem://unreachable/ failed: bucket not found' });
+    expect(emulator.requests.filter((r) => r.operation === 'StartQuery').length).toBe(before);
+  });
+
   it('aborts the destination when the query fails before a byte is written', async () => {
     const failed = emulator.addQuery({ rows: [], final: 'FAILED', errorMessage: 'no such table' });
     const sink = memoryDestination('memory://never.ndjson');

@@ -55,7 +55,9 @@ export async function failExport(run: ExportRun, error: unknown): Promise<Ctlake
  */
 function toExportError(run: ExportRun, error: unknown, stoppedBy: unknown): CtlakeError {
   const queryId = run.queryId;
-  const location = run.destination?.location ?? run.store?.root ?? (run.options.sink.kind === 'out' ? run.options.sink.out : '');
+  const sink = run.options.sink;
+  const named = sink.kind === 'out' ? sink.out : sink.kind === 'store' ? sink.store.root : sink.destination.location;
+  const location = run.destination?.location ?? run.store?.root ?? named;
   const isAbort = isCtlakeError(error, 'INTERRUPTED') || (error as Error | undefined)?.name === 'AbortError';
   if (callerAborted(run)) {
     if (!isCtlakeError(error) || isAbort) return new CtlakeError('INTERRUPTED', 'export interrupted; nothing was committed', { queryId, cause: error });

@@ -63,13 +63,17 @@ export interface ExportOptions extends Omit<SourceOptions, 'queryId'> {
    * A sink of your own for one output (see the Destination contract): ctlake
    * encodes into its writable, then calls `commit()` after success or
    * `abort()` on any failure. Instead of `out`; `summary.files` is
-   * `[destination.location]`.
+   * `[destination.location]`. Memory: the pipeline honours the writable's
+   * backpressure, so ctlake holds about three pages of rows and one page
+   * of encoded bytes; what the writable buffers beyond that is its own bound.
    */
   destination?: Destination | undefined;
   /**
    * An object store of your own for a dataset (see the ObjectStore contract):
    * partitions, rolled parts, manifest, `_SUCCESS` and locks go there, as to
    * a folder `out`. Instead of `out`; `summary.files` are `store.root` + each path.
+   * Memory: up to maxOpenFiles Destinations from `create()` are open at once,
+   * each fed one row group at a time.
    */
   store?: ObjectStore | undefined;
   /**
