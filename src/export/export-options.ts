@@ -73,7 +73,7 @@ export interface ExportOptions extends Omit<SourceOptions, 'queryId'> {
    * partitions, rolled parts, manifest, `_SUCCESS` and locks go there, as to
    * a folder `out`. Instead of `out`; `summary.files` are `store.root` + each path.
    * Memory: up to maxOpenFiles Destinations from `create()` are open at once,
-   * each fed one row group at a time.
+   * each encoder holding at most one Parquet row group (rowGroupRows).
    */
   store?: ObjectStore | undefined;
   /**
