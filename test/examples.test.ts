@@ -20,3 +20,21 @@ describe('examples/', () => {
     expect(lines).toHaveLength(2500);
   });
 });
+
+describe('examples/ with sinks of their own', () => {
+  const run = (name: string) =>
+    runShell(`cd "${EXAMPLES}" && "${process.execPath}" "${path.join(EXAMPLES, name)}"`, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
+
+  it('sink-http-put.mjs exports through an HTTP PUT destination: every row arrives, committed once', async () => {
+    const result = await run('sink-http-put.mjs');
+    expect(result.stderr).toMatch(/^exported 1500 rows to http:\/\/127\.0\.0\.1:\d+\/exports\/0a1b2c3d-0000-4000-8000-123456789abc\.ndjson \(\d+ bytes\); the server holds 1500 lines\n$/);
+    expect(result.status).toBe(0);
+  });
+
+  it('store-in-memory.mjs writes a dataset to an in-memory store, and verify passes on it', async () => {
+    const result = await run('store-in-memory.mjs');
+    expect(result.stderr).toMatch(/^exported 3000 rows to 6 files in memory:\/\/dataset\/, e\.g\. memory:\/\/dataset\/eventdate=2024-05-01\/part-00000-0a1b2c3d-0000-4000-8000-123456789abc\.parquet\n/);
+    expect(result.stderr).toMatch(/\nverify: ok, 6 files, 3000 rows; objects: _manifest\.json, _SUCCESS\n$/);
+    expect(result.status).toBe(0);
+  });
+});

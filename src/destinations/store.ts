@@ -86,11 +86,34 @@ async function refuseLinks(rootDir: string, name: string, segments: readonly str
 }
 
 /**
- * A folder of objects, local or on S3: what a dataset is written to and
- * verified from. Names are relative to `root` and use `/`. Each object
- * appears whole or not at all: `create` streams through a Destination
- * (temporary file and rename, or a multipart upload), `put` writes a small
- * object in one step.
+ * A folder of objects: where a dataset is written, locked and verified
+ * from. ctlake's local folder and S3 prefix implement it, and so may a
+ * library user's (GCS, Azure Blob, memory): `exportQuery({ store })`, the
+ * jobs' `store`, `verifyDataset(store)`. Names are relative to `root`, use
+ * `/`, and pass badObjectName (ctlake checks every name it passes; a store
+ * that maps names to paths should check again).
+ *
+ * The contract, as the dataset code (src/dataset/) and the locks
+ * (store-lock.ts) rely on it:
+ * - `check()` is called once per export, before the query is started.
+ * - Every object appears whole or not at all. `create(name)` streams one
+ *   data file through a Destination (its contract above): its commit()
+ *   makes the object visible under `name`, replacing one of that name, and
+ *   its abort() leaves none. `put` writes a small object (the manifest,
+ *   `_SUCCESS`) in one step, replacing one of that name.
+ * - Reads see every write that resolved (read-after-write): `get`,
+ *   `getTagged` and `list` are how the commit, the locks and `verify` find
+ *   what was just written. A missing object is `undefined` from `get` and
+ *   `getTagged`, and no error for `remove`.
+ * - `putIf` is atomic: of writers racing on one name, at most one wins. The
+ *   export and manifest locks are built on it alone, so two runs (or
+ *   hosts) sharing the store never interleave an export or the manifest.
+ * - Failures reject, preferably with a CtlakeError (DESTINATION_FAILED)
+ *   whose message names the object and the fix; any other error is
+ *   reported as the export's DESTINATION_FAILED.
+ * One export calls a store for one thing at a time, except that data files
+ * of different partitions are written concurrently (up to maxOpenFiles
+ * Destinations open at once), and a lock renewal may come at any moment.
  */
 export interface ObjectStore {
   /** `/abs/dir/` or `s3://bucket/prefix/`, for messages. */

@@ -1,6 +1,8 @@
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { optionError } from '../errors.js';
+import type { Destination } from '../destinations/destination.js';
+import type { ObjectStore } from '../destinations/store.js';
 import { parsePartitionSpecs } from '../dataset/partition.js';
 import type { DatasetLayout } from '../dataset/write-dataset.js';
 import type { S3WriteOptions, ServerSideEncryption } from '../destinations/s3.js';
@@ -54,16 +56,34 @@ export interface ExportOptions extends Omit<SourceOptions, 'queryId'> {
    * for one object; a path or `s3://bucket/prefix/` ending in `/` for a
    * dataset (partitioned, rolled files with `_manifest.json` and `_SUCCESS`).
    * A file or object ending in `.gz` is gzip-compressed NDJSON.
+   * Give exactly one of `out`, `destination` and `store`.
    */
-  out: string;
+  out?: string | undefined;
+  /**
+   * A sink of your own for one output (see the Destination contract): ctlake
+   * encodes into its writable, then calls `commit()` after success or
+   * `abort()` on any failure. Instead of `out`; `summary.files` is
+   * `[destination.location]`. Memory: the pipeline honours the writable's
+   * backpressure, so ctlake holds about three pages of rows and one page
+   * of encoded bytes; what the writable buffers beyond that is its own bound.
+   */
+  destination?: Destination | undefined;
+  /**
+   * An object store of your own for a dataset (see the ObjectStore contract):
+   * partitions, rolled parts, manifest, `_SUCCESS` and locks go there, as to
+   * a folder `out`. Instead of `out`; `summary.files` are `store.root` + each path.
+   * Memory: up to maxOpenFiles Destinations from `create()` are open at once,
+   * each encoder holding at most one Parquet row group (rowGroupRows).
+   */
+  store?: ObjectStore | undefined;
   /**
    * Output format.
-   * @default 'parquet' when `out` ends in `.parquet` or is a dataset, else 'ndjson'
+   * @default 'parquet' when `out` ends in `.parquet` or is a dataset, or with a `store`; else 'ndjson' (with a `destination` too)
    */
   format?: OutputFormat | undefined;
   /**
    * NDJSON: 'gzip' or 'none'. Parquet: 'zstd', 'snappy', 'gzip' or 'none'.
-   * @default 'zstd' for Parquet; for NDJSON 'gzip' when `out` ends in `.gz`, else 'none'
+   * @default 'zstd' for Parquet; for NDJSON 'gzip' when `out` ends in `.gz`, else 'none' (with a `destination` too)
    */
   compression?: Compression | undefined;
   /** NDJSON values: the service's strings ('raw') or the schema's types ('typed'). @default 'raw' */
@@ -139,11 +159,23 @@ export type ResolvedExportOptions = ResolvedSourceOptions<ExportOptions> & {
   columns: Record<string, ColumnType>;
   nested: NestedMode;
   rowGroupRows: number;
-  target: Target;
-  /** For a dataset target. */
+  /** Where the bytes go: exactly one of `out`, `destination` and `store`, checked. */
+  sink: Sink;
+  /** For a dataset (a folder `out`, or a `store`). */
   layout: DatasetLayout | undefined;
   s3: S3WriteOptions;
 };
+
+/**
+ * Where an export writes, from the one of `out`, `destination` and `store`
+ * that was given: a target that `out` names (ctlake opens it), or a
+ * destination or store of the caller's (used as given, never closed by ctlake
+ * beyond the Destination's two endings).
+ */
+export type Sink =
+  | { kind: 'out'; out: string; target: Target }
+  | { kind: 'destination'; destination: Destination }
+  | { kind: 'store'; store: ObjectStore };
 
 const MIB = 1024 * 1024;
 const STORAGE_CLASSES = ['STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER', 'DEEP_ARCHIVE', 'GLACIER_IR', 'EXPRESS_ONEZONE'];
@@ -231,13 +263,12 @@ export function normalizeExportOptions(input: ExportOptions): ResolvedExportOpti
   if (sql === undefined) checkQueryId(input.queryId);
   const source = normalizeFetchOptions(input);
   const slotRetry = input.slotRetry ? { ...DEFAULT_RETRY, ...input.slotRetry } : undefined;
-  if (typeof input.out !== 'string' || input.out === '') throw optionError('out', input.out, "'-' for stdout, a file path, s3://bucket/key, or a folder ending in /");
-  const target = parseTarget(input.out);
-  if (target === undefined) throw optionError('out', input.out, "'-', a file path, file://PATH, s3://bucket/key, or a folder or s3://bucket/prefix/ ending in /");
-  const dataset = target.kind === 'dataset';
-  const format = input.format ?? (dataset || /\.parquet$/i.test(input.out) ? 'parquet' : 'ndjson');
+  const sink = normalizeSink(input);
+  const dataset = sink.kind === 'store' || (sink.kind === 'out' && sink.target.kind === 'dataset');
+  const out = sink.kind === 'out' ? sink.out : '';
+  const format = input.format ?? (dataset || /\.parquet$/i.test(out) ? 'parquet' : 'ndjson');
   if (format !== 'ndjson' && format !== 'parquet') throw optionError('format', input.format, "'ndjson' or 'parquet'");
-  const compression = input.compression ?? (format === 'parquet' ? 'zstd' : input.out.endsWith('.gz') ? 'gzip' : 'none');
+  const compression = input.compression ?? (format === 'parquet' ? 'zstd' : out.endsWith('.gz') ? 'gzip' : 'none');
   const codecs = format === 'parquet' ? ['zstd', 'snappy', 'gzip', 'none'] : ['gzip', 'none'];
   if (!codecs.includes(compression)) throw optionError('compression', input.compression, `one of ${codecs.join(', ')} for ${format}`);
   const types = input.types ?? 'raw';
@@ -253,13 +284,57 @@ export function normalizeExportOptions(input: ExportOptions): ResolvedExportOpti
   const layout = dataset ? normalizeLayout(input) : undefined;
   if (!dataset) {
     for (const name of ['partitionBy', 'maxRowsPerFile', 'maxFileBytes', 'maxOpenFiles'] as const) {
-      if (input[name] !== undefined) throw optionError(name, input[name], `an out that is a dataset: a folder or s3://bucket/prefix/ ending in /`);
+      if (input[name] !== undefined) throw optionError(name, input[name], `an out that is a dataset: a folder or s3://bucket/prefix/ ending in / (or a store)`);
     }
   }
   if (input.datasetKey !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(input.datasetKey)) {
     throw optionError('datasetKey', input.datasetKey, 'letters, digits, _, . and - (up to 128)');
   }
-  return { ...source, sql, maxWaitMs, slotRetry, format, compression, types, columns, nested, rowGroupRows, target, layout, s3: normalizeS3(input) };
+  return { ...source, sql, maxWaitMs, slotRetry, format, compression, types, columns, nested, rowGroupRows, sink, layout, s3: normalizeS3(input) };
+}
+
+/** Members each sink contract needs, checked before any I/O. */
+const DESTINATION_METHODS = ['bytesWritten', 'commit', 'abort'] as const;
+const STORE_METHODS = ['check', 'create', 'put', 'get', 'read', 'list', 'remove', 'getTagged', 'putIf'] as const;
+
+/** Exactly one of `out`, `destination` and `store`, each checked against its contract. */
+function normalizeSink(input: ExportOptions): Sink {
+  const given = (['out', 'destination', 'store'] as const).filter((name) => input[name] !== undefined);
+  if (given.length > 1) throw optionError(given[1]!, `${given.join(' and ')} both given`, 'exactly one of out, destination and store');
+  if (input.destination !== undefined) return { kind: 'destination', destination: checkDestination(input.destination) };
+  if (input.store !== undefined) return { kind: 'store', store: checkStore(input.store) };
+  if (typeof input.out !== 'string' || input.out === '') throw optionError('out', input.out, "'-' for stdout, a file path, s3://bucket/key, or a folder ending in /");
+  const target = parseTarget(input.out);
+  if (target === undefined) throw optionError('out', input.out, "'-', a file path, file://PATH, s3://bucket/key, or a folder or s3://bucket/prefix/ ending in /");
+  return { kind: 'out', out: input.out, target };
+}
+
+/** What is missing from a sink of the caller's: its bad members, named (never the object, which may be huge or circular). */
+function missingMembers(value: object, strings: readonly string[], methods: readonly string[], extra: string[] = []): string[] {
+  const record = value as Record<string, unknown>;
+  return [
+    ...strings.filter((name) => typeof record[name] !== 'string' || record[name] === ''),
+    ...methods.filter((name) => typeof record[name] !== 'function').map((name) => `${name}()`),
+    ...extra,
+  ];
+}
+
+function checkDestination(value: unknown): Destination {
+  const expected = 'a Destination: { location, writable, bytesWritten(), commit(), abort() }';
+  if (typeof value !== 'object' || value === null) throw optionError('destination', value, expected);
+  const writable = (value as { writable?: { write?: unknown; end?: unknown; on?: unknown } }).writable;
+  const streamLike = typeof writable === 'object' && writable !== null && [writable.write, writable.end, writable.on].every((f) => typeof f === 'function');
+  const missing = missingMembers(value, ['location'], DESTINATION_METHODS, streamLike ? [] : ['writable']);
+  if (missing.length) throw optionError('destination', `an object without ${missing.join(', ')}`, expected);
+  return value as Destination;
+}
+
+function checkStore(value: unknown): ObjectStore {
+  const expected = `an ObjectStore: { root, ${STORE_METHODS.map((m) => `${m}()`).join(', ')} }`;
+  if (typeof value !== 'object' || value === null) throw optionError('store', value, expected);
+  const missing = missingMembers(value, ['root'], STORE_METHODS);
+  if (missing.length) throw optionError('store', `an object without ${missing.join(', ')}`, expected);
+  return value as ObjectStore;
 }
 
 function normalizeLayout(input: ExportOptions): DatasetLayout {

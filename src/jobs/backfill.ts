@@ -1,6 +1,6 @@
 import { CtlakeError, optionError, quoted } from '../errors.js';
 import { continueState, sqlHash, type JobState } from './job-state.js';
-import { checkJob, now, runWindow, toRecord, withJobState, type JobOptions, type RunResult } from './job-run.js';
+import { checkJob, now, runWindow, toRecord, withJobState, type JobOptions, type RunResult, outputOf } from './job-run.js';
 import { durationText, inRange, isoTime, MAX_WINDOW_MS, sliceCount, slices, windowKey, type TimeWindow } from './time-windows.js';
 
 /** CloudTrail Lake runs at most 10 queries at once per account. */
@@ -96,7 +96,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
       stateVersion: 1,
       job: 'backfill',
       sqlSha256: sqlHash(options.sqlTemplate),
-      out: options.out,
+      out: outputOf(options),
       from: isoTime(options.from),
       to: isoTime(options.to),
       sliceMs: options.sliceMs,

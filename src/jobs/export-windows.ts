@@ -1,6 +1,6 @@
 import { CtlakeError, optionError, quoted } from '../errors.js';
 import { continueState, sqlHash, trimRuns, type JobState } from './job-state.js';
-import { checkJob, now, runWindow, toRecord, withJobState, type JobOptions, type RunResult } from './job-run.js';
+import { checkJob, now, runWindow, toRecord, withJobState, type JobOptions, type RunResult, outputOf } from './job-run.js';
 import { closedWindowCount, closedWindows, durationText, inRange, isoTime, MAX_LAG_MS, MAX_WINDOW_MS } from './time-windows.js';
 
 /**
@@ -83,7 +83,7 @@ export async function exportWindows(options: WindowOptions): Promise<WindowRunSu
     if (!stored?.exportedUntil && options.since === undefined) {
       throw new CtlakeError('INVALID_OPTION', `--since is required${file ? ` while --state ${file.location} is empty` : ''}: where the first window starts`);
     }
-    const fresh: JobState = { stateVersion: 1, job: 'windows', sqlSha256: sqlHash(options.sqlTemplate), out: options.out, runs: {}, updatedAt: now() };
+    const fresh: JobState = { stateVersion: 1, job: 'windows', sqlSha256: sqlHash(options.sqlTemplate), out: outputOf(options), runs: {}, updatedAt: now() };
     const state = continueState(stored, fresh, options.state ?? '');
     const from = state.exportedUntil ? Date.parse(state.exportedUntil) : options.since!;
     // Whichever is later, the real clock or --now: a replay with an earlier

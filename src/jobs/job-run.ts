@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { CtlakeError, isCtlakeError } from '../errors.js';
+import { CtlakeError, isCtlakeError, optionError } from '../errors.js';
 import { exportQuery, type ExportSummary } from '../export/export-query.js';
 import { normalizeExportOptions, type ExportOptions } from '../export/export-options.js';
 import { parseTarget } from '../destinations/target.js';
@@ -25,16 +25,18 @@ export interface RunResult extends RunRecord {
 }
 
 /**
- * Checks what every job needs: a dataset destination (each window or slice
- * gets its own files in it), and SQL with both placeholders. Throws
- * INVALID_OPTION, which the CLI shows as a usage error.
+ * Checks what every job needs: a dataset (an `out` folder or prefix, or a
+ * caller's `store`: each window or slice gets its own files in it; a single
+ * `destination` cannot hold them), and SQL with both placeholders. Throws
+ * INVALID_OPTION, which the CLI shows as a usage error, or an OptionError.
  */
 export function checkJob(options: JobOptions): void {
   const missing = missingPlaceholders(options.sqlTemplate);
   if (missing.length) {
     throw new CtlakeError('INVALID_OPTION', `the SQL lacks ${missing.join(' and ')}: write WHERE eventTime >= '{{start}}' AND eventTime < '{{end}}'`);
   }
-  if (parseTarget(options.out)?.kind !== 'dataset') {
+  if (options.destination !== undefined) throw optionError('destination', 'a single destination', 'an out that is a dataset, or a store: each window or slice gets its own files');
+  if (options.store === undefined && parseTarget(options.out ?? '')?.kind !== 'dataset') {
     throw new CtlakeError('INVALID_OPTION', `--out must be a dataset (a folder or s3://bucket/prefix/ ending in /) so that each window has its own files, not '${options.out}'`);
   }
   // Every export of the job shares these options: a bad one fails the run
@@ -101,6 +103,11 @@ export async function runWindow(options: JobOptions, window: TimeWindow, signal:
     const failure = error instanceof Error ? error : new Error(String(error));
     return { ...base, status: 'failed', queryId: (error as CtlakeError).queryId, error: failure.message.split('\n')[0], finishedAt: new Date().toISOString() };
   }
+}
+
+/** What a job's state records as its output, so that a state is never continued into another: `out`, or the store's root. */
+export function outputOf(options: JobOptions): string {
+  return options.out ?? options.store?.root ?? '';
 }
 
 /** The record kept in the state: the result without the export's summary. */
