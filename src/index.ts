@@ -36,6 +36,10 @@ export { verifyDataset } from './dataset/verify.js';
 export type { VerifyReport } from './dataset/verify.js';
 export type { Manifest, ManifestExport, ManifestFile } from './dataset/manifest.js';
 
+// Query management: the calls behind `ctlake list`, `describe` and `cancel`.
+export { cancelQuery, describeQuery, listQueries } from './source/query-management.js';
+export type { CancelQueryOptions, CancelQueryResult, DescribeQueryOptions, DescribedQuery, ListQueriesOptions, ListedQuery } from './source/query-management.js';
+
 // The client, types and schema vocabulary that options and summaries use.
 export { createCloudTrailClient } from './source/cloudtrail-client.js';
 export type { ClientOptions } from './source/cloudtrail-client.js';

@@ -4,21 +4,22 @@ import { CancelQueryCommand, DescribeQueryCommand, StartQueryCommand, type Cloud
 import { startEmulator, type Emulator } from '../src/emulator/server.js';
 import { exitCodeFor } from '../src/cli/exit-codes.js';
 import type { CliIO } from '../src/cli/main.js';
-import {
-  CANCEL_HELP,
-  DESCRIBE_HELP,
-  EXIT_QUERY_INACTIVE,
-  LIST_HELP,
-  cancelCommand,
-  describeCommand,
-  listCommand,
-  pointInTime,
-} from '../src/cli/query-commands.js';
+import { EXIT_QUERY_INACTIVE, cancelCommand, describeCommand, listCommand, pointInTime } from '../src/cli/query-commands.js';
+import { CANCEL_SPEC, DESCRIBE_SPEC, LIST_SPEC } from '../src/cli/query-specs.js';
+import { commandHelp, flagForOption } from '../src/cli/flag-table.js';
+import { CtlakeError } from '../src/errors.js';
 import { captureIO, emulatorClient, emulatorEnv } from './support/lake.js';
 
 type Command = (args: string[], io: CliIO, say: (line: string) => void) => Promise<number>;
 
-/** Runs a command as main() does: errors become one line on stderr and an exit code. */
+/**
+ * A library option under the flag that sets it, as the CLI shows it: the
+ * query commands' tables, else `--` and the option in kebab case.
+ */
+const flagOf = (option: string) =>
+  [LIST_SPEC, DESCRIBE_SPEC, CANCEL_SPEC].map((spec) => flagForOption(spec, option)).find(Boolean) ?? `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/** Runs a command as main() does: errors become one line on stderr, options named by their flags, and an exit code. */
 async function run(command: Command, args: string[], env: Record<string, string | undefined>) {
   const { io, stdout, stderr } = captureIO(env);
   const say = (line: string) => io.stderr.write(`ctlake: ${line}\n`);
@@ -27,7 +28,7 @@ async function run(command: Command, args: string[], env: Record<string, string 
     code = await command(args, io, say);
   } catch (error) {
     code = exitCodeFor(error);
-    if (code !== 0) say(`error: ${(error as Error).message}`);
+    if (code !== 0) say(`error: ${error instanceof CtlakeError ? error.describe(flagOf) : (error as Error).message}`);
   }
   await new Promise(setImmediate);
   return { code, stdout: stdout(), stderr: stderr() };
@@ -307,11 +308,23 @@ describe('ctlake list, describe and cancel', () => {
   });
 
   it('prints each --help on stdout with exit 0', async () => {
-    for (const [command, help] of [[listCommand, LIST_HELP], [describeCommand, DESCRIBE_HELP], [cancelCommand, CANCEL_HELP]] as const) {
-      expect(await run(command, ['--help'], {})).toEqual({ code: 0, stdout: help, stderr: '' });
+    for (const [command, spec] of [[listCommand, LIST_SPEC], [describeCommand, DESCRIBE_SPEC], [cancelCommand, CANCEL_SPEC]] as const) {
+      expect(await run(command, ['--help'], {})).toEqual({ code: 0, stdout: commandHelp(spec), stderr: '' });
     }
-    expect(LIST_HELP).toMatch(/CTLAKE_EVENT_DATA_STORE/);
-    expect(CANCEL_HELP).toMatch(/exits 4/);
+    const list = commandHelp(LIST_SPEC);
+    expect(list).toMatch(/^Usage: ctlake list --event-data-store ARN\|ID \[--status S\] \[--since T\] \[--until T\] \[--json\]\n/);
+    expect(list).toMatch(/CTLAKE_EVENT_DATA_STORE/);
+    for (const flag of ['--event-data-store ARN|ID', '--status S', '--since T', '--until T', '--json', '--region REGION', '--profile NAME', '--endpoint-url URL', '--log-format text|json', '-h, --help']) {
+      expect(list.includes(`\n  ${flag} `) || list.includes(`\n  ${flag}\n`), flag).toBe(true);
+    }
+    expect(commandHelp(CANCEL_SPEC)).toMatch(/exits 4/);
+    expect(commandHelp(DESCRIBE_SPEC)).toMatch(/deliveryS3Uri and deliveryStatus/);
+    for (const spec of [LIST_SPEC, DESCRIBE_SPEC, CANCEL_SPEC]) {
+      expect(flagForOption(spec, 'endpointUrl')).toBe('--endpoint-url');
+      expect(flagForOption(spec, 'eventDataStore')).toBe('--event-data-store');
+      // The usage line apart, as in every hand-written help before.
+      for (const line of commandHelp(spec).split('\n').slice(1)) expect(line.length).toBeLessThanOrEqual(80);
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import type { DescribeQueryCommandOutput, Query } from '@aws-sdk/client-cloudtrail';
+import type { DescribedQuery, ListedQuery } from '../source/query-management.js';
 import { escapeControl } from './terminal-text.js';
 import { formatBytes, formatDuration } from './units.js';
 
@@ -26,8 +26,8 @@ export interface QueryListing {
   creationTime: string | null;
 }
 
-export function queryListing(query: Query): QueryListing {
-  return { queryId: query.QueryId ?? null, status: query.QueryStatus ?? null, creationTime: query.CreationTime?.toISOString() ?? null };
+export function queryListing(query: ListedQuery): QueryListing {
+  return { queryId: query.QueryId, status: query.QueryStatus, creationTime: query.CreationTime?.toISOString() ?? null };
 }
 
 /**
@@ -40,15 +40,15 @@ const WIDTHS = [36, 9] as const;
 
 export const LIST_HEADER = row(['QUERY ID', 'STATUS', 'CREATED (UTC)']);
 
-export function listLine(query: Query): string {
-  return row([escapeControl(query.QueryId ?? '-'), escapeControl(query.QueryStatus ?? '-'), formatUtc(query.CreationTime)]);
+export function listLine(query: ListedQuery): string {
+  return row([escapeControl(query.QueryId), query.QueryStatus, formatUtc(query.CreationTime)]);
 }
 
 function row(cells: [string, string, string]): string {
   return `${cells[0].padEnd(WIDTHS[0])}  ${cells[1].padEnd(WIDTHS[1])}  ${cells[2]}\n`;
 }
 
-/** `ctlake describe --json`: DescribeQuery in camelCase, flattened out of QueryStatistics. */
+/** `ctlake describe --json`: describeQuery's answer in camelCase, flattened out of QueryStatistics. */
 export interface QueryDescription {
   queryId: string | null;
   status: string | null;
@@ -63,11 +63,11 @@ export interface QueryDescription {
   deliveryStatus: string | null;
 }
 
-export function queryDescription(output: DescribeQueryCommandOutput): QueryDescription {
+export function queryDescription(output: DescribedQuery): QueryDescription {
   const stats = output.QueryStatistics;
   return {
-    queryId: output.QueryId ?? null,
-    status: output.QueryStatus ?? null,
+    queryId: output.QueryId,
+    status: output.QueryStatus,
     sql: output.QueryString ?? null,
     creationTime: stats?.CreationTime?.toISOString() ?? null,
     executionTimeInMillis: stats?.ExecutionTimeInMillis ?? null,

@@ -142,7 +142,8 @@ function checkEndpointUrl(text: string): void {
   if (protocol !== 'http:' && protocol !== 'https:') {
     throw new CtlakeError(
       'INVALID_OPTION',
-      `the CloudTrail endpoint must be an http:// or https:// URL such as http://127.0.0.1:4566, not ${quoted(maskSecrets(text))}; check --endpoint-url, AWS_ENDPOINT_URL_CLOUDTRAIL and AWS_ENDPOINT_URL`,
+      (n) => `the CloudTrail endpoint must be an http:// or https:// URL such as http://127.0.0.1:4566, not ${quoted(maskSecrets(text))}; check ${n('endpointUrl')}, AWS_ENDPOINT_URL_CLOUDTRAIL and AWS_ENDPOINT_URL`,
+      { option: 'endpointUrl' },
     );
   }
 }

@@ -1,9 +1,10 @@
 import { ListQueriesCommand, type CloudTrailClient, type Query } from '@aws-sdk/client-cloudtrail';
-import { CtlakeError, quoted } from '../errors.js';
+import { CtlakeError, quoted, type ErrorMessage } from '../errors.js';
 import type { QueryStatus } from './query-status.js';
 import { withRetry, type RetryEvent, type RetryOptions } from './retry.js';
 
-export interface ListQueriesOptions {
+/** The options of one ListQueries paging, resolved (see listQueries for the public ones). */
+export interface ListPagesOptions {
   /** The event data store whose queries to list (ARN or id). */
   eventDataStore: string;
   status?: QueryStatus | undefined;
@@ -27,13 +28,13 @@ export const LIST_PAGE_LIMIT = 1000;
 
 /**
  * Every page of ListQueries for one event data store, in order, each as the
- * list of its Queries. The one pager of ListQueries (`ctlake list`, and the
- * search for duplicates after a StartQuery whose answer was lost), so that
- * both end: a NextToken that any earlier page gave, or more than `maxPages`
+ * list of its Queries. The one pager of ListQueries (under listQueries, which
+ * `ctlake list` and the search for duplicates after a StartQuery whose answer
+ * was lost call), so that every listing ends: a NextToken that any earlier page gave, or more than `maxPages`
  * pages, fails with UNEXPECTED_RESPONSE. An answer whose Queries is not a
  * list fails the same way. Each call has the usual backoff.
  */
-export async function* listQueryPages(client: CloudTrailClient, options: ListQueriesOptions): AsyncGenerator<Query[]> {
+export async function* listQueryPages(client: CloudTrailClient, options: ListPagesOptions): AsyncGenerator<Query[]> {
   const maxPages = options.maxPages ?? LIST_PAGE_LIMIT;
   const seen = new Map<string, number>();
   let token: string | undefined;
@@ -55,9 +56,9 @@ export async function* listQueryPages(client: CloudTrailClient, options: ListQue
       { operation: 'ListQueries', signal: options.signal, retry: options.retry, onRetry: options.onRetry },
     );
     const queries: unknown = page.Queries ?? [];
-    if (!Array.isArray(queries)) throw unexpected('the answer has Queries that is not a list, which CloudTrail never sends; check --endpoint-url');
+    if (!Array.isArray(queries)) throw unexpected((n) => `the answer has Queries that is not a list, which CloudTrail never sends; check ${n('endpointUrl')}`, 'endpointUrl');
     const next: unknown = page.NextToken;
-    if (next !== undefined && typeof next !== 'string') throw unexpected(`page ${index} has a NextToken that is not a string (${quoted(next)}); check --endpoint-url`);
+    if (next !== undefined && typeof next !== 'string') throw unexpected((n) => `page ${index} has a NextToken that is not a string (${quoted(next)}); check ${n('endpointUrl')}`, 'endpointUrl');
     yield queries as Query[];
     if (!next) return;
     const earlier = seen.get(next);
@@ -66,12 +67,12 @@ export async function* listQueryPages(client: CloudTrailClient, options: ListQue
         `page ${index} ${earlier === index - 1 ? 'returned its own NextToken again' : `returned the NextToken page ${earlier} gave`}; the service's chain of pages does not converge`,
       );
     }
-    if (index + 1 >= maxPages) throw unexpected(`page ${index} has a NextToken after ${maxPages} pages, the most ctlake reads; narrow the listing with --status, --since or --until`);
+    if (index + 1 >= maxPages) throw unexpected((n) => `page ${index} has a NextToken after ${maxPages} pages, the most ctlake reads; narrow the listing with ${n('status')}, ${n('since')} or ${n('until')}`);
     seen.set(next, index);
     token = next;
   }
 }
 
-function unexpected(what: string): CtlakeError {
-  return new CtlakeError('UNEXPECTED_RESPONSE', `ListQueries: ${what}`);
+function unexpected(what: ErrorMessage, option?: string): CtlakeError {
+  return new CtlakeError('UNEXPECTED_RESPONSE', typeof what === 'string' ? `ListQueries: ${what}` : (n) => `ListQueries: ${what(n)}`, { option });
 }

@@ -234,7 +234,7 @@ async function fetchPage(
  * page's cells, small beside parsing the page's JSON.
  */
 function checkedPage(response: GetQueryResultsCommandOutput, queryId: string, index: number): QueryPage {
-  const fail = (what: string): never => unexpected(`GetQueryResults: page ${index} ${what}, which CloudTrail never sends; check --endpoint-url`, queryId, index);
+  const fail = (what: string): never => unexpected((n) => `GetQueryResults: page ${index} ${what}, which CloudTrail never sends; check ${n('endpointUrl')}`, queryId, index);
   const rows: unknown = response.QueryResultRows ?? [];
   if (!Array.isArray(rows)) return fail('has QueryResultRows that is not a list');
   rows.forEach((row: unknown, r) => {

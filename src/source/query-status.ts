@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeQueryCommand, type CloudTrailClient, type DescribeQueryCommandOutput } from '@aws-sdk/client-cloudtrail';
-import { CtlakeError, quoted } from '../errors.js';
+import { CtlakeError, quoted, type ErrorMessage } from '../errors.js';
 import { withRetry, type RetryEvent, type RetryOptions } from './retry.js';
 
 import { QUERY_STATUSES, type QueryStatus } from '../lake-model.js';
@@ -19,12 +19,15 @@ export function isPending(status: string | undefined): boolean {
 export function checkedStatus(status: unknown, operation: string, queryId: string, page?: number): QueryStatus {
   if (QUERY_STATUSES.includes(status as QueryStatus)) return status as QueryStatus;
   const what = status === undefined ? 'no QueryStatus, which every CloudTrail answer has' : `QueryStatus ${quoted(status)}, none of ${QUERY_STATUSES.join(', ')}`;
-  return unexpected(`${operation}: the answer${page === undefined ? '' : ` for page ${page}`} has ${what}; check --endpoint-url`, queryId, page);
+  return unexpected((n) => `${operation}: the answer${page === undefined ? '' : ` for page ${page}`} has ${what}; check ${n('endpointUrl')}`, queryId, page);
 }
 
-/** Throws UNEXPECTED_RESPONSE: an answer that is not of the shape the service model gives. */
-export function unexpected(message: string, queryId: string, page?: number): never {
-  throw new CtlakeError('UNEXPECTED_RESPONSE', message, { queryId, page });
+/**
+ * Throws UNEXPECTED_RESPONSE: an answer that is not of the shape the service
+ * model gives, which points at the endpoint (its `option` is `endpointUrl`).
+ */
+export function unexpected(message: ErrorMessage, queryId: string | undefined, page?: number): never {
+  throw new CtlakeError('UNEXPECTED_RESPONSE', message, { queryId, page, option: 'endpointUrl' });
 }
 
 /**
@@ -61,7 +64,7 @@ export interface WaitOptions {
 /**
  * Lake ends a query that runs for an hour TIMED_OUT; a service that still
  * says QUEUED or RUNNING after twice that is not going to finish it. This
- * bounds a wait that has no --query-timeout (which is the user's own, shorter
+ * bounds a wait that has no queryTimeoutMs (which is the user's own, shorter
  * bound, and raises this one when it is longer: see normalizeExportOptions).
  */
 export const MAX_QUERY_WAIT_MS = 2 * 3_600_000;

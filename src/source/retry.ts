@@ -1,6 +1,6 @@
 import pRetry, { AbortError } from 'p-retry';
 import { isThrottlingError, isTransientError } from '@smithy/core/retry';
-import { CtlakeError, type CtlakeErrorCode } from '../errors.js';
+import { CtlakeError, optionError, type CtlakeErrorCode, type ErrorMessage } from '../errors.js';
 
 /**
  * Backoff for every CloudTrail call ctlake makes.
@@ -28,6 +28,24 @@ export interface RetryOptions {
 }
 
 export const DEFAULT_RETRY: RetryOptions = { retries: 8, minDelayMs: 250, maxDelayMs: 20_000 };
+
+/**
+ * A library user's `retry` over DEFAULT_RETRY, checked: retries 0 to 100,
+ * delays 0 to an hour, maxDelayMs at least minDelayMs. Throws an OptionError
+ * (a TypeError) naming `retry.retries`, `retry.minDelayMs` or `retry.maxDelayMs`.
+ */
+export function resolveRetry(input: Partial<RetryOptions> | undefined): RetryOptions {
+  if (input !== undefined && (typeof input !== 'object' || input === null)) throw optionError('retry', input, 'an object such as { retries: 8 }');
+  const retry = { ...DEFAULT_RETRY, ...input };
+  const check = (name: keyof RetryOptions, min: number, max: number) => {
+    const value: unknown = retry[name];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw optionError(`retry.${name}`, value, `a whole number from ${min} to ${max}`);
+  };
+  check('retries', 0, 100);
+  check('minDelayMs', 0, 3_600_000);
+  check('maxDelayMs', retry.minDelayMs, 3_600_000);
+  return retry;
+}
 
 export interface RetryEvent {
   /** The CloudTrail operation, e.g. `GetQueryResults`. */
@@ -99,7 +117,14 @@ export async function withRetry<T>(call: () => Promise<T>, context: CallContext)
   }
 }
 
-/** Turns whatever a CloudTrail call threw into a CtlakeError with an actionable message. */
+/**
+ * Turns whatever a CloudTrail call threw into a CtlakeError with an
+ * actionable message: the one translation of SDK errors in ctlake (every call
+ * of src/source goes through withRetry, which ends here). Messages name the
+ * library's options (`endpointUrl`, `region`), through a template, and set
+ * the error's `option`; the CLI shows the same message with its flags
+ * (`error.describe(namer)`).
+ */
 export function toCtlakeError(error: unknown, context: Pick<CallContext, 'operation' | 'queryId' | 'page' | 'signal'>): CtlakeError {
   if (error instanceof CtlakeError) return error;
   const ctx = { queryId: context.queryId, page: context.page, cause: error };
@@ -110,54 +135,57 @@ export function toCtlakeError(error: unknown, context: Pick<CallContext, 'operat
   const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   // The service's messages end in a period; ours go on after a semicolon.
   const detail = (err.message.split('\n')[0] ?? '').trim().replace(/\.$/, '');
-  const fail = (c: CtlakeErrorCode, message: string) =>
-    new CtlakeError(c, message, { ...ctx, awsErrorName: status === undefined ? undefined : name });
+  const fail = (c: CtlakeErrorCode, message: ErrorMessage, option?: string) =>
+    new CtlakeError(c, message, { ...ctx, awsErrorName: status === undefined ? undefined : name, option });
   const op = context.operation;
 
   if (/Region is missing/i.test(err.message)) {
-    return fail('INVALID_OPTION', 'no AWS region is set; use --region or set AWS_REGION');
+    return fail('INVALID_OPTION', (n) => `no AWS region is set; use ${n('region')} or set AWS_REGION`, 'region');
   }
   if (/Region not accepted/i.test(err.message)) {
-    return fail('INVALID_OPTION', `the AWS region is not valid (${detail}); use --region or set AWS_REGION`);
+    return fail('INVALID_OPTION', (n) => `the AWS region is not valid (${detail}); use ${n('region')} or set AWS_REGION`, 'region');
   }
   switch (name) {
     case 'QueryIdNotFoundException':
-      return fail('QUERY_NOT_FOUND', `${op}: query ${context.queryId ?? ''} not found; check the id and --region (results are kept for 7 days)`);
+      return fail('QUERY_NOT_FOUND', (n) => `${op}: query ${context.queryId ?? ''} not found; check the id and ${n('region')} (results are kept for 7 days)`, 'queryId');
     case 'InvalidNextTokenException':
       return fail('INVALID_NEXT_TOKEN', `${op}: the service refused the page token (${detail}); rerun the export from the start`);
     case 'EventDataStoreNotFoundException':
     case 'EventDataStoreARNInvalidException':
-      return fail('INVALID_OPTION', `${op}: ${name}: ${detail}; check --event-data-store`);
+      return fail('INVALID_OPTION', (n) => `${op}: ${name}: ${detail}; check ${n('eventDataStore')}`, 'eventDataStore');
     case 'InvalidQueryStatementException':
-      return fail('INVALID_QUERY', `${op}: the service refused the SQL: ${detail}; correct the statement in --sql or --sql-file`);
+      return fail('INVALID_QUERY', (n) => `${op}: the service refused the SQL: ${detail}; correct the statement in ${n('sql')}`, 'sql');
     case 'MaxConcurrentQueriesException':
       return fail('SERVICE_ERROR', `${op}: the account already runs the most queries it may (MaxConcurrentQueriesException); wait for some to finish, or cancel them with ctlake cancel`);
+    case 'InactiveQueryException':
+      // An answer more than a failure: cancelQuery tells it apart by awsErrorName.
+      return fail('SERVICE_ERROR', `${op}: query ${context.queryId ?? ''} already ended (${name}); nothing to cancel`, 'queryId');
     case 'InvalidMaxResultsException':
-      return fail('INVALID_OPTION', `${op}: ${name}: ${detail}; use a --page-size from 1 to 1000`);
+      return fail('INVALID_OPTION', (n) => `${op}: ${name}: ${detail}; use a ${n('pageSize')} from 1 to 1000`, 'pageSize');
     case 'CredentialsProviderError':
-      return fail('ACCESS_DENIED', `no AWS credentials found (${detail}); set AWS_PROFILE or --profile, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
+      return fail('ACCESS_DENIED', (n) => `no AWS credentials found (${detail}); set AWS_PROFILE or ${n('profile')}, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`, 'profile');
     case 'UnknownOperationException':
-      return fail('UNEXPECTED_RESPONSE', `${op}: the endpoint does not know CloudTrail's operations (${name}: ${detail}); check --endpoint-url`);
+      return fail('UNEXPECTED_RESPONSE', (n) => `${op}: the endpoint does not know CloudTrail's operations (${name}: ${detail}); check ${n('endpointUrl')}`, 'endpointUrl');
   }
   // Credentials the service does not accept: a key it does not know, a wrong
   // secret, an expired session. No retry changes them, and no permission helps.
   if (/UnrecognizedClient|InvalidClientTokenId|InvalidSignature|SignatureDoesNotMatch|IncompleteSignature|MissingAuthenticationToken|ExpiredToken/.test(name)) {
-    return fail('ACCESS_DENIED', `${op}: the service refused the credentials (${name}: ${detail}); check --profile, or AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN`);
+    return fail('ACCESS_DENIED', (n) => `${op}: the service refused the credentials (${name}: ${detail}); check ${n('profile')}, or AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN`, 'profile');
   }
   if (/AccessDenied|NotAuthorized|OperationNotPermitted/.test(name)) {
-    return fail('ACCESS_DENIED', `${op}: access denied (${name}: ${detail}); the credentials (--profile) need the cloudtrail:${op} permission`);
+    return fail('ACCESS_DENIED', (n) => `${op}: access denied (${name}: ${detail}); the credentials (${n('profile')}) need the cloudtrail:${op} permission`, 'profile');
   }
   if (isThrottlingError(err as never)) {
     return fail('THROTTLED', `${op}: still throttled after every retry (${name}); try again later or lower the account's query load`);
   }
   if (UNREACHABLE_CODES.has(code)) {
-    return fail('NETWORK_ERROR', `${op}: cannot reach the CloudTrail endpoint (${code}: ${detail}); check --endpoint-url and --region`);
+    return fail('NETWORK_ERROR', (n) => `${op}: cannot reach the CloudTrail endpoint (${code}: ${detail}); check ${n('endpointUrl')} and ${n('region')}`, 'endpointUrl');
   }
   // The SDK parses every answer as JSON; a SyntaxError is a body that is not
   // JSON (an HTML page, a proxy's error), which no CloudTrail endpoint sends.
   const notJson = err instanceof SyntaxError ? `a body that is not JSON: ${detail}` : undefined;
   if (status !== undefined && status >= 500) {
-    if (notJson) return fail('SERVICE_ERROR', `${op}: the endpoint kept failing (HTTP ${status} with ${notJson}); try again later, and check --endpoint-url`);
+    if (notJson) return fail('SERVICE_ERROR', (n) => `${op}: the endpoint kept failing (HTTP ${status} with ${notJson}); try again later, and check ${n('endpointUrl')}`, 'endpointUrl');
     return fail('SERVICE_ERROR', `${op}: the service kept failing (HTTP ${status} ${name}); try again later`);
   }
   if (isTransientError(err as never)) {
@@ -170,7 +198,7 @@ export function toCtlakeError(error: unknown, context: Pick<CallContext, 'operat
       : notJson ? `HTTP ${status}, ${notJson}`
       : name === 'Unknown' ? `HTTP ${status}: ${detail}`
       : `HTTP ${status}, ${name}: ${detail}`;
-    return fail('UNEXPECTED_RESPONSE', `${op}: the endpoint did not answer as CloudTrail does (${answer}); check --endpoint-url`);
+    return fail('UNEXPECTED_RESPONSE', (n) => `${op}: the endpoint did not answer as CloudTrail does (${answer}); check ${n('endpointUrl')}`, 'endpointUrl');
   }
   return fail('SERVICE_ERROR', `${op}: ${name}: ${detail}`);
 }

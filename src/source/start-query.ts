@@ -1,6 +1,6 @@
-import { CancelQueryCommand, DescribeQueryCommand, StartQueryCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { StartQueryCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CtlakeError } from '../errors.js';
-import { listQueryPages } from './list-queries.js';
+import { cancel, cancelQuery, describeQuery, isQueryId, listQueries } from './query-management.js';
 import { withRetry, type RetryEvent, type RetryOptions } from './retry.js';
 
 export interface StartOptions {
@@ -36,8 +36,8 @@ export const WAIT_FOR_SLOT: RetryOptions = { retries: 40, minDelayMs: 5_000, max
  * billed and hold one of the 10 slots for nothing. So after a retried start
  * succeeds, the queries of the event data store started since the first
  * such attempt, QUEUED or RUNNING, with the same SQL and another id, are
- * cancelled (ListQueries, DescribeQuery, CancelQuery; best effort, reported
- * through onDuplicates).
+ * cancelled (listQueries, describeQuery, cancelQuery; best effort, within
+ * 30 s and 3 retries a call, reported through onDuplicates).
  */
 export async function startQuery(client: CloudTrailClient, options: StartOptions): Promise<string> {
   const input = { QueryStatement: options.sql, ...(options.parameters?.length ? { QueryParameters: options.parameters } : {}) };
@@ -65,7 +65,9 @@ export async function startQuery(client: CloudTrailClient, options: StartOptions
     retryIf: (error) => error instanceof CtlakeError && error.awsErrorName === 'MaxConcurrentQueriesException',
     onRetry: options.onRetry,
   });
-  if (typeof QueryId !== 'string' || QueryId === '') throw new CtlakeError('UNEXPECTED_RESPONSE', 'StartQuery: the service returned no QueryId; check --endpoint-url');
+  if (typeof QueryId !== 'string' || QueryId === '') {
+    throw new CtlakeError('UNEXPECTED_RESPONSE', (n) => `StartQuery: the service returned no QueryId; check ${n('endpointUrl')}`, { option: 'endpointUrl' });
+  }
   if (uncertainSince) options.onDuplicates?.(await cancelDuplicates(client, options, QueryId, uncertainSince));
   return QueryId;
 }
@@ -88,19 +90,17 @@ export function eventDataStoresIn(sql: string): string[] {
 async function cancelDuplicates(client: CloudTrailClient, options: StartOptions, keep: string, since: Date): Promise<{ cancelled: string[]; error?: string }> {
   const cancelled: string[] = [];
   const stores = options.eventDataStore ? [options.eventDataStore] : eventDataStoresIn(options.sql);
-  const signal = AbortSignal.timeout(30_000);
-  const retry = { ...options.retry, retries: Math.min(options.retry.retries, 3) };
+  const call = { signal: AbortSignal.timeout(30_000), retry: { ...options.retry, retries: Math.min(options.retry.retries, 3) } };
   try {
-    if (stores.length === 0) return { cancelled, error: 'no event data store is known (give --event-data-store)' };
+    if (stores.length === 0) return { cancelled, error: 'no event data store is known (give the eventDataStore option)' };
     for (const store of stores) {
-      for await (const queries of listQueryPages(client, { eventDataStore: store, startTime: new Date(since.getTime() - 60_000), signal, retry })) {
-        for (const query of queries) {
-          if (!query.QueryId || query.QueryId === keep || (query.QueryStatus !== 'QUEUED' && query.QueryStatus !== 'RUNNING')) continue;
-          const id = query.QueryId;
-          const described = await withRetry(() => client.send(new DescribeQueryCommand({ QueryId: id, EventDataStore: store }), { abortSignal: signal }), { operation: 'DescribeQuery', queryId: id, signal, retry });
-          if (described.QueryString?.trim() !== options.sql.trim()) continue;
-          if (await cancelStartedQuery(client, id, options.retry)) cancelled.push(id);
-        }
+      for await (const query of listQueries(client, { eventDataStore: store, since: new Date(since.getTime() - 60_000), ...call })) {
+        if (query.QueryId === keep || (query.QueryStatus !== 'QUEUED' && query.QueryStatus !== 'RUNNING')) continue;
+        // A listed id that is no UUID cannot be a query this StartQuery started.
+        if (!isQueryId(query.QueryId)) continue;
+        const described = await describeQuery(client, { queryId: query.QueryId, eventDataStore: store, ...call });
+        if (described.QueryString?.trim() !== options.sql.trim()) continue;
+        if ((await cancelQuery(client, { queryId: query.QueryId, ...call })).outcome === 'cancelled') cancelled.push(query.QueryId);
       }
     }
     return { cancelled };
@@ -111,20 +111,15 @@ async function cancelDuplicates(client: CloudTrailClient, options: StartOptions,
 
 /**
  * Best-effort CancelQuery of a query ctlake started and is leaving: an
- * interrupt, a --query-timeout, or a failure. Resolves with the status the
+ * interrupt, its queryTimeoutMs, or a failure. Resolves with the status the
  * service reports, or undefined when the query had already ended or the
  * call failed; never throws, so that the original error is what is reported.
  */
 export async function cancelStartedQuery(client: CloudTrailClient, queryId: string, retry: RetryOptions): Promise<string | undefined> {
   try {
-    const signal = AbortSignal.timeout(10_000);
-    const result = await withRetry(() => client.send(new CancelQueryCommand({ QueryId: queryId }), { abortSignal: signal }), {
-      operation: 'CancelQuery',
-      queryId,
-      signal,
-      retry: { ...retry, retries: Math.min(retry.retries, 3) },
-    });
-    return result.QueryStatus;
+    const call = { signal: AbortSignal.timeout(10_000), retry: { ...retry, retries: Math.min(retry.retries, 3) }, onRetry: undefined };
+    const result = await cancel(client, queryId, undefined, call, false);
+    return result.outcome === 'cancelled' ? result.status : undefined;
   } catch {
     return undefined;
   }
