@@ -1,20 +1,25 @@
 import { exportQuery, type ExportSummary } from '../export/export-query.js';
-import { logFormat, parse, usage } from './args.js';
+import { logFormat, usage } from './args.js';
 import type { CliIO } from './cli-io.js';
 import { EXIT } from './exit-codes.js';
-import { estimatedCost, EXPORT_OPTIONS, exportSettings, logHooks, withFlagNames } from './export-settings.js';
-import { EXPORT_HELP } from './help.js';
+import { estimatedCost, exportSettings, logHooks } from './export-settings.js';
+import { EXPORT_SPEC } from './export-table.js';
+import { commandHelp, parseFlags } from './flag-table.js';
 import { Log } from './progress.js';
 import { writeSummary } from './summary-file.js';
 import { formatBytes, formatDuration } from './units.js';
 
 const JOB_FLAGS = ['window', 'lag', 'since', 'state', 'now', 'lock-lease', 'max-windows'] as const;
 
-/** `ctlake export`: a thin shell over exportQuery(), or over exportWindows() with --window. */
+/**
+ * `ctlake export`: a thin shell over exportQuery(), or over exportWindows()
+ * with --window. An option error of the library reaches main(), which shows
+ * it under the flag that set the option (EXPORT_SPEC's `option`s).
+ */
 export async function exportCommand(args: string[], io: CliIO, say: (line: string) => void): Promise<number> {
-  const { values } = parse(args, EXPORT_OPTIONS, 'export');
+  const { values } = parseFlags(EXPORT_SPEC, args);
   if (values.help) {
-    io.stdout.write(EXPORT_HELP);
+    io.stdout.write(commandHelp(EXPORT_SPEC));
     return EXIT.OK;
   }
   const sources = [values['query-id'], values.sql, values['sql-file']].filter((v) => v !== undefined).length;
@@ -28,15 +33,7 @@ export async function exportCommand(args: string[], io: CliIO, say: (line: strin
   log.forQuery(queryId);
   let summary: ExportSummary;
   try {
-    summary = await withFlagNames(
-      exportQuery({
-        ...settings.options,
-        queryId,
-        sql: settings.sql,
-        ...logHooks(log),
-      }),
-      queryId,
-    );
+    summary = await exportQuery({ ...settings.options, queryId, sql: settings.sql, ...logHooks(log) });
   } finally {
     log.stop();
   }

@@ -3,16 +3,18 @@ import type { PageEvent } from '../export/export-options.js';
 import type { RetryEvent } from '../source/retry.js';
 import { COLUMN_TYPES, parseColumnSpec, type ColumnType } from '../rows/column-types.js';
 import { quoted } from '../errors.js';
-import { clientOptions, duration, integer, oneOf, parse, s3ClientOptions, size, usage } from './args.js';
+import { clientOptions, duration, integer, oneOf, s3ClientOptions, size, usage } from './args.js';
+import type { EXPORT_FLAGS } from './export-table.js';
+import type { FlagValues } from './flag-table.js';
 import { parseTarget } from '../destinations/target.js';
 import type { CliIO } from './cli-io.js';
 import { Log } from './progress.js';
 import { checkSummaryPath } from './summary-file.js';
 
 /**
- * What `ctlake export` and the job commands share: the export flags, read
- * once into library options (`exportSettings`), and the cost and SQL-file
- * helpers. A module of its own, so that export-command.ts can load
+ * What `ctlake export` and the job commands share: the values of the export
+ * flags (export-table.ts), read once into library options (`exportSettings`),
+ * and the cost and SQL-file helpers. A module of its own, so that export-command.ts can load
  * job-commands.ts for `--window` without the two importing each other.
  */
 
@@ -23,51 +25,10 @@ import { checkSummaryPath } from './summary-file.js';
  */
 export const DEFAULT_PRICE_PER_GB = 0.005;
 
-export const EXPORT_OPTIONS = {
-  'query-id': { type: 'string' },
-  sql: { type: 'string' },
-  'sql-file': { type: 'string' },
-  'query-parameter': { type: 'string', multiple: true },
-  'query-timeout': { type: 'string' },
-  'event-data-store': { type: 'string' },
-  out: { type: 'string', short: 'o' },
-  format: { type: 'string' },
-  compression: { type: 'string' },
-  types: { type: 'string' },
-  column: { type: 'string', multiple: true },
-  nested: { type: 'string' },
-  'row-group-rows': { type: 'string' },
-  'page-size': { type: 'string' },
-  'partition-by': { type: 'string', multiple: true },
-  'max-rows-per-file': { type: 'string' },
-  'max-file-bytes': { type: 'string' },
-  'max-open-files': { type: 'string' },
-  's3-endpoint-url': { type: 'string' },
-  's3-force-path-style': { type: 'boolean' },
-  's3-part-size': { type: 'string' },
-  's3-queue-size': { type: 'string' },
-  sse: { type: 'string' },
-  'sse-kms-key-id': { type: 'string' },
-  'storage-class': { type: 'string' },
-  region: { type: 'string' },
-  profile: { type: 'string' },
-  'endpoint-url': { type: 'string' },
-  'summary-json': { type: 'string' },
-  'price-per-gb': { type: 'string' },
-  'log-format': { type: 'string' },
-  quiet: { type: 'boolean', short: 'q' },
-  help: { type: 'boolean', short: 'h' },
-  window: { type: 'string' },
-  lag: { type: 'string' },
-  since: { type: 'string' },
-  state: { type: 'string' },
-  now: { type: 'string' },
-  'lock-lease': { type: 'string' },
-  'max-windows': { type: 'string' },
-} as const;
+export type ExportValues = FlagValues<typeof EXPORT_FLAGS>;
 
-export type ExportValues = ReturnType<typeof parse<typeof EXPORT_OPTIONS>>['values'];
-
+/** The longest --request-deadline, as the library takes it (requestDeadlineMs). */
+const MAX_REQUEST_DEADLINE_MS = 86_400_000;
 
 /** The options every export of a command shares, from its flags: all but the query id and the hooks. */
 export async function exportSettings(values: ExportValues, io: CliIO) {
@@ -127,6 +88,7 @@ export async function exportSettings(values: ExportValues, io: CliIO) {
     sseKmsKeyId: values['sse-kms-key-id'],
     storageClass: values['storage-class'],
     ...clientOptions(values, io),
+    requestDeadlineMs: values['request-deadline'] === undefined ? undefined : requestDeadline(values['request-deadline']),
     stdout: io.stdout,
     signal: io.signal,
     retry: io.retry,
@@ -134,6 +96,12 @@ export async function exportSettings(values: ExportValues, io: CliIO) {
     pollMinMs: io.pollMinMs,
   };
   return { options, sql, pricePerGb };
+}
+
+function requestDeadline(text: string): number {
+  const ms = duration(text, '--request-deadline');
+  if (ms < 1 || ms > MAX_REQUEST_DEADLINE_MS) throw usage(`--request-deadline must be from 1ms to 1d, not ${quoted(text)}`);
+  return ms;
 }
 
 /** The library's progress hooks, to the log. */
@@ -149,21 +117,6 @@ export function logHooks(log: Log) {
 
 export function estimatedCost(bytesScanned: number | undefined, pricePerGb: number): number | undefined {
   return bytesScanned === undefined ? undefined : (bytesScanned / 1e9) * pricePerGb;
-}
-
-/** Option checks in the library name options as the library spells them; the CLI user typed flags. */
-export async function withFlagNames<T>(run: Promise<T>, queryId?: string): Promise<T> {
-  try {
-    return await run;
-  } catch (error) {
-    if (error instanceof TypeError && error.message.startsWith('Invalid option queryId')) {
-      throw usage(`--query-id must be a query id such as 0a1b2c3d-0000-4000-8000-123456789abc, not '${queryId}'`);
-    }
-    if (error instanceof TypeError && error.message.startsWith('Invalid option ')) {
-      throw usage(error.message.replace(/^Invalid option (\w+)/, (_, name: string) => `Invalid --${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`));
-    }
-    throw error;
-  }
 }
 
 export async function readSql(file: string, io: CliIO): Promise<string> {

@@ -27,10 +27,12 @@ export interface FlagSpec {
   hidden?: boolean | undefined;
   /**
    * The library option this flag sets (`queryTimeoutMs` for
-   * `--query-timeout`): an option error from the library is shown under the
-   * flag's name, by this mapping and no rewriting of messages.
+   * `--query-timeout`), or the options, when one flag feeds several (`--sql`
+   * is `sql` to an export and `sqlTemplate` to a job): an option error from
+   * the library is shown under the flag's name, by this mapping and no
+   * rewriting of messages.
    */
-  option?: string | undefined;
+  option?: string | readonly string[] | undefined;
 }
 
 export type FlagTable = Readonly<Record<string, FlagSpec>>;
@@ -42,8 +44,8 @@ export type FlagValues<T extends FlagTable> = {
 
 export interface CommandSpec<T extends FlagTable = FlagTable> {
   name: string;
-  /** One line for the main `--help`. */
-  summary: string;
+  /** One line for the main `--help`; the registry (commands.ts) holds it, so that listing a command does not load it. */
+  summary?: string | undefined;
   /** The usage line after `Usage: ctlake `. */
   usage: string;
   /** Paragraphs shown between the usage line and the options. */
@@ -76,10 +78,32 @@ export function parseFlags<T extends FlagTable>(spec: CommandSpec<T>, args: stri
   }
 }
 
-/** The flag that sets a library option, for showing an option error under the name the user typed. */
+/**
+ * The flag that sets a library option, for showing an option error under the
+ * name the user typed. An option of a map (`columns.eventName`) is the flag
+ * of the map (`--column`). The first flag in the table wins (`--sql` before
+ * `--sql-file`).
+ */
 export function flagForOption(spec: CommandSpec, option: string): string | undefined {
-  for (const [name, flag] of Object.entries(spec.flags)) if (flag.option === option) return `--${name}`;
+  const sets = (flag: FlagSpec, name: string) => flag.option !== undefined && (typeof flag.option === 'string' ? flag.option === name : flag.option.includes(name));
+  for (const name of [option, option.split('.')[0]!]) {
+    for (const [flagName, flag] of Object.entries(spec.flags)) if (sets(flag, name)) return `--${flagName}`;
+  }
   return undefined;
+}
+
+/** `queryTimeoutMs` → `--query-timeout-ms`: the name of an option that no flag of the table sets. */
+export function kebabFlag(option: string): string {
+  return `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`).replace(/\./g, '-')}`;
+}
+
+/**
+ * How the CLI names a library option in a message: the flag of the running
+ * command's table that sets it, else `--` and the option in kebab-case
+ * (also when no table is known, as for an error outside any command).
+ */
+export function optionNamer(spec: CommandSpec | undefined): (option: string) => string {
+  return (option) => (spec && flagForOption(spec, option)) ?? kebabFlag(option);
 }
 
 const WIDTH = 80;
@@ -95,7 +119,7 @@ export function commandHelp(spec: CommandSpec): string {
     if (!groups.has(group)) groups.set(group, []);
     groups.get(group)!.push(...flagLines(name, flag));
   }
-  for (const [group, lines] of groups) out.push(`${group}:`, ...lines, '');
+  for (const [group, lines] of groups) out.push(...wrap(`${group}:`, WIDTH), ...lines, '');
   if (spec.footer) out.push(spec.footer.trimEnd(), '');
   return out.join('\n');
 }
@@ -119,8 +143,22 @@ function flagLines(name: string, flag: FlagSpec): string[] {
   return lines;
 }
 
-/** The main `--help`: the commands with their one-line summaries, generated from their tables. */
-export function mainHelp(commands: readonly CommandSpec[], footer: string): string {
+/** Words of `text` in lines of at most `width` characters. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+/** The main `--help`: the commands with their one-line summaries (from the registry, so that no command is loaded for it). */
+export function mainHelp(commands: ReadonlyArray<{ name: string; summary: string }>, footer: string): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 4;
   const lines = ['Usage: ctlake <command> [options]', '', 'Export AWS CloudTrail Lake query results.', '', 'Commands:'];
   for (const c of commands) {

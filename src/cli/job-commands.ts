@@ -4,10 +4,11 @@ import { exportWindows, MAX_PLANNED_WINDOWS, type WindowRunSummary } from '../jo
 import { backfill, MAX_PLANNED_SLICES, type BackfillSummary } from '../jobs/backfill.js';
 import { inRange, MAX_LAG_MS, MAX_WINDOW_MS } from '../jobs/time-windows.js';
 import type { JobOptions, RunResult } from '../jobs/job-run.js';
-import { duration, integer, logFormat, parse, required, usage } from './args.js';
+import { duration, integer, logFormat, required, usage } from './args.js';
 import { EXIT } from './exit-codes.js';
-import { EXPORT_OPTIONS, estimatedCost, exportSettings, withFlagNames, type ExportValues } from './export-settings.js';
-import { BACKFILL_HELP } from './help.js';
+import { estimatedCost, exportSettings, type ExportValues } from './export-settings.js';
+import { BACKFILL_SPEC } from './export-table.js';
+import { commandHelp, parseFlags } from './flag-table.js';
 import type { CliIO } from './cli-io.js';
 import { Log } from './progress.js';
 import { writeSummary } from './summary-file.js';
@@ -79,20 +80,18 @@ function resultLine(what: string, r: RunResult): string {
 export async function windowCommand(values: ExportValues, args: string[], io: CliIO): Promise<number> {
   const log = new Log(io.stderr, { format: logFormat(args, io), quiet: values.quiet ?? false, live: false });
   const { pricePerGb: _, ...options } = await jobOptions(values, io, log);
-  const summary: WindowRunSummary = await withFlagNames(
-    exportWindows({
-      ...options,
-      windowMs: between(values.window!, '--window', 60_000, MAX_WINDOW_MS, '1m to 366d'),
-      lagMs: values.lag === undefined ? 0 : between(values.lag, '--lag', 0, MAX_LAG_MS, '0 to 30d'),
-      since: instant(values.since, '--since'),
-      now: instant(values.now, '--now'),
-      maxWindows: values['max-windows'] === undefined ? undefined : integer(values['max-windows'], '--max-windows', 1, MAX_PLANNED_WINDOWS),
-      onWindow: (e) => {
-        if (e.phase === 'start') log.event('window', `window ${e.start} .. ${e.end}: exporting`, { start: e.start, end: e.end });
-        else log.event(e.result!.status === 'done' ? 'window-done' : 'window-failed', resultLine('window', e.result!), { ...e.result, summary: undefined });
-      },
-    }),
-  );
+  const summary: WindowRunSummary = await exportWindows({
+    ...options,
+    windowMs: between(values.window!, '--window', 60_000, MAX_WINDOW_MS, '1m to 366d'),
+    lagMs: values.lag === undefined ? 0 : between(values.lag, '--lag', 0, MAX_LAG_MS, '0 to 30d'),
+    since: instant(values.since, '--since'),
+    now: instant(values.now, '--now'),
+    maxWindows: values['max-windows'] === undefined ? undefined : integer(values['max-windows'], '--max-windows', 1, MAX_PLANNED_WINDOWS),
+    onWindow: (e) => {
+      if (e.phase === 'start') log.event('window', `window ${e.start} .. ${e.end}: exporting`, { start: e.start, end: e.end });
+      else log.event(e.result!.status === 'done' ? 'window-done' : 'window-failed', resultLine('window', e.result!), { ...e.result, summary: undefined });
+    },
+  });
   const rows = summary.windows.reduce((n, w) => n + (w.rows ?? 0), 0);
   const text =
     summary.status === 'nothing'
@@ -109,20 +108,11 @@ export async function windowCommand(values: ExportValues, args: string[], io: Cl
   return STATUS_EXIT[summary.status];
 }
 
-const BACKFILL_OPTIONS = {
-  ...EXPORT_OPTIONS,
-  from: { type: 'string' },
-  to: { type: 'string' },
-  slice: { type: 'string' },
-  concurrency: { type: 'string' },
-  'max-slices': { type: 'string' },
-} as const;
-
 /** `ctlake backfill`: [from, to) in slices, `--concurrency` queries at a time, resumable from its state. */
 export async function backfillCommand(args: string[], io: CliIO): Promise<number> {
-  const { values } = parse(args, BACKFILL_OPTIONS, 'backfill');
+  const { values } = parseFlags(BACKFILL_SPEC, args);
   if (values.help) {
-    io.stdout.write(BACKFILL_HELP);
+    io.stdout.write(commandHelp(BACKFILL_SPEC));
     return EXIT.OK;
   }
   for (const flag of ['window', 'lag', 'since', 'now', 'max-windows'] as const) {
@@ -131,21 +121,19 @@ export async function backfillCommand(args: string[], io: CliIO): Promise<number
   if ((values.sql === undefined) === (values['sql-file'] === undefined)) throw usage('give one of --sql and --sql-file');
   const log = new Log(io.stderr, { format: logFormat(args, io), quiet: values.quiet ?? false, live: false });
   const { pricePerGb, ...options } = await jobOptions(values, io, log);
-  const summary: BackfillSummary = await withFlagNames(
-    backfill({
-      ...options,
-      from: instant(required(values.from, '--from', 'the start of the range, such as 2025-01-01T00:00:00Z'), '--from')!,
-      to: instant(required(values.to, '--to', 'the end of the range (not included)'), '--to')!,
-      sliceMs: between(required(values.slice, '--slice', 'the length of each slice, such as 1d or 6h'), '--slice', 60_000, MAX_WINDOW_MS, '1m to 366d'),
-      concurrency: values.concurrency === undefined ? undefined : integer(values.concurrency, '--concurrency', 1, 10),
-      maxSlices: values['max-slices'] === undefined ? undefined : integer(values['max-slices'], '--max-slices', 1, MAX_PLANNED_SLICES),
-      onProgress: (e) => {
-        const counts = `${e.done + e.skipped}/${e.total} done, ${e.running} running, ${e.failed} failed, ${e.rows} rows`;
-        if (e.phase === 'end') log.event(e.result!.status === 'done' ? 'slice-done' : 'slice-failed', `${resultLine('slice', e.result!)}; ${counts}`, { ...e, result: { ...e.result, summary: undefined } });
-        else log.event('slice', `slice ${e.key} started; ${counts}`, { ...e });
-      },
-    }),
-  );
+  const summary: BackfillSummary = await backfill({
+    ...options,
+    from: instant(required(values.from, '--from', 'the start of the range, such as 2025-01-01T00:00:00Z'), '--from')!,
+    to: instant(required(values.to, '--to', 'the end of the range (not included)'), '--to')!,
+    sliceMs: between(required(values.slice, '--slice', 'the length of each slice, such as 1d or 6h'), '--slice', 60_000, MAX_WINDOW_MS, '1m to 366d'),
+    concurrency: values.concurrency === undefined ? undefined : integer(values.concurrency, '--concurrency', 1, 10),
+    maxSlices: values['max-slices'] === undefined ? undefined : integer(values['max-slices'], '--max-slices', 1, MAX_PLANNED_SLICES),
+    onProgress: (e) => {
+      const counts = `${e.done + e.skipped}/${e.total} done, ${e.running} running, ${e.failed} failed, ${e.rows} rows`;
+      if (e.phase === 'end') log.event(e.result!.status === 'done' ? 'slice-done' : 'slice-failed', `${resultLine('slice', e.result!)}; ${counts}`, { ...e, result: { ...e.result, summary: undefined } });
+      else log.event('slice', `slice ${e.key} started; ${counts}`, { ...e });
+    },
+  });
   for (const s of summary.slices) {
     const line = s.status === 'skipped' ? `slice ${s.start} .. ${s.end}: done before (${s.rows} rows)` : resultLine('slice', s);
     log.event('slice-summary', line, { ...s, summary: undefined });
