@@ -74,7 +74,7 @@ export function findCommand(name: string): CommandEntry | undefined {
 }
 
 /** After the commands in the main `--help`. */
-export const MAIN_FOOTER = `Run 'ctlake <command> --help' or 'ctlake help <command>' for a command's options.
+export const MAIN_FOOTER = `Run 'ctlake <command> --help' or 'ctlake help <command>' for its options.
 Exit codes: 0 success, 1 failure, 2 usage error, 3 the query ended FAILED,
 CANCELLED or TIMED_OUT, 4 cancel of a query that had already ended,
 5 verify found a dataset that does not match its manifest, 6 nothing to do,

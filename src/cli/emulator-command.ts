@@ -46,6 +46,8 @@ checked: any credentials work.`,
     },
     help: { type: 'boolean', short: 'h', help: 'Show this help' },
   },
+  footer: `Exit codes: 0 stopped by Ctrl-C or SIGTERM, 1 failure (such as a port in use
+or events that cannot be read), 2 usage error.`,
 } as const satisfies CommandSpec;
 
 /**

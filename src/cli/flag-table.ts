@@ -111,7 +111,11 @@ const COLUMN = 27;
 
 /** The `--help` text of a command, generated from its table. */
 export function commandHelp(spec: CommandSpec): string {
-  const out = [`Usage: ctlake ${spec.usage}`, '', spec.description.trimEnd(), ''];
+  // A long usage line continues under the command's first argument.
+  const [command = '', ...rest] = spec.usage.split(' ');
+  const lead = `Usage: ctlake ${command} `;
+  const usage = wrap(rest.join(' '), WIDTH - lead.length).map((line, i) => (i === 0 ? lead : ' '.repeat(lead.length)) + line);
+  const out = [...usage, '', spec.description.trimEnd(), ''];
   const groups = new Map<string, string[]>();
   for (const [name, flag] of Object.entries(spec.flags)) {
     if (flag.hidden) continue;
