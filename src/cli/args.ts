@@ -18,7 +18,7 @@ export function usage(message: string): CtlakeError {
   return new CtlakeError('INVALID_OPTION', message);
 }
 
-export function required(value: string | undefined, flag: string, what: string): string {
+export function required<T>(value: T | undefined, flag: string, what: string): T {
   if (value === undefined || value === '') throw usage(`${flag} is required: ${what}`);
   return value;
 }

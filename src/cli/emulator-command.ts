@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { startEmulator } from '../emulator/server.js';
-import { duration, fraction, integer, logFormat, oneOf } from './args.js';
+import { logFormat } from './args.js';
+import { milliseconds, share, wholeNumber, word } from './flag-readers.js';
 import { EXIT } from './exit-codes.js';
 import { commandHelp, parseFlags, type CommandSpec } from './flag-table.js';
 import { Log } from './progress.js';
@@ -18,7 +19,7 @@ optional dependency @duckdb/node-api). It prints its endpoint and event data
 store ARN on stdout, and runs until Ctrl-C (exit 0). Signatures are not
 checked: any credentials work.`,
   flags: {
-    port: { type: 'string', short: 'p', value: 'N', option: 'port', help: 'Port on 127.0.0.1; 0 picks a free one (default 0)' },
+    port: { type: 'string', read: wholeNumber(0, 65535), short: 'p', value: 'N', option: 'port', help: 'Port on 127.0.0.1; 0 picks a free one (default 0)' },
     events: {
       type: 'string',
       multiple: true,
@@ -28,19 +29,20 @@ checked: any credentials work.`,
         'CloudTrail log files as trails write them ({"Records": [...]}, .json or .json.gz), NDJSON of events (.ndjson, .jsonl, .gz), ' +
         'or directories of them; repeatable, and bare FILE arguments count too',
     },
-    sample: { type: 'string', value: 'N', option: 'sample', help: 'Generate N sample events (default 1000 when no --events)' },
-    seed: { type: 'string', value: 'S', option: 'seed', help: 'Seed of the sample generator (default 1): same seed, same events' },
+    sample: { type: 'string', read: wholeNumber(0, 100_000_000), value: 'N', option: 'sample', help: 'Generate N sample events (default 1000 when no --events)' },
+    seed: { type: 'string', read: wholeNumber(0, 2 ** 32 - 1), value: 'S', option: 'seed', help: 'Seed of the sample generator (default 1): same seed, same events' },
     region: { type: 'string', value: 'REGION', option: 'region', help: 'Region in the event data store ARN (default us-east-1)' },
-    'queued-time': { type: 'string', value: 'D', option: 'queuedMs', help: 'How long a started query stays QUEUED (default 0; e.g. 500ms, 2s)' },
-    'running-time': { type: 'string', value: 'D', option: 'runningMs', help: 'Least time a started query stays RUNNING (default 0)' },
-    'max-run-time': { type: 'string', value: 'D', option: 'maxRunMs', help: 'Run-time limit before TIMED_OUT (default 1h)' },
-    retention: { type: 'string', value: 'D', option: 'retentionMs', help: 'How long results are kept (default 7d)' },
-    'throttle-rate': { type: 'string', value: 'P', option: 'faults.throttleRate', help: 'Share of requests answered ThrottlingException, 0 to 1' },
-    'error-rate': { type: 'string', value: 'P', option: 'faults.serverErrorRate', help: 'Share of requests answered HTTP 500, 0 to 1' },
-    'reset-rate': { type: 'string', value: 'P', option: 'faults.resetRate', help: 'Share of responses cut off by a connection reset, 0 to 1' },
-    latency: { type: 'string', value: 'D', option: 'faults.latencyMs', help: 'Delay before every answer (e.g. 50ms)' },
+    'queued-time': { type: 'string', read: milliseconds, value: 'D', option: 'queuedMs', help: 'How long a started query stays QUEUED (default 0; e.g. 500ms, 2s)' },
+    'running-time': { type: 'string', read: milliseconds, value: 'D', option: 'runningMs', help: 'Least time a started query stays RUNNING (default 0)' },
+    'max-run-time': { type: 'string', read: milliseconds, value: 'D', option: 'maxRunMs', help: 'Run-time limit before TIMED_OUT (default 1h)' },
+    retention: { type: 'string', read: milliseconds, value: 'D', option: 'retentionMs', help: 'How long results are kept (default 7d)' },
+    'throttle-rate': { type: 'string', read: share, value: 'P', option: 'faults.throttleRate', help: 'Share of requests answered ThrottlingException, 0 to 1' },
+    'error-rate': { type: 'string', read: share, value: 'P', option: 'faults.serverErrorRate', help: 'Share of requests answered HTTP 500, 0 to 1' },
+    'reset-rate': { type: 'string', read: share, value: 'P', option: 'faults.resetRate', help: 'Share of responses cut off by a connection reset, 0 to 1' },
+    latency: { type: 'string', read: milliseconds, value: 'D', option: 'faults.latencyMs', help: 'Delay before every answer (e.g. 50ms)' },
     'log-format': {
       type: 'string',
+      read: word(['text', 'json'] as const),
       value: 'text|json',
       help: 'stderr as text, or one JSON object per line (default: text on a terminal, json elsewhere; or CTLAKE_LOG_FORMAT)',
     },
@@ -61,24 +63,22 @@ export async function emulatorCommand(args: string[], io: CliIO): Promise<number
     io.stdout.write(commandHelp(EMULATOR_SPEC));
     return EXIT.OK;
   }
-  oneOf(values['log-format'], '--log-format', ['text', 'json'] as const);
-  const opt = <T>(text: string | undefined, read: (text: string) => T): T | undefined => (text === undefined ? undefined : read(text));
   const events = [...(values.events ?? []), ...positionals];
   const emulator = await startEmulator({
-    port: opt(values.port, (t) => integer(t, '--port', 0, 65535)) ?? 0,
+    port: values.port ?? 0,
     region: values.region ?? 'us-east-1',
-    sample: opt(values.sample, (t) => integer(t, '--sample', 0, 100_000_000)) ?? (events.length ? 0 : 1000),
-    seed: opt(values.seed, (t) => integer(t, '--seed', 0, 2 ** 32 - 1)),
+    sample: values.sample ?? (events.length ? 0 : 1000),
+    seed: values.seed,
     events,
-    queuedMs: opt(values['queued-time'], (t) => duration(t, '--queued-time')),
-    runningMs: opt(values['running-time'], (t) => duration(t, '--running-time')),
-    maxRunMs: opt(values['max-run-time'], (t) => duration(t, '--max-run-time')),
-    retentionMs: opt(values.retention, (t) => duration(t, '--retention')),
+    queuedMs: values['queued-time'],
+    runningMs: values['running-time'],
+    maxRunMs: values['max-run-time'],
+    retentionMs: values.retention,
     faults: {
-      throttleRate: opt(values['throttle-rate'], (t) => fraction(t, '--throttle-rate')),
-      serverErrorRate: opt(values['error-rate'], (t) => fraction(t, '--error-rate')),
-      resetRate: opt(values['reset-rate'], (t) => fraction(t, '--reset-rate')),
-      latencyMs: opt(values.latency, (t) => duration(t, '--latency')),
+      throttleRate: values['throttle-rate'],
+      serverErrorRate: values['error-rate'],
+      resetRate: values['reset-rate'],
+      latencyMs: values.latency,
     },
   });
   io.stdout.write(`endpoint        ${emulator.url}\neventDataStore  ${emulator.eventDataStoreArn}\nevents          ${emulator.eventCount}\n`);

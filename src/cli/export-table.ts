@@ -1,18 +1,31 @@
+import { MAX_LAG_MS, MAX_WINDOW_MS } from '../jobs/time-windows.js';
+import { bytes, columnType, dollars, durationWithin, milliseconds, utcTime, wholeNumber, word } from './flag-readers.js';
 import type { CommandSpec, FlagSpec } from './flag-table.js';
+
+/**
+ * The shortest --lock-lease: renewals come every third of it, and other
+ * hosts judge its end by their own clocks, so a shorter lease lets a
+ * slow renewal or a clock a few seconds off hand a live run's lock to a
+ * second run. (The library accepts 3 s, for tests; see MIN_LOCK_LEASE_MS.)
+ */
+export const MIN_CLI_LOCK_LEASE_MS = 30_000;
 
 /**
  * The flag tables of `ctlake export` (with its `--window` job flags) and
  * `ctlake backfill`: every flag's type, placeholder, help text and the
  * library option it sets, declared once. Parsing and `--help` are generated
- * from them (flag-table.ts); the values are checked and turned into library
- * options by export-settings.ts and job-commands.ts. A module of its own
- * that loads no library code, so that a table costs nothing to read.
+ * from them (flag-table.ts), and so is each value's check (`read`, from
+ * flag-readers.ts). Checks across flags (--compression for the --format,
+ * --types for NDJSON only) and the turning of values into library options are
+ * export-settings.ts's and job-commands.ts's. A module of its own that loads
+ * no export code, so that a table is cheap to read.
  */
 
 /** `--log-format`, `--quiet` and `--help`, as every export-like command has them. */
 const LOG_FLAGS = {
   'log-format': {
     type: 'string',
+    read: word(['text', 'json'] as const),
     value: 'text|json',
     help: 'stderr as text, or one JSON object per line (default: text on a terminal, json elsewhere; or CTLAKE_LOG_FORMAT)',
   },
@@ -31,7 +44,7 @@ const OUTPUT_FLAGS = {
       "'-' for stdout; a file, file://PATH or s3://bucket/key: '.parquet' writes Parquet, else NDJSON ('.gz' compresses NDJSON); " +
       "a folder or s3://bucket/prefix/ ending in '/' for a dataset (Parquet unless --format)",
   },
-  format: { type: 'string', value: 'ndjson|parquet', option: 'format', help: 'Override the format chosen from the name' },
+  format: { type: 'string', read: word(['ndjson', 'parquet'] as const), value: 'ndjson|parquet', option: 'format', help: 'Override the format chosen from the name' },
   compression: {
     type: 'string',
     value: 'C',
@@ -40,6 +53,7 @@ const OUTPUT_FLAGS = {
   },
   types: {
     type: 'string',
+    read: word(['raw', 'typed'] as const),
     value: 'raw|typed',
     option: 'types',
     help: "NDJSON values: the service's strings (raw, default), or numbers, booleans, ISO-8601 timestamps and JSON (typed)",
@@ -47,14 +61,15 @@ const OUTPUT_FLAGS = {
   column: {
     type: 'string',
     multiple: true,
+    read: columnType,
     value: 'NAME:TYPE',
     option: 'columns',
     help:
       "Set a column's type: string, int64, double, boolean, timestamp or json; repeatable. " +
       'A declared column is in the Parquet schema even when no row has it',
   },
-  nested: { type: 'string', value: 'text|json', option: 'nested', help: "Struct, map and array columns as Lake's text (default) or as JSON" },
-  'row-group-rows': { type: 'string', value: 'N', option: 'rowGroupRows', help: 'Parquet rows per row group; bounds memory (default 20000)' },
+  nested: { type: 'string', read: word(['text', 'json'] as const), value: 'text|json', option: 'nested', help: "Struct, map and array columns as Lake's text (default) or as JSON" },
+  'row-group-rows': { type: 'string', read: wholeNumber(1, 10_000_000), value: 'N', option: 'rowGroupRows', help: 'Parquet rows per row group; bounds memory (default 20000)' },
   'partition-by': {
     type: 'string',
     multiple: true,
@@ -62,15 +77,17 @@ const OUTPUT_FLAGS = {
     option: 'partitionBy',
     help: 'Dataset partition level, repeatable: COLUMN (awsregion=...), COLUMN:day|month|hour (eventTime:day gives eventdate=...), or KEY=COLUMN:GRAIN (dt=eventTime:day)',
   },
-  'max-rows-per-file': { type: 'string', value: 'N', option: 'maxRowsPerFile', help: 'Dataset: start the next part file after N rows' },
+  'max-rows-per-file': { type: 'string', read: wholeNumber(1, Number.MAX_SAFE_INTEGER), value: 'N', option: 'maxRowsPerFile', help: 'Dataset: start the next part file after N rows' },
   'max-file-bytes': {
     type: 'string',
+    read: bytes(),
     value: 'SIZE',
     option: 'maxFileBytes',
     help: 'Dataset: start the next part once a file reaches SIZE (128MB, 1GiB; Parquet may pass it by one row group)',
   },
   'max-open-files': {
     type: 'string',
+    read: wholeNumber(1, 1000),
     value: 'N',
     option: 'maxOpenFiles',
     help: 'Dataset: files open at once, whatever the number of partitions (default 8)',
@@ -79,12 +96,13 @@ const OUTPUT_FLAGS = {
   's3-force-path-style': { type: 'boolean', option: 's3ForcePathStyle', help: 'Path-style S3 addressing, which most such stores need' },
   's3-part-size': {
     type: 'string',
+    read: bytes(5 * 1024 * 1024),
     value: 'SIZE',
     option: 's3PartSizeBytes',
     help: 'Multipart part size (default 8MiB, at least 5MiB); memory per open S3 file is at most part size x queue size',
   },
-  's3-queue-size': { type: 'string', value: 'N', option: 's3QueueSize', help: 'Parts uploaded at once per file (default 4)' },
-  sse: { type: 'string', value: 'AES256|aws:kms', option: 'sse', help: 'Server-side encryption of every object' },
+  's3-queue-size': { type: 'string', read: wholeNumber(1, 64), value: 'N', option: 's3QueueSize', help: 'Parts uploaded at once per file (default 4)' },
+  sse: { type: 'string', read: word(['AES256', 'aws:kms'] as const), value: 'AES256|aws:kms', option: 'sse', help: 'Server-side encryption of every object' },
   'sse-kms-key-id': { type: 'string', value: 'KEY', option: 'sseKmsKeyId', help: 'The KMS key for --sse aws:kms' },
   'storage-class': { type: 'string', value: 'CLASS', option: 'storageClass', help: 'S3 storage class (STANDARD_IA, INTELLIGENT_TIERING, ...)' },
 } as const satisfies Record<string, FlagSpec>;
@@ -92,7 +110,7 @@ const OUTPUT_FLAGS = {
 /** The connection to CloudTrail Lake. */
 const LAKE_FLAGS = {
   'event-data-store': { type: 'string', value: 'ARN', option: 'eventDataStore', help: "The event data store's ARN or id (optional)" },
-  'page-size': { type: 'string', value: 'N', option: 'pageSize', help: 'Rows per GetQueryResults call, 1 to 1000 (default 1000)' },
+  'page-size': { type: 'string', read: wholeNumber(1, 1000), value: 'N', option: 'pageSize', help: 'Rows per GetQueryResults call, 1 to 1000 (default 1000)' },
   region: { type: 'string', value: 'REGION', option: 'region', help: "AWS region (default: AWS_REGION, then the profile's)" },
   profile: { type: 'string', value: 'NAME', option: 'profile', help: "AWS profile (default: AWS_PROFILE, then 'default')" },
   'endpoint-url': {
@@ -103,6 +121,7 @@ const LAKE_FLAGS = {
   },
   'request-deadline': {
     type: 'string',
+    read: durationWithin(1, 86_400_000, '1ms to 1d'),
     value: 'D',
     option: 'requestDeadlineMs',
     help: 'Longest one CloudTrail request may take, answer included; past it the request is retried as a timeout (default 120s)',
@@ -117,6 +136,7 @@ const COST_FLAGS = {
   },
   'price-per-gb': {
     type: 'string',
+    read: dollars,
     value: 'USD',
     help: "Price per GB scanned for the cost estimate (default 0.005, CloudTrail Lake's on-demand price in US East)",
   },
@@ -128,14 +148,16 @@ const WINDOWS = 'Scheduled runs (with --sql or --sql-file holding {{start}} and 
 const WINDOW_FLAGS = {
   window: {
     type: 'string',
+    read: durationWithin(60_000, MAX_WINDOW_MS, '1m to 366d'),
     value: 'D',
     option: 'windowMs',
     group: WINDOWS,
     help: 'Export every whole window of D (15m, 1h, 1d; 1m to 366d) that has closed since the last run, oldest first, each its own query and files; a rerun never duplicates a window',
   },
-  lag: { type: 'string', value: 'D', option: 'lagMs', group: WINDOWS, help: 'Leave a window alone until D after its end (late events; at most 30d)' },
+  lag: { type: 'string', read: durationWithin(0, MAX_LAG_MS, '0 to 30d'), value: 'D', option: 'lagMs', group: WINDOWS, help: 'Leave a window alone until D after its end (late events; at most 30d)' },
   since: {
     type: 'string',
+    read: utcTime,
     value: 'T',
     option: 'since',
     group: WINDOWS,
@@ -148,9 +170,10 @@ const WINDOW_FLAGS = {
     group: WINDOWS,
     help: 'What is exported so far; a lock FILE.lock keeps a second run out (exit 8). S3 uses conditional writes',
   },
-  now: { type: 'string', value: 'T', option: 'now', group: WINDOWS, help: 'Use T as the current time (replays, tests)' },
+  now: { type: 'string', read: utcTime, value: 'T', option: 'now', group: WINDOWS, help: 'Use T as the current time (replays, tests)' },
   'lock-lease': {
     type: 'string',
+    read: durationWithin(MIN_CLI_LOCK_LEASE_MS, 86_400_000, '30s to 1d', ' (the lock is renewed every third of it)'),
     value: 'D',
     option: 'lockLeaseMs',
     group: WINDOWS,
@@ -180,6 +203,7 @@ export const EXPORT_FLAGS = {
   },
   'query-timeout': {
     type: 'string',
+    read: milliseconds,
     value: 'D',
     option: 'queryTimeoutMs',
     help: 'Cancel the query if it has not finished after D (90s, 15m, 1h) and exit 3',
@@ -218,10 +242,10 @@ With --window: 0 windows exported (also when more remain for the next run),
 const BACKFILL_OWN = {
   sql: EXPORT_FLAGS.sql,
   'sql-file': EXPORT_FLAGS['sql-file'],
-  from: { type: 'string', value: 'T', option: 'from', help: 'Start of the range, included (2025-01-01T00:00:00Z)' },
-  to: { type: 'string', value: 'T', option: 'to', help: 'End of the range, not included' },
-  slice: { type: 'string', value: 'D', option: 'sliceMs', help: 'Length of each slice (6h, 1d, 7d; 1m to 366d); the last ends at --to' },
-  concurrency: { type: 'string', value: 'N', option: 'concurrency', help: 'Slices at once, 1 to 10 (default 4)' },
+  from: { type: 'string', read: utcTime, value: 'T', option: 'from', help: 'Start of the range, included (2025-01-01T00:00:00Z)' },
+  to: { type: 'string', read: utcTime, value: 'T', option: 'to', help: 'End of the range, not included' },
+  slice: { type: 'string', read: durationWithin(60_000, MAX_WINDOW_MS, '1m to 366d'), value: 'D', option: 'sliceMs', help: 'Length of each slice (6h, 1d, 7d; 1m to 366d); the last ends at --to' },
+  concurrency: { type: 'string', read: wholeNumber(1, 10), value: 'N', option: 'concurrency', help: 'Slices at once, 1 to 10 (default 4)' },
   'max-slices': {
     type: 'string',
     value: 'N',

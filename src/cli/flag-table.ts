@@ -23,6 +23,15 @@ export interface FlagSpec {
   help: string;
   /** The heading this flag is listed under in `--help`; flags without one come first. */
   group?: string | undefined;
+  /**
+   * The flag's check: turns the text typed into its value (a number of
+   * milliseconds, one of a few words), or throws a usage error that names
+   * `flag` and quotes the text (the readers of args.ts). Each value of a
+   * repeatable flag is read alone. Without it, the value is the text.
+   * Checks that involve several flags (`--compression` for the `--format`)
+   * stay with the command.
+   */
+  read?: ((text: string, flag: string) => unknown) | undefined;
   /** Not listed in `--help` (kept for compatibility, or for tests). */
   hidden?: boolean | undefined;
   /**
@@ -37,9 +46,12 @@ export interface FlagSpec {
 
 export type FlagTable = Readonly<Record<string, FlagSpec>>;
 
-/** The values parsed from a table: strings, booleans, or lists of strings for `multiple`. */
+/** What a flag's `read` makes of its text; the text itself without one. */
+type ReadValue<F> = F extends { read: (text: string, flag: string) => infer R } ? R : string;
+
+/** The values parsed from a table: booleans, what `read` makes of the text (else strings), lists for `multiple`. */
 export type FlagValues<T extends FlagTable> = {
-  [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : T[K]['multiple'] extends true ? string[] : string;
+  [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : T[K]['multiple'] extends true ? Array<ReadValue<T[K]>> : ReadValue<T[K]>;
 };
 
 export interface CommandSpec<T extends FlagTable = FlagTable> {
@@ -60,22 +72,32 @@ export interface CommandSpec<T extends FlagTable = FlagTable> {
 /**
  * Parses `args` by the table. An unknown flag, a missing value or a value
  * for a boolean is a usage error (exit 2) that names the flag and the
- * command's `--help`. Values are checked further by the command, with the
- * helpers in args.ts, which name the flag too.
+ * command's `--help`; then each value is read by its flag's `read`, which
+ * names the flag in its error. With `--help`, values are not read (and none
+ * but `help` is returned): help is shown whatever else the line holds.
  */
 export function parseFlags<T extends FlagTable>(spec: CommandSpec<T>, args: string[]): { values: FlagValues<T>; positionals: string[] } {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = Object.create(null);
   for (const [name, flag] of Object.entries(spec.flags)) {
     options[name] = { type: flag.type, ...(flag.short ? { short: flag.short } : {}), ...(flag.multiple ? { multiple: true } : {}) };
   }
+  let parsed: { values: Record<string, string | boolean | Array<string | boolean> | undefined>; positionals: string[] };
   try {
-    const { values, positionals } = parseArgs({ args, options, allowPositionals: spec.positionals ?? false, strict: true });
-    // parseArgs returns a plain object keyed by flag names, all from the table.
-    return { values: values as FlagValues<T>, positionals };
+    parsed = parseArgs({ args, options, allowPositionals: spec.positionals ?? false, strict: true });
   } catch (error) {
     const first = ((error as Error).message.split('\n')[0] ?? '').replace(/\. To specify a positional argument.*$/, '');
     throw new CtlakeError('INVALID_OPTION', `${first}; run ctlake ${spec.name} --help for the options`);
   }
+  // parseArgs returns a plain object keyed by flag names, all from the table.
+  const values: Record<string, unknown> = Object.create(null);
+  const raw = parsed.values;
+  if (Object.hasOwn(spec.flags, 'help') && raw.help === true) return { values: { help: true } as unknown as FlagValues<T>, positionals: parsed.positionals };
+  for (const [name, value] of Object.entries(raw)) {
+    const read = spec.flags[name]?.read;
+    if (read === undefined || typeof value === 'boolean' || value === undefined) values[name] = value;
+    else values[name] = Array.isArray(value) ? value.map((v) => read(String(v), `--${name}`)) : read(value, `--${name}`);
+  }
+  return { values: values as FlagValues<T>, positionals: parsed.positionals };
 }
 
 /**

@@ -3,7 +3,8 @@ import { localStore, type ObjectStore } from '../destinations/store.js';
 import { parseTarget } from '../destinations/target.js';
 import { verifyDataset } from '../dataset/verify.js';
 import { manifestRepair } from '../dataset/manifest.js';
-import { oneOf, s3ClientOptions, usage } from './args.js';
+import { s3ClientOptions, usage } from './args.js';
+import { word } from './flag-readers.js';
 import { commandHelp, parseFlags, type CommandSpec } from './flag-table.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIO } from './cli-io.js';
@@ -31,6 +32,7 @@ never follows one there.`,
     's3-force-path-style': { type: 'boolean', option: ['s3ForcePathStyle', 'forcePathStyle'], help: 'Path-style S3 addressing (MinIO, Ceph, most S3-compatible stores)' },
     'log-format': {
       type: 'string',
+      read: word(['text', 'json'] as const),
       value: 'text|json',
       help: 'The error line as text, or as one JSON object (default: text on a terminal, json elsewhere; or CTLAKE_LOG_FORMAT)',
     },
@@ -48,7 +50,6 @@ export async function verifyCommand(args: string[], io: CliIO): Promise<number> 
     io.stdout.write(commandHelp(VERIFY_SPEC));
     return EXIT.OK;
   }
-  oneOf(values['log-format'], '--log-format', ['text', 'json'] as const);
   if (positionals.length !== 1) throw usage('give one DATASET: a folder or s3://bucket/prefix/ that ctlake export wrote');
   const named = positionals[0]!;
   const target = parseTarget(named.endsWith('/') ? named : `${named}/`);
