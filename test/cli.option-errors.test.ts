@@ -20,9 +20,9 @@ describe('option errors under flag names', () => {
     expect(errorMessage(optionError('lockLeaseMs', 100, 'from 3000'), BACKFILL_SPEC)).toBe('--lock-lease must be from 3000, not 100');
   });
 
-  it('quotes a value that is long, or not plain, as every message does: escaped and cut', () => {
-    const long = errorMessage(optionError('storageClass', 'x'.repeat(500), 'one of STANDARD'), EXPORT_SPEC);
-    expect(long).toMatch(/^--storage-class must be one of STANDARD, not "x{80}"\.\.\. \(500 characters\)$/);
+  it('quotes a value that is not plain text as every message does: escaped, masked and cut', () => {
+    const long = errorMessage(optionError('storageClass', `${'x'.repeat(500)}\n`, 'one of STANDARD'), EXPORT_SPEC);
+    expect(long).toMatch(/^--storage-class must be one of STANDARD, not "x{80}"\.\.\. \(501 characters\)$/);
     expect(errorMessage(optionError('storageClass', "it's\u001b[2J", 'one of STANDARD'), EXPORT_SPEC)).toBe('--storage-class must be one of STANDARD, not "it\'s\\u001b[2J"');
     expect(errorMessage(optionError('endpointUrl', 'http://u:secret123@h', 'a URL'), EXPORT_SPEC)).not.toContain('secret123');
   });

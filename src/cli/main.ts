@@ -1,6 +1,6 @@
 import { version } from '../version.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
-import { CtlakeError, OptionError, QUOTE_LIMIT, maskSecrets, quoted } from '../errors.js';
+import { CtlakeError, OptionError, maskSecrets, quoted } from '../errors.js';
 import { logFormat, usage } from './args.js';
 import { COMMANDS, MAIN_FOOTER, findCommand, type CommandEntry } from './commands.js';
 import { flagForOption, mainHelp, optionNamer, type CommandSpec } from './flag-table.js';
@@ -99,10 +99,11 @@ export function errorMessage(error: unknown, spec?: CommandSpec): string {
 
 /**
  * A flag's value in a message as the CLI's own checks quote it (`'nope'`),
- * when it is short and plain; else JSON-quoted, escaped and cut (quoted()).
+ * when it is plain text (a long one is cut with the whole line, as theirs
+ * are); else JSON-quoted, escaped, masked and cut (quoted()).
  */
 function shownValue(value: unknown): string {
-  if (typeof value === 'string' && value.length <= QUOTE_LIMIT && /^[\x20-\x7e]*$/.test(value) && !value.includes("'") && maskSecrets(value) === value) return `'${value}'`;
+  if (typeof value === 'string' && /^[\x20-\x7e]*$/.test(value) && !value.includes("'") && maskSecrets(value) === value) return `'${value}'`;
   return quoted(value);
 }
 
