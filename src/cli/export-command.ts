@@ -3,13 +3,11 @@ import { logFormat, usage } from './args.js';
 import type { CliIO } from './cli-io.js';
 import { EXIT } from './exit-codes.js';
 import { estimatedCost, exportSettings, logHooks } from './export-settings.js';
-import { EXPORT_SPEC } from './export-table.js';
+import { EXPORT_SPEC, WINDOW_ONLY_FLAGS } from './export-table.js';
 import { commandHelp, parseFlags } from './flag-table.js';
 import { Log } from './progress.js';
 import { writeSummary } from './summary-file.js';
 import { formatBytes, formatDuration } from './units.js';
-
-const JOB_FLAGS = ['window', 'lag', 'since', 'state', 'now', 'lock-lease', 'max-windows'] as const;
 
 /**
  * `ctlake export`: a thin shell over exportQuery(), or over exportWindows()
@@ -26,7 +24,7 @@ export async function exportCommand(args: string[], io: CliIO, say: (line: strin
   if (sources !== 1) throw usage('give exactly one of --query-id, --sql and --sql-file');
   // Loaded on demand: job-commands builds on this module's exports.
   if (values.window !== undefined) return (await import('./job-commands.js')).windowCommand(values, args, io);
-  for (const flag of JOB_FLAGS) if (values[flag] !== undefined) throw usage(`--${flag} goes with --window`);
+  for (const flag of WINDOW_ONLY_FLAGS) if (values[flag] !== undefined) throw usage(`--${flag} goes with --window`);
   const queryId = values['query-id'];
   const settings = await exportSettings(values, io);
   const log = new Log(io.stderr, { format: logFormat(args, io), quiet: values.quiet ?? false, live: io.stderrIsTTY ?? false });

@@ -190,6 +190,9 @@ const WINDOW_FLAGS = {
   },
 } as const satisfies Record<string, FlagSpec>;
 
+/** The flags that go with --window only, as export refuses them without it. */
+export const WINDOW_ONLY_FLAGS = Object.keys(WINDOW_FLAGS).filter((name) => name !== 'window') as Array<Exclude<keyof typeof WINDOW_FLAGS, 'window'>>;
+
 export const EXPORT_FLAGS = {
   'query-id': { type: 'string', value: 'ID', option: 'queryId', help: 'The query (a UUID, from StartQuery, the console or ListQueries)' },
   sql: { type: 'string', value: 'SQL', option: ['sql', 'sqlTemplate'], help: 'Run this SQL (StartQuery) and export its results' },
