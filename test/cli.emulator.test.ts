@@ -47,4 +47,23 @@ describe('ctlake emulator', () => {
     expect(await main(['emulator', '--sample', 'lots'], io)).toBe(2);
     expect(stderr()).toBe("ctlake: error: --sample must be a whole number from 0 to 100000000, not 'lots'\n");
   });
+
+  it('writes its lines as JSON with --log-format json, and refuses another format', async () => {
+    const controller = new AbortController();
+    const { io, stdout, stderr } = captureIO({}, { signal: controller.signal });
+    const running = main(['emulator', '--sample', '5', '--log-format', 'json'], io);
+    while (!stderr().includes('\n')) await new Promise((resolve) => setTimeout(resolve, 10));
+    controller.abort();
+    expect(await running).toBe(0);
+    expect(stdout()).toMatch(/^endpoint {8}http:\/\/127\.0\.0\.1:\d+\n/);
+    const lines = stderr().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toMatchObject([
+      { level: 'info', event: 'emulator-ready', endpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:/), events: 5 },
+      { level: 'info', event: 'emulator-stopped' },
+    ]);
+
+    const bad = captureIO({});
+    expect(await main(['emulator', '--log-format', 'xml'], bad.io)).toBe(2);
+    expect(bad.stderr()).toBe("ctlake: error: --log-format must be text, json, not 'xml'\n");
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { commandHelp, flagForOption, parseFlags, type CommandSpec } from '../src/cli/flag-table.js';
 import { isCtlakeError } from '../src/errors.js';
+import { milliseconds, wholeNumber } from '../src/cli/flag-readers.js';
 
 const spec = {
   name: 'demo',
@@ -50,5 +51,25 @@ describe('a command flag table', () => {
   it('maps a library option to the flag that sets it', () => {
     expect(flagForOption(spec, 'queryTimeoutMs')).toBe('--query-timeout');
     expect(flagForOption(spec, 'toString')).toBeUndefined();
+  });
+
+  it("reads each value by its flag's check, which names the flag; --help is shown whatever the values", () => {
+    const checked = {
+      name: 'checked',
+      usage: 'checked [options]',
+      description: 'Checks.',
+      flags: {
+        'page-size': { type: 'string', read: wholeNumber(1, 1000), help: 'Rows per page.' },
+        wait: { type: 'string', multiple: true, read: milliseconds, help: 'Waits; repeatable.' },
+        help: { type: 'boolean', short: 'h', help: 'Show this help' },
+      },
+    } as const satisfies CommandSpec;
+    const { values } = parseFlags(checked, ['--page-size', '20', '--wait', '2s', '--wait', '15m']);
+    expect(values).toEqual({ 'page-size': 20, wait: [2000, 900_000] });
+    const pageSize: number | undefined = values['page-size'];
+    expect(pageSize).toBe(20);
+    expect(() => parseFlags(checked, ['--page-size', '0'])).toThrow("--page-size must be a whole number from 1 to 1000, not '0'");
+    expect(() => parseFlags(checked, ['--wait', '1s', '--wait', 'soon'])).toThrow("--wait must be a duration such as 90s, 15m, 24h or 7d, not 'soon'");
+    expect(parseFlags(checked, ['--page-size', '0', '-h']).values).toEqual({ help: true });
   });
 });

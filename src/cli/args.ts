@@ -18,7 +18,7 @@ export function usage(message: string): CtlakeError {
   return new CtlakeError('INVALID_OPTION', message);
 }
 
-export function required(value: string | undefined, flag: string, what: string): string {
+export function required<T>(value: T | undefined, flag: string, what: string): T {
   if (value === undefined || value === '') throw usage(`${flag} is required: ${what}`);
   return value;
 }
@@ -61,11 +61,16 @@ export function oneOf<T extends string>(value: string | undefined, flag: string,
   return value as T;
 }
 
-/** `--log-format`, else CTLAKE_LOG_FORMAT, else text on a terminal and JSON lines elsewhere (cron, log shippers). */
+/**
+ * `--log-format`, else CTLAKE_LOG_FORMAT, else text on a terminal and JSON
+ * lines elsewhere (cron, log shippers). A `--log-format` that is neither
+ * counts as not given, so that the error saying so is written as the
+ * environment asks.
+ */
 export function logFormat(argv: string[], io: CliIO): 'text' | 'json' {
   const at = argv.indexOf('--log-format');
-  const value = (at >= 0 ? argv[at + 1] : argv.find((a) => a.startsWith('--log-format='))?.slice(13)) ?? io.env.CTLAKE_LOG_FORMAT;
-  if (value === 'text' || value === 'json') return value;
+  const flag = at >= 0 ? argv[at + 1] : argv.find((a) => a.startsWith('--log-format='))?.slice(13);
+  for (const value of [flag, io.env.CTLAKE_LOG_FORMAT]) if (value === 'text' || value === 'json') return value;
   return io.stderrIsTTY ? 'text' : 'json';
 }
 

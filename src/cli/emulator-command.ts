@@ -1,61 +1,97 @@
 import { once } from 'node:events';
 import { startEmulator } from '../emulator/server.js';
-import { duration, fraction, integer, parse } from './args.js';
+import { logFormat } from './args.js';
+import { milliseconds, share, wholeNumber, word } from './flag-readers.js';
 import { EXIT } from './exit-codes.js';
-import { EMULATOR_HELP } from './help.js';
+import { commandHelp, parseFlags, type CommandSpec } from './flag-table.js';
+import { Log } from './progress.js';
 import type { CliIO } from './cli-io.js';
 
-const OPTIONS = {
-  port: { type: 'string', short: 'p' },
-  events: { type: 'string', multiple: true },
-  sample: { type: 'string' },
-  seed: { type: 'string' },
-  region: { type: 'string' },
-  'queued-time': { type: 'string' },
-  'running-time': { type: 'string' },
-  'max-run-time': { type: 'string' },
-  retention: { type: 'string' },
-  'throttle-rate': { type: 'string' },
-  'error-rate': { type: 'string' },
-  'reset-rate': { type: 'string' },
-  latency: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+export const EMULATOR_SPEC = {
+  name: 'emulator',
+  usage: 'emulator [options] [--events] [FILE|DIR ...]',
+  positionals: true,
+  description: `A local CloudTrail Lake on 127.0.0.1 for any AWS client (the JS SDK, boto3,
+the AWS CLI with --endpoint-url). It speaks CloudTrail's JSON protocol for
+StartQuery, DescribeQuery, GetQueryResults, CancelQuery, ListQueries,
+ListEventDataStores and GetEventDataStore, and runs the SQL on DuckDB (the
+optional dependency @duckdb/node-api). It prints its endpoint and event data
+store ARN on stdout, and runs until Ctrl-C (exit 0). Signatures are not
+checked: any credentials work.`,
+  flags: {
+    port: { type: 'string', read: wholeNumber(0, 65535), short: 'p', value: 'N', option: 'port', help: 'Port on 127.0.0.1; 0 picks a free one (default 0)' },
+    events: {
+      type: 'string',
+      multiple: true,
+      value: 'FILE|DIR',
+      option: 'events',
+      help:
+        'CloudTrail log files as trails write them ({"Records": [...]}, .json or .json.gz), NDJSON of events (.ndjson, .jsonl, .gz), ' +
+        'or directories of them; repeatable, and bare FILE arguments count too',
+    },
+    sample: { type: 'string', read: wholeNumber(0, 100_000_000), value: 'N', option: 'sample', help: 'Generate N sample events (default 1000 when no --events)' },
+    seed: { type: 'string', read: wholeNumber(0, 2 ** 32 - 1), value: 'S', option: 'seed', help: 'Seed of the sample generator (default 1): same seed, same events' },
+    region: { type: 'string', value: 'REGION', option: 'region', help: 'Region in the event data store ARN (default us-east-1)' },
+    'queued-time': { type: 'string', read: milliseconds, value: 'D', option: 'queuedMs', help: 'How long a started query stays QUEUED (default 0; e.g. 500ms, 2s)' },
+    'running-time': { type: 'string', read: milliseconds, value: 'D', option: 'runningMs', help: 'Least time a started query stays RUNNING (default 0)' },
+    'max-run-time': { type: 'string', read: milliseconds, value: 'D', option: 'maxRunMs', help: 'Run-time limit before TIMED_OUT (default 1h)' },
+    retention: { type: 'string', read: milliseconds, value: 'D', option: 'retentionMs', help: 'How long results are kept (default 7d)' },
+    'throttle-rate': { type: 'string', read: share, value: 'P', option: 'faults.throttleRate', help: 'Share of requests answered ThrottlingException, 0 to 1' },
+    'error-rate': { type: 'string', read: share, value: 'P', option: 'faults.serverErrorRate', help: 'Share of requests answered HTTP 500, 0 to 1' },
+    'reset-rate': { type: 'string', read: share, value: 'P', option: 'faults.resetRate', help: 'Share of responses cut off by a connection reset, 0 to 1' },
+    latency: { type: 'string', read: milliseconds, value: 'D', option: 'faults.latencyMs', help: 'Delay before every answer (e.g. 50ms)' },
+    'log-format': {
+      type: 'string',
+      read: word(['text', 'json'] as const),
+      value: 'text|json',
+      help: 'stderr as text, or one JSON object per line (default: text on a terminal, json elsewhere; or CTLAKE_LOG_FORMAT)',
+    },
+    help: { type: 'boolean', short: 'h', help: 'Show this help' },
+  },
+  footer: `Exit codes: 0 stopped by Ctrl-C or SIGTERM, 1 failure (such as a port in use
+or events that cannot be read), 2 usage error.`,
+} as const satisfies CommandSpec;
 
 /**
  * `ctlake emulator`: a local CloudTrail Lake on 127.0.0.1 until SIGINT or
  * SIGTERM, which stop it normally (exit 0). Prints its endpoint and event
  * data store ARN on stdout, so that a script can read them.
  */
-export async function emulatorCommand(args: string[], io: CliIO, say: (line: string) => void): Promise<number> {
-  const { values, positionals } = parse(args, OPTIONS, 'emulator', true);
+export async function emulatorCommand(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseFlags(EMULATOR_SPEC, args);
   if (values.help) {
-    io.stdout.write(EMULATOR_HELP);
+    io.stdout.write(commandHelp(EMULATOR_SPEC));
     return EXIT.OK;
   }
-  const opt = <T>(text: string | undefined, read: (text: string) => T): T | undefined => (text === undefined ? undefined : read(text));
   const events = [...(values.events ?? []), ...positionals];
   const emulator = await startEmulator({
-    port: opt(values.port, (t) => integer(t, '--port', 0, 65535)) ?? 0,
+    port: values.port ?? 0,
     region: values.region ?? 'us-east-1',
-    sample: opt(values.sample, (t) => integer(t, '--sample', 0, 100_000_000)) ?? (events.length ? 0 : 1000),
-    seed: opt(values.seed, (t) => integer(t, '--seed', 0, 2 ** 32 - 1)),
+    sample: values.sample ?? (events.length ? 0 : 1000),
+    seed: values.seed,
     events,
-    queuedMs: opt(values['queued-time'], (t) => duration(t, '--queued-time')),
-    runningMs: opt(values['running-time'], (t) => duration(t, '--running-time')),
-    maxRunMs: opt(values['max-run-time'], (t) => duration(t, '--max-run-time')),
-    retentionMs: opt(values.retention, (t) => duration(t, '--retention')),
+    queuedMs: values['queued-time'],
+    runningMs: values['running-time'],
+    maxRunMs: values['max-run-time'],
+    retentionMs: values.retention,
     faults: {
-      throttleRate: opt(values['throttle-rate'], (t) => fraction(t, '--throttle-rate')),
-      serverErrorRate: opt(values['error-rate'], (t) => fraction(t, '--error-rate')),
-      resetRate: opt(values['reset-rate'], (t) => fraction(t, '--reset-rate')),
-      latencyMs: opt(values.latency, (t) => duration(t, '--latency')),
+      throttleRate: values['throttle-rate'],
+      serverErrorRate: values['error-rate'],
+      resetRate: values['reset-rate'],
+      latencyMs: values.latency,
     },
   });
   io.stdout.write(`endpoint        ${emulator.url}\neventDataStore  ${emulator.eventDataStoreArn}\nevents          ${emulator.eventCount}\n`);
-  say(`emulator ready; point a client at it with AWS_ENDPOINT_URL_CLOUDTRAIL=${emulator.url} (any credentials); Ctrl-C stops it`);
+  // `live` only keeps Log from starting its interval of export progress lines: the emulator has no pages to report.
+  const log = new Log(io.stderr, { format: logFormat(args, io), quiet: false, live: true });
+  log.event('emulator-ready', `emulator ready; point a client at it with AWS_ENDPOINT_URL_CLOUDTRAIL=${emulator.url} (any credentials); Ctrl-C stops it`, {
+    endpoint: emulator.url,
+    eventDataStore: emulator.eventDataStoreArn,
+    events: emulator.eventCount,
+  });
   if (io.signal && !io.signal.aborted) await once(io.signal, 'abort');
   await emulator.close();
-  say('emulator stopped');
+  log.event('emulator-stopped', 'emulator stopped');
+  log.stop();
   return EXIT.OK;
 }

@@ -1,4 +1,4 @@
-import { CtlakeError, type CtlakeErrorCode } from '../errors.js';
+import { CtlakeError, OptionError, type CtlakeErrorCode } from '../errors.js';
 
 /** The exit codes of the `ctlake` command, as the README documents them. */
 export const EXIT = {
@@ -40,6 +40,6 @@ const BY_CODE: Partial<Record<CtlakeErrorCode, number>> = {
 export function exitCodeFor(error: unknown, options: { signalled?: boolean | undefined } = {}): number {
   if (error instanceof CtlakeError && error.code === 'INTERRUPTED' && options.signalled === false) return EXIT.FAILURE;
   if (error instanceof CtlakeError) return BY_CODE[error.code] ?? EXIT.FAILURE;
-  if (error instanceof TypeError && error.message.startsWith('Invalid option')) return EXIT.USAGE;
+  if (error instanceof OptionError || (error instanceof TypeError && error.message.startsWith('Invalid option'))) return EXIT.USAGE;
   return EXIT.FAILURE;
 }

@@ -1,42 +1,37 @@
 import { exportQuery, type ExportSummary } from '../export/export-query.js';
-import { logFormat, parse, usage } from './args.js';
+import { logFormat, usage } from './args.js';
 import type { CliIO } from './cli-io.js';
 import { EXIT } from './exit-codes.js';
-import { estimatedCost, EXPORT_OPTIONS, exportSettings, logHooks, withFlagNames } from './export-settings.js';
-import { EXPORT_HELP } from './help.js';
+import { estimatedCost, exportSettings, logHooks } from './export-settings.js';
+import { EXPORT_SPEC, WINDOW_ONLY_FLAGS } from './export-table.js';
+import { commandHelp, parseFlags } from './flag-table.js';
 import { Log } from './progress.js';
 import { writeSummary } from './summary-file.js';
 import { formatBytes, formatDuration } from './units.js';
 
-const JOB_FLAGS = ['window', 'lag', 'since', 'state', 'now', 'lock-lease', 'max-windows'] as const;
-
-/** `ctlake export`: a thin shell over exportQuery(), or over exportWindows() with --window. */
+/**
+ * `ctlake export`: a thin shell over exportQuery(), or over exportWindows()
+ * with --window. An option error of the library reaches main(), which shows
+ * it under the flag that set the option (EXPORT_SPEC's `option`s).
+ */
 export async function exportCommand(args: string[], io: CliIO, say: (line: string) => void): Promise<number> {
-  const { values } = parse(args, EXPORT_OPTIONS, 'export');
+  const { values } = parseFlags(EXPORT_SPEC, args);
   if (values.help) {
-    io.stdout.write(EXPORT_HELP);
+    io.stdout.write(commandHelp(EXPORT_SPEC));
     return EXIT.OK;
   }
   const sources = [values['query-id'], values.sql, values['sql-file']].filter((v) => v !== undefined).length;
   if (sources !== 1) throw usage('give exactly one of --query-id, --sql and --sql-file');
   // Loaded on demand: job-commands builds on this module's exports.
   if (values.window !== undefined) return (await import('./job-commands.js')).windowCommand(values, args, io);
-  for (const flag of JOB_FLAGS) if (values[flag] !== undefined) throw usage(`--${flag} goes with --window`);
+  for (const flag of WINDOW_ONLY_FLAGS) if (values[flag] !== undefined) throw usage(`--${flag} goes with --window`);
   const queryId = values['query-id'];
   const settings = await exportSettings(values, io);
   const log = new Log(io.stderr, { format: logFormat(args, io), quiet: values.quiet ?? false, live: io.stderrIsTTY ?? false });
   log.forQuery(queryId);
   let summary: ExportSummary;
   try {
-    summary = await withFlagNames(
-      exportQuery({
-        ...settings.options,
-        queryId,
-        sql: settings.sql,
-        ...logHooks(log),
-      }),
-      queryId,
-    );
+    summary = await exportQuery({ ...settings.options, queryId, sql: settings.sql, ...logHooks(log) });
   } finally {
     log.stop();
   }

@@ -1,18 +1,19 @@
 import { readFile } from 'node:fs/promises';
 import type { PageEvent } from '../export/export-options.js';
 import type { RetryEvent } from '../source/retry.js';
-import { COLUMN_TYPES, parseColumnSpec, type ColumnType } from '../rows/column-types.js';
-import { quoted } from '../errors.js';
-import { clientOptions, duration, integer, oneOf, parse, s3ClientOptions, size, usage } from './args.js';
+import type { ColumnType } from '../rows/column-types.js';
+import { clientOptions, oneOf, s3ClientOptions, usage } from './args.js';
+import type { EXPORT_FLAGS } from './export-table.js';
+import type { FlagValues } from './flag-table.js';
 import { parseTarget } from '../destinations/target.js';
 import type { CliIO } from './cli-io.js';
 import { Log } from './progress.js';
 import { checkSummaryPath } from './summary-file.js';
 
 /**
- * What `ctlake export` and the job commands share: the export flags, read
- * once into library options (`exportSettings`), and the cost and SQL-file
- * helpers. A module of its own, so that export-command.ts can load
+ * What `ctlake export` and the job commands share: the values of the export
+ * flags (export-table.ts), read once into library options (`exportSettings`),
+ * and the cost and SQL-file helpers. A module of its own, so that export-command.ts can load
  * job-commands.ts for `--window` without the two importing each other.
  */
 
@@ -23,53 +24,13 @@ import { checkSummaryPath } from './summary-file.js';
  */
 export const DEFAULT_PRICE_PER_GB = 0.005;
 
-export const EXPORT_OPTIONS = {
-  'query-id': { type: 'string' },
-  sql: { type: 'string' },
-  'sql-file': { type: 'string' },
-  'query-parameter': { type: 'string', multiple: true },
-  'query-timeout': { type: 'string' },
-  'event-data-store': { type: 'string' },
-  out: { type: 'string', short: 'o' },
-  format: { type: 'string' },
-  compression: { type: 'string' },
-  types: { type: 'string' },
-  column: { type: 'string', multiple: true },
-  nested: { type: 'string' },
-  'row-group-rows': { type: 'string' },
-  'page-size': { type: 'string' },
-  'partition-by': { type: 'string', multiple: true },
-  'max-rows-per-file': { type: 'string' },
-  'max-file-bytes': { type: 'string' },
-  'max-open-files': { type: 'string' },
-  's3-endpoint-url': { type: 'string' },
-  's3-force-path-style': { type: 'boolean' },
-  's3-part-size': { type: 'string' },
-  's3-queue-size': { type: 'string' },
-  sse: { type: 'string' },
-  'sse-kms-key-id': { type: 'string' },
-  'storage-class': { type: 'string' },
-  region: { type: 'string' },
-  profile: { type: 'string' },
-  'endpoint-url': { type: 'string' },
-  'summary-json': { type: 'string' },
-  'price-per-gb': { type: 'string' },
-  'log-format': { type: 'string' },
-  quiet: { type: 'boolean', short: 'q' },
-  help: { type: 'boolean', short: 'h' },
-  window: { type: 'string' },
-  lag: { type: 'string' },
-  since: { type: 'string' },
-  state: { type: 'string' },
-  now: { type: 'string' },
-  'lock-lease': { type: 'string' },
-  'max-windows': { type: 'string' },
-} as const;
+export type ExportValues = FlagValues<typeof EXPORT_FLAGS>;
 
-export type ExportValues = ReturnType<typeof parse<typeof EXPORT_OPTIONS>>['values'];
-
-
-/** The options every export of a command shares, from its flags: all but the query id and the hooks. */
+/**
+ * The options every export of a command shares, from its flags' values (each
+ * already checked by its table's `read`): all but the query id and the
+ * hooks. Here are the checks across flags, before any request.
+ */
 export async function exportSettings(values: ExportValues, io: CliIO) {
   if (values.out === undefined || values.out === '') throw usage("--out is required: '-' for stdout, a file, s3://bucket/key, or a folder ending in / for a dataset");
   const out = values.out;
@@ -79,54 +40,45 @@ export async function exportSettings(values: ExportValues, io: CliIO) {
   for (const flag of ['partition-by', 'max-rows-per-file', 'max-file-bytes', 'max-open-files'] as const) {
     if (values[flag] !== undefined && !dataset) throw usage(`--${flag} needs a dataset: an --out folder or s3://bucket/prefix/ ending in /`);
   }
-  const sse = oneOf(values.sse, '--sse', ['AES256', 'aws:kms'] as const);
+  const sse = values.sse;
   if (values['sse-kms-key-id'] !== undefined && sse !== 'aws:kms') throw usage('--sse-kms-key-id goes with --sse aws:kms');
   const sql = values.sql ?? (values['sql-file'] === undefined ? undefined : await readSql(values['sql-file'], io));
   if (values['query-parameter'] && sql === undefined) throw usage('--query-parameter goes with --sql or --sql-file');
-  const format = oneOf(values.format, '--format', ['ndjson', 'parquet'] as const) ?? (dataset || /\.parquet$/i.test(out) ? 'parquet' : 'ndjson');
+  const format = values.format ?? (dataset || /\.parquet$/i.test(out) ? 'parquet' : 'ndjson');
   const codecs = format === 'parquet' ? (['zstd', 'snappy', 'gzip', 'none'] as const) : (['gzip', 'none'] as const);
   const compression = oneOf(values.compression, '--compression', codecs, ` for ${format}`);
-  const types = oneOf(values.types, '--types', ['raw', 'typed'] as const);
+  const types = values.types;
   if (types && format !== 'ndjson') throw usage('--types applies to NDJSON only; Parquet is always typed');
-  const nested = oneOf(values.nested, '--nested', ['text', 'json'] as const);
-  oneOf(values['log-format'], '--log-format', ['text', 'json'] as const);
   // A column name is data: `--column __proto__:int64` must set a column, not the object's prototype.
   const columns: Record<string, ColumnType> = Object.create(null);
-  for (const spec of values.column ?? []) {
-    try {
-      const { name, type } = parseColumnSpec(spec);
-      Object.defineProperty(columns, name, { value: type, enumerable: true, writable: true, configurable: true });
-    } catch {
-      throw usage(`--column must be NAME:TYPE with TYPE one of ${COLUMN_TYPES.join(', ')}, not ${quoted(spec)}`);
-    }
-  }
+  for (const { name, type } of values.column ?? []) Object.defineProperty(columns, name, { value: type, enumerable: true, writable: true, configurable: true });
   // Before any query: a committed export must not end in exit 1 for want of a place for its summary.
   if (values['summary-json'] !== undefined) await checkSummaryPath(values['summary-json']);
-  const pricePerGb = values['price-per-gb'] === undefined ? DEFAULT_PRICE_PER_GB : Number(values['price-per-gb']);
-  if (!Number.isFinite(pricePerGb) || pricePerGb < 0) throw usage(`--price-per-gb must be a number of dollars, not '${values['price-per-gb']}'`);
+  const pricePerGb = values['price-per-gb'] ?? DEFAULT_PRICE_PER_GB;
   const options = {
     queryParameters: values['query-parameter'],
-    queryTimeoutMs: values['query-timeout'] === undefined ? undefined : duration(values['query-timeout'], '--query-timeout'),
+    queryTimeoutMs: values['query-timeout'],
     out,
     eventDataStore: values['event-data-store'],
     format,
     compression,
     types,
-    nested,
+    nested: values.nested,
     columns,
-    rowGroupRows: values['row-group-rows'] === undefined ? undefined : integer(values['row-group-rows'], '--row-group-rows', 1, 10_000_000),
-    pageSize: values['page-size'] === undefined ? undefined : integer(values['page-size'], '--page-size', 1, 1000),
+    rowGroupRows: values['row-group-rows'],
+    pageSize: values['page-size'],
     partitionBy: values['partition-by'],
-    maxRowsPerFile: values['max-rows-per-file'] === undefined ? undefined : integer(values['max-rows-per-file'], '--max-rows-per-file', 1, Number.MAX_SAFE_INTEGER),
-    maxFileBytes: values['max-file-bytes'] === undefined ? undefined : size(values['max-file-bytes'], '--max-file-bytes'),
-    maxOpenFiles: values['max-open-files'] === undefined ? undefined : integer(values['max-open-files'], '--max-open-files', 1, 1000),
+    maxRowsPerFile: values['max-rows-per-file'],
+    maxFileBytes: values['max-file-bytes'],
+    maxOpenFiles: values['max-open-files'],
     ...s3ClientOptions(values, io),
-    s3PartSizeBytes: values['s3-part-size'] === undefined ? undefined : size(values['s3-part-size'], '--s3-part-size', 5 * 1024 * 1024),
-    s3QueueSize: values['s3-queue-size'] === undefined ? undefined : integer(values['s3-queue-size'], '--s3-queue-size', 1, 64),
+    s3PartSizeBytes: values['s3-part-size'],
+    s3QueueSize: values['s3-queue-size'],
     sse,
     sseKmsKeyId: values['sse-kms-key-id'],
     storageClass: values['storage-class'],
     ...clientOptions(values, io),
+    requestDeadlineMs: values['request-deadline'],
     stdout: io.stdout,
     signal: io.signal,
     retry: io.retry,
@@ -149,21 +101,6 @@ export function logHooks(log: Log) {
 
 export function estimatedCost(bytesScanned: number | undefined, pricePerGb: number): number | undefined {
   return bytesScanned === undefined ? undefined : (bytesScanned / 1e9) * pricePerGb;
-}
-
-/** Option checks in the library name options as the library spells them; the CLI user typed flags. */
-export async function withFlagNames<T>(run: Promise<T>, queryId?: string): Promise<T> {
-  try {
-    return await run;
-  } catch (error) {
-    if (error instanceof TypeError && error.message.startsWith('Invalid option queryId')) {
-      throw usage(`--query-id must be a query id such as 0a1b2c3d-0000-4000-8000-123456789abc, not '${queryId}'`);
-    }
-    if (error instanceof TypeError && error.message.startsWith('Invalid option ')) {
-      throw usage(error.message.replace(/^Invalid option (\w+)/, (_, name: string) => `Invalid --${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`));
-    }
-    throw error;
-  }
 }
 
 export async function readSql(file: string, io: CliIO): Promise<string> {

@@ -1,13 +1,11 @@
-import { parseTimestamp } from '../rows/parse-value.js';
-import { quoted } from '../errors.js';
 import { exportWindows, MAX_PLANNED_WINDOWS, type WindowRunSummary } from '../jobs/export-windows.js';
 import { backfill, MAX_PLANNED_SLICES, type BackfillSummary } from '../jobs/backfill.js';
-import { inRange, MAX_LAG_MS, MAX_WINDOW_MS } from '../jobs/time-windows.js';
 import type { JobOptions, RunResult } from '../jobs/job-run.js';
-import { duration, integer, logFormat, parse, required, usage } from './args.js';
+import { integer, logFormat, required, usage } from './args.js';
 import { EXIT } from './exit-codes.js';
-import { EXPORT_OPTIONS, estimatedCost, exportSettings, withFlagNames, type ExportValues } from './export-settings.js';
-import { BACKFILL_HELP } from './help.js';
+import { estimatedCost, exportSettings, type ExportValues } from './export-settings.js';
+import { BACKFILL_SPEC } from './export-table.js';
+import { commandHelp, parseFlags } from './flag-table.js';
 import type { CliIO } from './cli-io.js';
 import { Log } from './progress.js';
 import { writeSummary } from './summary-file.js';
@@ -15,44 +13,6 @@ import { formatBytes } from './units.js';
 
 /** A job's summary status to its exit code: cron and systemd tell them apart. */
 const STATUS_EXIT = { exported: EXIT.OK, nothing: EXIT.NOTHING_TO_DO, partial: EXIT.PARTIAL, failed: EXIT.FAILURE } as const;
-
-/**
- * The shortest --lock-lease: renewals come every third of it, and other
- * hosts judge its end by their own clocks, so a shorter lease lets a
- * slow renewal or a clock a few seconds off hand a live run's lock to a
- * second run. (The library accepts 3 s, for tests; see MIN_LOCK_LEASE_MS.)
- */
-export const MIN_CLI_LOCK_LEASE_MS = 30_000;
-const MAX_CLI_LOCK_LEASE_MS = 86_400_000;
-
-function instant(text: string | undefined, flag: string): number | undefined {
-  if (text === undefined) return undefined;
-  let ms: number;
-  try {
-    ms = parseTimestamp(text.trim());
-  } catch {
-    throw usage(`${flag} must be a UTC time such as 2026-01-01T00:00:00Z or '2026-01-01 00:00:00', not ${quoted(text)}`);
-  }
-  // Date.UTC reads years 0 to 99 as 1900 to 1999, so the year is checked as written too.
-  if (!inRange(ms) || Number(text.trim().slice(0, 4)) < 1970) throw usage(`${flag} must be a UTC time from 1970-01-01 to 9999-12-31, not ${quoted(text)}: check its year`);
-  return ms;
-}
-
-/** A duration flag within [min, max], checked here so that the message quotes what was typed. */
-function between(text: string, flag: string, min: number, max: number, range: string): number {
-  const ms = duration(text, flag);
-  if (ms < min || ms > max) throw usage(`${flag} must be from ${range}, not ${quoted(text)}`);
-  return ms;
-}
-
-function lockLease(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const ms = duration(text, '--lock-lease');
-  if (ms < MIN_CLI_LOCK_LEASE_MS || ms > MAX_CLI_LOCK_LEASE_MS) {
-    throw usage(`--lock-lease must be from 30s to 1d (the lock is renewed every third of it), not ${quoted(text)}`);
-  }
-  return ms;
-}
 
 async function jobOptions(values: ExportValues, io: CliIO, log: Log): Promise<JobOptions & { pricePerGb: number }> {
   if (values['query-id'] !== undefined) throw usage('a windowed or backfill run starts its own queries: give --sql or --sql-file, not --query-id');
@@ -62,7 +22,7 @@ async function jobOptions(values: ExportValues, io: CliIO, log: Log): Promise<Jo
     pricePerGb: settings.pricePerGb,
     sqlTemplate: settings.sql!,
     state: values.state,
-    lockLeaseMs: lockLease(values['lock-lease']),
+    lockLeaseMs: values['lock-lease'],
     onRetry: (e) => log.retry(e),
     onStatus: (status) => log.status(status),
     onWarning: (message) => log.warn(message),
@@ -79,20 +39,18 @@ function resultLine(what: string, r: RunResult): string {
 export async function windowCommand(values: ExportValues, args: string[], io: CliIO): Promise<number> {
   const log = new Log(io.stderr, { format: logFormat(args, io), quiet: values.quiet ?? false, live: false });
   const { pricePerGb: _, ...options } = await jobOptions(values, io, log);
-  const summary: WindowRunSummary = await withFlagNames(
-    exportWindows({
-      ...options,
-      windowMs: between(values.window!, '--window', 60_000, MAX_WINDOW_MS, '1m to 366d'),
-      lagMs: values.lag === undefined ? 0 : between(values.lag, '--lag', 0, MAX_LAG_MS, '0 to 30d'),
-      since: instant(values.since, '--since'),
-      now: instant(values.now, '--now'),
-      maxWindows: values['max-windows'] === undefined ? undefined : integer(values['max-windows'], '--max-windows', 1, MAX_PLANNED_WINDOWS),
-      onWindow: (e) => {
-        if (e.phase === 'start') log.event('window', `window ${e.start} .. ${e.end}: exporting`, { start: e.start, end: e.end });
-        else log.event(e.result!.status === 'done' ? 'window-done' : 'window-failed', resultLine('window', e.result!), { ...e.result, summary: undefined });
-      },
-    }),
-  );
+  const summary: WindowRunSummary = await exportWindows({
+    ...options,
+    windowMs: values.window!,
+    lagMs: values.lag ?? 0,
+    since: values.since,
+    now: values.now,
+    maxWindows: values['max-windows'] === undefined ? undefined : integer(values['max-windows'], '--max-windows', 1, MAX_PLANNED_WINDOWS),
+    onWindow: (e) => {
+      if (e.phase === 'start') log.event('window', `window ${e.start} .. ${e.end}: exporting`, { start: e.start, end: e.end });
+      else log.event(e.result!.status === 'done' ? 'window-done' : 'window-failed', resultLine('window', e.result!), { ...e.result, summary: undefined });
+    },
+  });
   const rows = summary.windows.reduce((n, w) => n + (w.rows ?? 0), 0);
   const text =
     summary.status === 'nothing'
@@ -109,20 +67,11 @@ export async function windowCommand(values: ExportValues, args: string[], io: Cl
   return STATUS_EXIT[summary.status];
 }
 
-const BACKFILL_OPTIONS = {
-  ...EXPORT_OPTIONS,
-  from: { type: 'string' },
-  to: { type: 'string' },
-  slice: { type: 'string' },
-  concurrency: { type: 'string' },
-  'max-slices': { type: 'string' },
-} as const;
-
 /** `ctlake backfill`: [from, to) in slices, `--concurrency` queries at a time, resumable from its state. */
 export async function backfillCommand(args: string[], io: CliIO): Promise<number> {
-  const { values } = parse(args, BACKFILL_OPTIONS, 'backfill');
+  const { values } = parseFlags(BACKFILL_SPEC, args);
   if (values.help) {
-    io.stdout.write(BACKFILL_HELP);
+    io.stdout.write(commandHelp(BACKFILL_SPEC));
     return EXIT.OK;
   }
   for (const flag of ['window', 'lag', 'since', 'now', 'max-windows'] as const) {
@@ -131,21 +80,19 @@ export async function backfillCommand(args: string[], io: CliIO): Promise<number
   if ((values.sql === undefined) === (values['sql-file'] === undefined)) throw usage('give one of --sql and --sql-file');
   const log = new Log(io.stderr, { format: logFormat(args, io), quiet: values.quiet ?? false, live: false });
   const { pricePerGb, ...options } = await jobOptions(values, io, log);
-  const summary: BackfillSummary = await withFlagNames(
-    backfill({
-      ...options,
-      from: instant(required(values.from, '--from', 'the start of the range, such as 2025-01-01T00:00:00Z'), '--from')!,
-      to: instant(required(values.to, '--to', 'the end of the range (not included)'), '--to')!,
-      sliceMs: between(required(values.slice, '--slice', 'the length of each slice, such as 1d or 6h'), '--slice', 60_000, MAX_WINDOW_MS, '1m to 366d'),
-      concurrency: values.concurrency === undefined ? undefined : integer(values.concurrency, '--concurrency', 1, 10),
-      maxSlices: values['max-slices'] === undefined ? undefined : integer(values['max-slices'], '--max-slices', 1, MAX_PLANNED_SLICES),
-      onProgress: (e) => {
-        const counts = `${e.done + e.skipped}/${e.total} done, ${e.running} running, ${e.failed} failed, ${e.rows} rows`;
-        if (e.phase === 'end') log.event(e.result!.status === 'done' ? 'slice-done' : 'slice-failed', `${resultLine('slice', e.result!)}; ${counts}`, { ...e, result: { ...e.result, summary: undefined } });
-        else log.event('slice', `slice ${e.key} started; ${counts}`, { ...e });
-      },
-    }),
-  );
+  const summary: BackfillSummary = await backfill({
+    ...options,
+    from: required(values.from, '--from', 'the start of the range, such as 2025-01-01T00:00:00Z'),
+    to: required(values.to, '--to', 'the end of the range (not included)'),
+    sliceMs: required(values.slice, '--slice', 'the length of each slice, such as 1d or 6h'),
+    concurrency: values.concurrency,
+    maxSlices: values['max-slices'] === undefined ? undefined : integer(values['max-slices'], '--max-slices', 1, MAX_PLANNED_SLICES),
+    onProgress: (e) => {
+      const counts = `${e.done + e.skipped}/${e.total} done, ${e.running} running, ${e.failed} failed, ${e.rows} rows`;
+      if (e.phase === 'end') log.event(e.result!.status === 'done' ? 'slice-done' : 'slice-failed', `${resultLine('slice', e.result!)}; ${counts}`, { ...e, result: { ...e.result, summary: undefined } });
+      else log.event('slice', `slice ${e.key} started; ${counts}`, { ...e });
+    },
+  });
   for (const s of summary.slices) {
     const line = s.status === 'skipped' ? `slice ${s.start} .. ${s.end}: done before (${s.rows} rows)` : resultLine('slice', s);
     log.event('slice-summary', line, { ...s, summary: undefined });

@@ -3,14 +3,18 @@ import { localStore, type ObjectStore } from '../destinations/store.js';
 import { parseTarget } from '../destinations/target.js';
 import { verifyDataset } from '../dataset/verify.js';
 import { manifestRepair } from '../dataset/manifest.js';
-import { parse, s3ClientOptions, usage } from './args.js';
+import { s3ClientOptions, usage } from './args.js';
+import { word } from './flag-readers.js';
+import { commandHelp, parseFlags, type CommandSpec } from './flag-table.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIO } from './cli-io.js';
 import { formatBytes } from './units.js';
 
-export const VERIFY_HELP = `Usage: ctlake verify DATASET [--json]
-
-Re-read a dataset that ctlake export wrote (a folder or s3://bucket/prefix/)
+export const VERIFY_SPEC = {
+  name: 'verify',
+  usage: 'verify DATASET [--json]',
+  positionals: true,
+  description: `Re-read a dataset that ctlake export wrote (a folder or s3://bucket/prefix/)
 and check it against its _manifest.json: _SUCCESS is there; every file is
 there with its size, SHA-256 and row count (the Parquet footer's, or the
 NDJSON lines); each export's files add up to its query's TotalResultsCount;
@@ -19,36 +23,31 @@ goes to stdout: 'OK' and the totals, or one line per problem; then one
 'warning:' line for each temporary file or lock that a killed or running
 export left (the next export removes or takes it over), which alone does
 not fail the check. A symbolic link in the dataset is a problem: ctlake
-never follows one there.
-
-Options:
-  --json                   The report as one JSON object
-  --region REGION          AWS region of the bucket (default: AWS_REGION)
-  --profile NAME           AWS profile (default: AWS_PROFILE, then 'default')
-  --s3-endpoint-url URL    An S3-compatible endpoint (default: AWS_ENDPOINT_URL_S3)
-  --s3-force-path-style    Path-style S3 addressing (MinIO, Ceph, most S3-compatible stores)
-  -h, --help               Show this help
-
-Exit codes: 0 the dataset matches its manifest, 5 it does not, or the manifest
+never follows one there.`,
+  flags: {
+    json: { type: 'boolean', help: 'The report as one JSON object' },
+    region: { type: 'string', value: 'REGION', option: 'region', help: 'AWS region of the bucket (default: AWS_REGION)' },
+    profile: { type: 'string', value: 'NAME', option: 'profile', help: "AWS profile (default: AWS_PROFILE, then 'default')" },
+    's3-endpoint-url': { type: 'string', value: 'URL', option: ['s3EndpointUrl', 'endpointUrl'], help: 'An S3-compatible endpoint (default: AWS_ENDPOINT_URL_S3)' },
+    's3-force-path-style': { type: 'boolean', option: ['s3ForcePathStyle', 'forcePathStyle'], help: 'Path-style S3 addressing (MinIO, Ceph, most S3-compatible stores)' },
+    'log-format': {
+      type: 'string',
+      read: word(['text', 'json'] as const),
+      value: 'text|json',
+      help: 'The error line as text, or as one JSON object (default: text on a terminal, json elsewhere; or CTLAKE_LOG_FORMAT)',
+    },
+    help: { type: 'boolean', short: 'h', help: 'Show this help' },
+  },
+  footer: `Exit codes: 0 the dataset matches its manifest, 5 it does not, or the manifest
 cannot be read or has faults (the problems are on stdout), 1 failure (cannot
-list the dataset), 2 usage error.
-`;
-
-const OPTIONS = {
-  json: { type: 'boolean' },
-  region: { type: 'string' },
-  profile: { type: 'string' },
-  's3-endpoint-url': { type: 'string' },
-  's3-force-path-style': { type: 'boolean' },
-  'log-format': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+list the dataset), 2 usage error.`,
+} as const satisfies CommandSpec;
 
 /** `ctlake verify`: a dataset against its manifest. The report is the command's output, so it goes to stdout. */
 export async function verifyCommand(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parse(args, OPTIONS, 'verify', true);
+  const { values, positionals } = parseFlags(VERIFY_SPEC, args);
   if (values.help) {
-    io.stdout.write(VERIFY_HELP);
+    io.stdout.write(commandHelp(VERIFY_SPEC));
     return EXIT.OK;
   }
   if (positionals.length !== 1) throw usage('give one DATASET: a folder or s3://bucket/prefix/ that ctlake export wrote');
