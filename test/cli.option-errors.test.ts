@@ -16,7 +16,7 @@ describe('option errors under flag names', () => {
     expect(errorMessage(optionError('pageSize', 0, 'a whole number from 1 to 1000'), EXPORT_SPEC)).toBe('--page-size must be a whole number from 1 to 1000, not 0');
     expect(errorMessage(optionError('queryId', 'nope', 'a query id such as X'), EXPORT_SPEC)).toBe("--query-id must be a query id such as X, not 'nope'");
     expect(errorMessage(optionError('columns.eventName', 'int', 'one of string, int64'), EXPORT_SPEC)).toBe("--column must be one of string, int64, not 'int'");
-    expect(errorMessage(optionError('sqlTemplate', ' ', 'a SQL statement'), BACKFILL_SPEC)).toBe("--sql must be a SQL statement, not ' '");
+    expect(errorMessage(optionError('sqlTemplate', ' ', 'a SQL statement'), BACKFILL_SPEC)).toBe("--sql or --sql-file must be a SQL statement, not ' '");
     expect(errorMessage(optionError('lockLeaseMs', 100, 'from 3000'), BACKFILL_SPEC)).toBe('--lock-lease must be from 3000, not 100');
   });
 

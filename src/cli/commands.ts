@@ -37,16 +37,19 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'list',
     summary: 'List the queries of the last 7 days (filter by status and time)',
     load: () => import('./query-commands.js').then((m) => m.listCommand),
+    table: () => import('./query-specs.js').then((m) => m.LIST_SPEC),
   },
   {
     name: 'describe',
     summary: "Show a query's status, SQL and statistics (BytesScanned, the billed bytes)",
     load: () => import('./query-commands.js').then((m) => m.describeCommand),
+    table: () => import('./query-specs.js').then((m) => m.DESCRIBE_SPEC),
   },
   {
     name: 'cancel',
     summary: 'Cancel a QUEUED or RUNNING query',
     load: () => import('./query-commands.js').then((m) => m.cancelCommand),
+    table: () => import('./query-specs.js').then((m) => m.CANCEL_SPEC),
   },
   {
     name: 'backfill',

@@ -109,7 +109,9 @@ export function parseFlags<T extends FlagTable>(spec: CommandSpec<T>, args: stri
 export function flagForOption(spec: CommandSpec, option: string): string | undefined {
   const sets = (flag: FlagSpec, name: string) => flag.option !== undefined && (typeof flag.option === 'string' ? flag.option === name : flag.option.includes(name));
   for (const name of [option, option.split('.')[0]!]) {
-    for (const [flagName, flag] of Object.entries(spec.flags)) if (sets(flag, name)) return `--${flagName}`;
+    // Every flag that sets the option, as the user may have typed any of them: `--sql or --sql-file`.
+    const flags = Object.entries(spec.flags).filter(([, flag]) => !flag.hidden && sets(flag, name)).map(([flagName]) => `--${flagName}`);
+    if (flags.length) return flags.join(' or ');
   }
   return undefined;
 }
@@ -136,7 +138,7 @@ export function commandHelp(spec: CommandSpec): string {
   // A long usage line continues under the command's first argument.
   const [command = '', ...rest] = spec.usage.split(' ');
   const lead = `Usage: ctlake ${command} `;
-  const usage = wrap(rest.join(' '), WIDTH - lead.length).map((line, i) => (i === 0 ? lead : ' '.repeat(lead.length)) + line);
+  const usage = wrap(rest.join(' '), WIDTH - lead.length, true).map((line, i) => (i === 0 ? lead : ' '.repeat(lead.length)) + line);
   const out = [...usage, '', spec.description.trimEnd(), ''];
   const groups = new Map<string, string[]>();
   for (const [name, flag] of Object.entries(spec.flags)) {
@@ -170,10 +172,15 @@ function flagLines(name: string, flag: FlagSpec): string[] {
 }
 
 /** Words of `text` in lines of at most `width` characters. */
-function wrap(text: string, width: number): string[] {
+/** Words to wrap, a bracketed group (`[--until T]`, `(--sql SQL | --sql-file FILE)`) counted as one word, so a usage line never breaks inside one. */
+function words(text: string): string[] {
+  return text.match(/\[[^\]]*\]|\([^)]*\)|\S+/g) ?? [];
+}
+
+function wrap(text: string, width: number, grouped = false): string[] {
   const lines: string[] = [];
   let line = '';
-  for (const word of text.split(/\s+/).filter(Boolean)) {
+  for (const word of grouped ? words(text) : text.split(/\s+/).filter(Boolean)) {
     if (line && line.length + 1 + word.length > width) {
       lines.push(line);
       line = word;
