@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetQueryResultsCommand, type CloudTrailClient, type DescribeQueryCommandOutput, type GetQueryResultsCommandOutput } from '@aws-sdk/client-cloudtrail';
 import { CtlakeError, quoted } from '../errors.js';
@@ -153,7 +154,11 @@ async function pause(ms: number, signal: AbortSignal | undefined, queryId: strin
 class ChainGuard {
   readonly #queryId: string;
   readonly #uncountedPageLimit: number;
-  /** Each NextToken seen, with the index of the page that gave it. */
+  /**
+   * Each NextToken seen (by its SHA-256 when long: a token is the service's
+   * and may be kilobytes, so memory stays 44 bytes a page), with the index
+   * of the page that gave it.
+   */
   readonly #tokens = new Map<string, number>();
   #rows = 0;
   #pages = 0;
@@ -182,7 +187,8 @@ class ChainGuard {
       this.#total = reported;
     }
     if (nextToken === undefined) return;
-    const earlier = this.#tokens.get(nextToken);
+    const key = nextToken.length > 64 ? createHash('sha256').update(nextToken).digest('base64') : nextToken;
+    const earlier = this.#tokens.get(key);
     if (earlier !== undefined) {
       fail(earlier === index - 1 ? 'returned its own NextToken again' : `returned the NextToken page ${earlier} gave, so the pages would come round again`);
     }
@@ -192,7 +198,7 @@ class ChainGuard {
     if (this.#total === undefined && this.#pages >= this.#uncountedPageLimit) {
       fail(`has a NextToken after ${this.#pages} pages (${this.#rows} rows) with no TotalResultsCount, the most ctlake reads without one`);
     }
-    this.#tokens.set(nextToken, index);
+    this.#tokens.set(key, index);
   }
 }
 
