@@ -365,7 +365,7 @@ describe('errors name the real cause, in one bounded line', () => {
     );
     expect(isCtlakeError(error, 'DESTINATION_FAILED')).toBe(true);
     const message = (error as Error).message;
-    expect(message).toMatch(/: ENAMETOOLONG; a partition value makes a folder name longer than the file system allows \(255 bytes\): use another --partition-by$/);
+    expect(message).toMatch(/: ENAMETOOLONG; a partition value makes a folder name longer than the file system allows \(255 bytes\): use another partitionBy$/);
     expect(message.length).toBeLessThan(400);
     expect(await readdir(dir)).toEqual([]);
   });

@@ -288,7 +288,7 @@ describe('a dataset partitioned by a column named __proto__, with hostile values
     const root = path.join(dir, 'long') + '/';
     const error = await exportQuery({ queryId: long, out: root, partitionBy: ['constructor'], ...emulatorOptions(emulator) }).catch((e: unknown) => e);
     expect(isCtlakeError(error, 'VALUE_INVALID')).toBe(true);
-    expect((error as Error).message).toMatch(/^column constructor: "x{80}"\.\.\. \(300 characters\) makes a folder name of 312 bytes, more than the 255 a file system allows; choose another --partition-by$/);
+    expect((error as Error).message).toMatch(/^column constructor: "x{80}"\.\.\. \(300 characters\) makes a folder name of 312 bytes, more than the 255 a file system allows; choose another partitionBy$/);
     expect(await listFiles(root).catch(() => [])).toEqual([]);
     const run = await runCli(['export', '--query-id', long, '--out', root, '--partition-by', 'constructor'], emulatorEnv(emulator));
     expect(run.status).toBe(1);

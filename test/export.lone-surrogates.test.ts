@@ -116,7 +116,7 @@ describe('lone surrogates', () => {
     const root = path.join(dir, 'ds') + '/';
     const error = await exportQuery({ queryId, out: root, partitionBy: ['region'], ...emulatorOptions(emulator) }).catch((e: unknown) => e);
     expect(isCtlakeError(error, 'VALUE_INVALID')).toBe(true);
-    expect((error as Error).message).toBe('column region: "r\\ud800" holds a lone UTF-16 surrogate, which a folder name (UTF-8) cannot hold; choose another --partition-by');
+    expect((error as Error).message).toBe('column region: "r\\ud800" holds a lone UTF-16 surrogate, which a folder name (UTF-8) cannot hold; choose another partitionBy');
     expect(await readdir(root, { recursive: true }).catch(() => [])).toEqual([]);
   });
 });

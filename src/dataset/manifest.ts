@@ -257,7 +257,9 @@ export async function lockExportKey(store: ObjectStore, key: string, leaseMs?: n
   try {
     return await acquireLock(store, keyLockName(key), leaseMs === undefined ? {} : { leaseMs });
   } catch (error) {
-    if (isCtlakeError(error, 'LOCK_HELD')) throw new CtlakeError('LOCK_HELD', `export ${quoted(key)} is already being written: ${error.message}`, { cause: error });
+    if (isCtlakeError(error, 'LOCK_HELD')) {
+      throw new CtlakeError('LOCK_HELD', (n) => `export ${quoted(key)} is already being written: ${error.describe(n)}`, { cause: error, option: error.option });
+    }
     throw error;
   }
 }

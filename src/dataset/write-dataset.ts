@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CtlakeError } from '../errors.js';
+import { CtlakeError, isCtlakeError, type OptionNamer } from '../errors.js';
 import type { Destination } from '../destinations/destination.js';
 import type { ObjectStore } from '../destinations/store.js';
 import { encodeStages, fileExtension, type Encoding } from '../formats/encode.js';
@@ -179,7 +179,10 @@ export async function writeDataset(
       // Names from the data, quoted and cut, and at most 20 of them: the message stays one bounded line.
       const shown = columns.slice(0, 20).map(columnLabel).join(', ') + (columns.length > 20 ? ` and ${columns.length - 20} more` : '');
       const label = columnLabel(unknown.column);
-      throw new CtlakeError('INVALID_OPTION', `--partition-by ${label}: the query has no column ${label}; its columns are ${shown}`, { column: unknown.column });
+      throw new CtlakeError('INVALID_OPTION', (n) => `${n('partitionBy')} ${label}: the query has no column ${label}; its columns are ${shown}`, {
+        column: unknown.column,
+        option: 'partitionBy',
+      });
     }
     for (const [folder, file] of [...open]) await finish(folder, file);
     return await Promise.all(finished);
@@ -191,7 +194,13 @@ export async function writeDataset(
     const removed = await Promise.allSettled(committed.map((path) => store.remove(path)));
     const left = committed.filter((_, i) => removed[i]!.status === 'rejected');
     if (left.length) {
-      throw new CtlakeError('DESTINATION_FAILED', `${(cause as Error).message}; and ${left.length} finished file(s) could not be removed (${left.slice(0, 3).join(', ')}); there is no _SUCCESS for this export, rerun it`, { cause });
+      // The cause's message as it names options: the caller's names, through `n`.
+      const said = (n: OptionNamer) => (isCtlakeError(cause) ? cause.describe(n) : (cause as Error).message);
+      throw new CtlakeError(
+        'DESTINATION_FAILED',
+        (n) => `${said(n)}; and ${left.length} finished file(s) could not be removed (${left.slice(0, 3).join(', ')}); there is no _SUCCESS for this export, rerun it`,
+        { cause, option: isCtlakeError(cause) ? cause.option : undefined },
+      );
     }
     throw cause;
   }
@@ -209,7 +218,7 @@ function splitByPartition(levels: readonly PartitionLevel[], batch: readonly Fla
     try {
       folder = partitionPath(levels, record);
     } catch (error) {
-      throw new CtlakeError('VALUE_INVALID', `${(error as Error).message}; choose another --partition-by`, { cause: error });
+      throw new CtlakeError('VALUE_INVALID', (n) => `${(error as Error).message}; choose another ${n('partitionBy')}`, { cause: error, option: 'partitionBy' });
     }
     let group = groups.get(folder);
     if (!group) groups.set(folder, (group = []));

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { CtlakeError, isCtlakeError, quoted } from '../errors.js';
+import { CtlakeError, isCtlakeError, quoted, type ErrorMessage, type OptionNamer } from '../errors.js';
 import type { Destination } from './destination.js';
 
 /**
@@ -51,7 +51,8 @@ type Placement = { kind: 'replace' | 'stream'; path: string };
 const DESCRIPTOR_PATH = /^\/dev\/(?:std(?:in|out|err)|fd\/\d+)$|^\/proc\/(?:self|thread-self|\d+)\/(?:task\/\d+\/)?fd\/\d+$/;
 
 async function placement(target: string, resolved: string): Promise<Placement> {
-  const refuse = (what: string, fix: string) => new CtlakeError('INVALID_OPTION', `--out ${shownPath(target)} is ${what}; ${fix}`);
+  const refuse = (what: string, fix: ErrorMessage) =>
+    new CtlakeError('INVALID_OPTION', (n) => `${n('out')} ${shownPath(target)} is ${what}; ${typeof fix === 'string' ? fix : fix(n)}`, { option: 'out' });
   const descriptor = process.platform !== 'win32' && DESCRIPTOR_PATH.test(resolved);
   let info;
   try {
@@ -72,7 +73,7 @@ async function placement(target: string, resolved: string): Promise<Placement> {
     info = await stat(real);
   }
   if (info.isDirectory()) throw refuse('a directory', 'add a trailing / to export a dataset into it, or name a file');
-  if (info.isSocket()) throw refuse('a socket, which cannot be opened as a file', 'use --out - to write to standard output, or name a file');
+  if (info.isSocket()) throw refuse('a socket, which cannot be opened as a file', (n) => `use ${n('out')} - to write to standard output, or name a file`);
   if (info.isBlockDevice()) throw refuse('a block device', 'name a file; ctlake does not write to disks');
   if (descriptor || info.isFIFO() || info.isCharacterDevice()) return { kind: 'stream', path: resolved };
   return { kind: 'replace', path: real };
@@ -347,48 +348,54 @@ function overlongName(file: string): string | undefined {
   return file.split(/[\\/]/).find((part) => Buffer.byteLength(part) > 255);
 }
 
-/** What to do about an errno, in a few words; the errno itself is said before it. */
-function hintFor(code: string | undefined, target: string): string {
+/**
+ * What to do about an errno, in a few words, and the option it points at
+ * (`out`, named through `n`); the errno itself is said before it.
+ */
+function hintFor(code: string | undefined, target: string, n: OptionNamer): { hint: string; option?: string } {
+  const out = (hint: string) => ({ hint, option: 'out' });
   switch (code) {
     case 'ENOSPC':
-      return 'free some space or choose another --out';
+      return out(`free some space or choose another ${n('out')}`);
     case 'EDQUOT':
-      return 'the disk quota is used up: free some space or choose another --out';
+      return out(`the disk quota is used up: free some space or choose another ${n('out')}`);
     case 'EFBIG':
-      return 'the file system refuses a file this large: choose another --out';
+      return out(`the file system refuses a file this large: choose another ${n('out')}`);
     case 'EACCES':
-      return 'choose a --out you may write to';
+      return out(`choose a ${n('out')} you may write to`);
     case 'EPERM':
-      return 'permission denied: choose a --out you may write to';
+      return out(`permission denied: choose a ${n('out')} you may write to`);
     case 'EROFS':
-      return 'the file system is read-only: choose a --out on a writable one';
+      return out(`the file system is read-only: choose a ${n('out')} on a writable one`);
     case 'ENAMETOOLONG': {
       const name = overlongName(target);
-      if (name?.includes('=')) return 'a partition value makes a folder name longer than the file system allows (255 bytes): use another --partition-by';
-      if (name) return 'a name in --out is longer than the file system allows (255 bytes): shorten it';
-      return 'the path is longer than the file system allows: shorten --out';
+      if (name?.includes('=')) {
+        return { hint: `a partition value makes a folder name longer than the file system allows (255 bytes): use another ${n('partitionBy')}`, option: 'partitionBy' };
+      }
+      if (name) return out(`a name in ${n('out')} is longer than the file system allows (255 bytes): shorten it`);
+      return out(`the path is longer than the file system allows: shorten ${n('out')}`);
     }
     case 'EISDIR':
-      return 'it is a directory: name a file, or add a trailing / for a dataset';
+      return { hint: 'it is a directory: name a file, or add a trailing / for a dataset' };
     case 'ENOTDIR':
     case 'EEXIST':
-      return 'check the path in --out';
+      return out(`check the path in ${n('out')}`);
     case 'ELOOP':
-      return 'too many symbolic links: check the path in --out';
+      return out(`too many symbolic links: check the path in ${n('out')}`);
     case 'EMFILE':
     case 'ENFILE':
-      return 'too many open files: raise the limit (ulimit -n) or export less at once';
+      return { hint: 'too many open files: raise the limit (ulimit -n) or export less at once' };
     case 'EIO':
-      return 'an I/O error on the device: check the disk, or choose another --out';
+      return out(`an I/O error on the device: check the disk, or choose another ${n('out')}`);
     case 'ENXIO':
-      return 'no such device or no reader: check --out';
+      return out(`no such device or no reader: check ${n('out')}`);
     case 'EPIPE':
-      return 'its reader closed it before the export ended';
+      return { hint: 'its reader closed it before the export ended' };
     case 'EBUSY':
     case 'ETXTBSY':
-      return 'it is busy: choose another --out';
+      return out(`it is busy: choose another ${n('out')}`);
     default:
-      return 'check --out';
+      return out(`check ${n('out')}`);
   }
 }
 
@@ -397,5 +404,6 @@ export function destinationError(target: string, error: unknown): CtlakeError {
   const code = (error as NodeJS.ErrnoException).code;
   const detail = error instanceof Error ? error.message : String(error);
   const what = code ?? quoted(detail);
-  return new CtlakeError('DESTINATION_FAILED', `cannot write ${shownPath(target)}: ${what}; ${hintFor(code, target)}`, { cause: error });
+  const { option } = hintFor(code, target, (name) => name);
+  return new CtlakeError('DESTINATION_FAILED', (n) => `cannot write ${shownPath(target)}: ${what}; ${hintFor(code, target, n).hint}`, { option, cause: error });
 }

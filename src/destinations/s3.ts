@@ -9,7 +9,7 @@ import {
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { CtlakeError } from '../errors.js';
+import { CtlakeError, type OptionNamer } from '../errors.js';
 import type { Destination } from './destination.js';
 import { badObjectName, refusedName, tooLarge, WHOLE_OBJECT_LIMIT, type ObjectStore, type StoredObject } from './store.js';
 
@@ -132,18 +132,20 @@ export function s3Error(location: string, error: unknown, verb: 'write' | 'read'
   if (error instanceof CtlakeError) return error;
   const name = (error as { name?: string }).name ?? 'Error';
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  const hint =
-    name === 'NoSuchBucket' ? 'check the bucket name in --out'
-    : name === 'AccessDenied' || status === 403 ? 'check the credentials (--profile) and the bucket policy; see the IAM policy in examples/'
-    : name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' ? 'check the credentials (--profile)'
-    : /ECONNREFUSED|ENOTFOUND/.test(String((error as NodeJS.ErrnoException).code ?? '')) ? 'check --s3-endpoint-url'
-    : /region is missing/i.test((error as Error).message ?? '') ? "give --region, or set AWS_REGION or the profile's region"
-    : /credential/i.test((error as Error).message ?? '') ? 'check the credentials (--profile, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)'
-    : verb === 'read' ? 'rerun'
-    : 'rerun; nothing partial was left';
+  const text = (error as Error).message ?? '';
+  // The option the fix points at, and the fix, naming options through `n`.
+  const [option, hint]: [string | undefined, (n: OptionNamer) => string] =
+    name === 'NoSuchBucket' ? ['out', (n) => `check the bucket name in ${n('out')}`]
+    : name === 'AccessDenied' || status === 403 ? ['profile', (n) => `check the credentials (${n('profile')}) and the bucket policy; see the IAM policy in examples/`]
+    : name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' ? ['profile', (n) => `check the credentials (${n('profile')})`]
+    : /ECONNREFUSED|ENOTFOUND/.test(String((error as NodeJS.ErrnoException).code ?? '')) ? ['s3EndpointUrl', (n) => `check ${n('s3EndpointUrl')}`]
+    : /region is missing/i.test(text) ? ['region', (n) => `give ${n('region')}, or set AWS_REGION or the profile's region`]
+    : /credential/i.test(text) ? ['profile', (n) => `check the credentials (${n('profile')}, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)`]
+    : verb === 'read' ? [undefined, () => 'rerun']
+    : [undefined, () => 'rerun; nothing partial was left'];
   const message = (error as Error).message?.split('\n')[0] ?? String(error);
   const what = name === 'Error' ? message : `${name}${message && message !== name ? ` (${message})` : ''}`;
-  return new CtlakeError('DESTINATION_FAILED', `cannot ${verb} ${location}: ${what}; ${hint}`, { cause: error });
+  return new CtlakeError('DESTINATION_FAILED', (n) => `cannot ${verb} ${location}: ${what}; ${hint(n)}`, { option, cause: error });
 }
 
 /** The objects under `s3://bucket/prefix`, as an ObjectStore with names relative to the prefix. */

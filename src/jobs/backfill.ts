@@ -73,14 +73,18 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
   checkJob(options);
   const concurrency = options.concurrency ?? 4;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
-    throw new CtlakeError('INVALID_OPTION', `--concurrency must be a whole number from 1 to ${MAX_CONCURRENCY} (CloudTrail Lake runs at most 10 queries at once), not ${concurrency}`);
+    throw new CtlakeError(
+      'INVALID_OPTION',
+      (n) => `${n('concurrency')} must be a whole number from 1 to ${MAX_CONCURRENCY} (CloudTrail Lake runs at most 10 queries at once), not ${concurrency}`,
+      { option: 'concurrency' },
+    );
   }
   for (const [name, value] of [['from', options.from], ['to', options.to]] as const) {
     if (!inRange(value)) throw optionError(name, value, 'epoch milliseconds from 1970-01-01 to 9999-12-31');
   }
-  if (!(options.from < options.to)) throw new CtlakeError('INVALID_OPTION', '--from must be before --to');
+  if (!(options.from < options.to)) throw new CtlakeError('INVALID_OPTION', (n) => `${n('from')} must be before ${n('to')}`, { option: 'from' });
   if (!Number.isInteger(options.sliceMs) || options.sliceMs < 60_000 || options.sliceMs > MAX_WINDOW_MS) {
-    throw new CtlakeError('INVALID_OPTION', `--slice must be from 1m to 366d, not ${quoted(options.sliceMs)} ms`);
+    throw new CtlakeError('INVALID_OPTION', (n) => `${n('sliceMs')} must be from 1m to 366d, not ${quoted(options.sliceMs)} ms`, { option: 'sliceMs' });
   }
   const maxSlices = options.maxSlices ?? DEFAULT_MAX_SLICES;
   if (!Number.isInteger(maxSlices) || maxSlices < 1 || maxSlices > MAX_PLANNED_SLICES) throw optionError('maxSlices', options.maxSlices, `a whole number from 1 to ${MAX_PLANNED_SLICES}`);
@@ -88,7 +92,10 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
   if (total > MAX_PLANNED_SLICES) {
     throw new CtlakeError(
       'INVALID_OPTION',
-      `--from ${isoTime(options.from)} to --to ${isoTime(options.to)} is ${total} slices of ${durationText(options.sliceMs)}, more than ${MAX_PLANNED_SLICES}: check --from, --to and --slice (a longer --slice, or a shorter range)`,
+      (n) =>
+        `${n('from')} ${isoTime(options.from)} to ${n('to')} ${isoTime(options.to)} is ${total} slices of ${durationText(options.sliceMs)}, more than ${MAX_PLANNED_SLICES}: ` +
+        `check ${n('from')}, ${n('to')} and ${n('sliceMs')} (a longer ${n('sliceMs')}, or a shorter range)`,
+      { option: 'sliceMs' },
     );
   }
   return withJobState(options, async (file, lock) => {

@@ -1,4 +1,4 @@
-import { CtlakeError, optionError, quoted } from '../errors.js';
+import { CtlakeError, optionError, quoted, type OptionNamer } from '../errors.js';
 import { continueState, sqlHash, trimRuns, type JobState } from './job-state.js';
 import { checkJob, now, runWindow, toRecord, withJobState, type JobOptions, type RunResult, outputOf } from './job-run.js';
 import { closedWindowCount, closedWindows, durationText, inRange, isoTime, MAX_LAG_MS, MAX_WINDOW_MS } from './time-windows.js';
@@ -68,10 +68,12 @@ export interface WindowRunSummary {
 export async function exportWindows(options: WindowOptions): Promise<WindowRunSummary> {
   checkJob(options);
   if (!Number.isInteger(options.windowMs) || options.windowMs < 60_000 || options.windowMs > MAX_WINDOW_MS) {
-    throw new CtlakeError('INVALID_OPTION', `--window must be from 1m to 366d, not ${quoted(options.windowMs)} ms`);
+    throw new CtlakeError('INVALID_OPTION', (n) => `${n('windowMs')} must be from 1m to 366d, not ${quoted(options.windowMs)} ms`, { option: 'windowMs' });
   }
   const lagMs = options.lagMs ?? 0;
-  if (!Number.isInteger(lagMs) || lagMs < 0 || lagMs > MAX_LAG_MS) throw new CtlakeError('INVALID_OPTION', `--lag must be from 0 to 30d, not ${quoted(lagMs)} ms`);
+  if (!Number.isInteger(lagMs) || lagMs < 0 || lagMs > MAX_LAG_MS) {
+    throw new CtlakeError('INVALID_OPTION', (n) => `${n('lagMs')} must be from 0 to 30d, not ${quoted(lagMs)} ms`, { option: 'lagMs' });
+  }
   const maxWindows = options.maxWindows ?? DEFAULT_MAX_WINDOWS;
   if (!Number.isInteger(maxWindows) || maxWindows < 1 || maxWindows > MAX_PLANNED_WINDOWS) throw optionError('maxWindows', options.maxWindows, `a whole number from 1 to ${MAX_PLANNED_WINDOWS}`);
   for (const [name, value] of [['since', options.since], ['now', options.now]] as const) {
@@ -81,7 +83,9 @@ export async function exportWindows(options: WindowOptions): Promise<WindowRunSu
   return withJobState(options, async (file, lock) => {
     const stored = file ? await file.read() : undefined;
     if (!stored?.exportedUntil && options.since === undefined) {
-      throw new CtlakeError('INVALID_OPTION', `--since is required${file ? ` while --state ${file.location} is empty` : ''}: where the first window starts`);
+      throw new CtlakeError('INVALID_OPTION', (n) => `${n('since')} is required${file ? ` while ${n('state')} ${file.location} is empty` : ''}: where the first window starts`, {
+        option: 'since',
+      });
     }
     const fresh: JobState = { stateVersion: 1, job: 'windows', sqlSha256: sqlHash(options.sqlTemplate), out: outputOf(options), runs: {}, updatedAt: now() };
     const state = continueState(stored, fresh, options.state ?? '');
@@ -92,21 +96,27 @@ export async function exportWindows(options: WindowOptions): Promise<WindowRunSu
     if (state.exportedUntil && from > latest + FUTURE_TOLERANCE_MS) {
       throw new CtlakeError(
         'STATE_INVALID',
-        `--state ${options.state} says every window until ${quoted(state.exportedUntil)} is exported, which is more than a day later than now (${isoTime(latest)}): ` +
-          'no run would export anything until then; it was written with a later --now, or edited: restore it from a backup, or delete it to start over from --since',
+        (n) =>
+          `${n('state')} ${options.state} says every window until ${quoted(state.exportedUntil)} is exported, which is more than a day later than now (${isoTime(latest)}): ` +
+          `no run would export anything until then; it was written with a later ${n('now')}, or edited: restore it from a backup, or delete it to start over from ${n('since')}`,
+        { option: 'state' },
       );
     }
     if (!state.exportedUntil && from > clock) {
-      throw new CtlakeError('INVALID_OPTION', `--since ${isoTime(from)} is later than now (${isoTime(clock)}): no window would close before then; check its year`);
+      throw new CtlakeError('INVALID_OPTION', (n) => `${n('since')} ${isoTime(from)} is later than now (${isoTime(clock)}): no window would close before then; check its year`, {
+        option: 'since',
+      });
     }
     const until = clock - lagMs;
     const planned = closedWindowCount(from, options.windowMs, until);
     if (planned > MAX_PLANNED_WINDOWS) {
-      const start = state.exportedUntil ? `the state's exportedUntil ${quoted(state.exportedUntil)}` : `--since ${isoTime(from)}`;
+      const start = (n: OptionNamer) => (state.exportedUntil ? `the state's exportedUntil ${quoted(state.exportedUntil)}` : `${n('since')} ${isoTime(from)}`);
       throw new CtlakeError(
         'INVALID_OPTION',
-        `${planned} windows of ${durationText(options.windowMs)} have closed since ${start}, more than ${MAX_PLANNED_WINDOWS}: check --since and --window ` +
-          '(a later --since or a longer --window); for years of history, run ctlake backfill with longer slices',
+        (n) =>
+          `${planned} windows of ${durationText(options.windowMs)} have closed since ${start(n)}, more than ${MAX_PLANNED_WINDOWS}: check ${n('since')} and ${n('windowMs')} ` +
+          `(a later ${n('since')} or a longer ${n('windowMs')}); for years of history, run ctlake backfill with longer slices`,
+        { option: 'windowMs' },
       );
     }
     const signal = lock ? AbortSignal.any([lock.lost, ...(options.signal ? [options.signal] : [])]) : options.signal;

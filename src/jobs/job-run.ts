@@ -37,7 +37,9 @@ export function checkJob(options: JobOptions): void {
   }
   if (options.destination !== undefined) throw optionError('destination', 'a single destination', 'an out that is a dataset, or a store: each window or slice gets its own files');
   if (options.store === undefined && parseTarget(options.out ?? '')?.kind !== 'dataset') {
-    throw new CtlakeError('INVALID_OPTION', `--out must be a dataset (a folder or s3://bucket/prefix/ ending in /) so that each window has its own files, not '${options.out}'`);
+    throw new CtlakeError('INVALID_OPTION', (n) => `${n('out')} must be a dataset (a folder or s3://bucket/prefix/ ending in /) so that each window has its own files, not '${options.out}'`, {
+      option: 'out',
+    });
   }
   // Every export of the job shares these options: a bad one fails the run
   // now (TypeError), not each window or slice in turn.

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { CtlakeError, isCtlakeError, quoted } from '../errors.js';
+import { CtlakeError, isCtlakeError, quoted, type OptionNamer } from '../errors.js';
 import { localStore, type ObjectStore } from '../destinations/store.js';
 import { parseS3Url } from '../destinations/target.js';
 import { inRange, windowKey } from './time-windows.js';
@@ -65,13 +65,13 @@ export async function openStateFile(location: string, s3: (() => Promise<S3Clien
   let name: string;
   if (location.startsWith('s3://')) {
     const url = parseS3Url(location);
-    if (!url || !url.key || url.key.endsWith('/')) throw new CtlakeError('INVALID_OPTION', `--state must be a file or s3://bucket/key, not '${location}'`);
+    if (!url || !url.key || url.key.endsWith('/')) throw new CtlakeError('INVALID_OPTION', (n) => `${n('state')} must be a file or s3://bucket/key, not '${location}'`, { option: 'state' });
     const slash = url.key.lastIndexOf('/') + 1;
     const { s3Store } = await import('../destinations/s3.js');
     store = s3Store(await s3!(), url.bucket, url.key.slice(0, slash), { partSizeBytes: 8 * 1024 * 1024, queueSize: 1 });
     name = url.key.slice(slash);
   } else {
-    if (location.endsWith('/')) throw new CtlakeError('INVALID_OPTION', `--state must be a file, not the folder '${location}'`);
+    if (location.endsWith('/')) throw new CtlakeError('INVALID_OPTION', (n) => `${n('state')} must be a file, not the folder '${location}'`, { option: 'state' });
     store = stateStore(localStore(path.dirname(path.resolve(location))), location);
     name = path.basename(location);
   }
@@ -87,7 +87,7 @@ export async function openStateFile(location: string, s3: (() => Promise<S3Clien
     try {
       parsed = JSON.parse(tagged.data.toString('utf8'));
     } catch {
-      throw new CtlakeError('STATE_INVALID', `--state ${location} is not JSON; ${STATE_FIX}`);
+      throw new CtlakeError('STATE_INVALID', (n) => `${n('state')} ${location} is not JSON; ${stateFix(n)}`, { option: 'state' });
     }
     return validateState(parsed, location);
   };
@@ -105,19 +105,23 @@ export async function openStateFile(location: string, s3: (() => Promise<S3Clien
       // rather than overwrite what that one recorded.
       const written = await store.putIf(name, data, tag === undefined ? { ifAbsent: true } : { ifTag: tag });
       if (written === undefined) {
-        throw new CtlakeError('LOCK_HELD', `--state ${location} was changed by another run while this one held the lock; this run stops, and the next one continues from the state as it is`);
+        throw new CtlakeError(
+          'LOCK_HELD',
+          (n) => `${n('state')} ${location} was changed by another run while this one held the lock; this run stops, and the next one continues from the state as it is`,
+          { option: 'state' },
+        );
       }
       tag = written;
     },
   };
 }
 
-/** Local file errors that a rerun cannot fix: the --state path is wrong (a folder, no such folder, not ours to write). */
+/** Local file errors that a rerun cannot fix: the state's path is wrong (a folder, no such folder, not ours to write). */
 const PATH_ERRORS = new Set(['EISDIR', 'ENOTDIR', 'ENOENT', 'EACCES', 'EPERM', 'EROFS', 'ENAMETOOLONG', 'ELOOP']);
 
 /**
- * A local state folder whose failures are said as --state's (the store's own
- * messages name --out, for exports). A wrong path (a folder where the state
+ * A local state folder whose failures are said as the `state` option's (the
+ * store's own messages name `out`, for exports). A wrong path (a folder where the state
  * or its lock should be, no such folder, no permission) is STATE_INVALID,
  * exit 2; a failure a rerun may not meet (ENOSPC, EIO) stays
  * DESTINATION_FAILED, exit 1.
@@ -129,9 +133,10 @@ function stateStore(store: ObjectStore, location: string): ObjectStore {
     const wrongPath = PATH_ERRORS.has(cause.code);
     throw new CtlakeError(
       wrongPath ? 'STATE_INVALID' : 'DESTINATION_FAILED',
-      `--state ${location} cannot be used: ${cause.code} at ${quoted(cause.path ?? store.root + name)}; ` +
-        (wrongPath ? 'give --state a file (not a folder) in a folder this user can write' : 'the next run tries again'),
-      { cause: error },
+      (n) =>
+        `${n('state')} ${location} cannot be used: ${cause.code} at ${quoted(cause.path ?? store.root + name)}; ` +
+        (wrongPath ? `give ${n('state')} a file (not a folder) in a folder this user can write` : 'the next run tries again'),
+      { option: 'state', cause: error },
     );
   };
   return {
@@ -143,7 +148,7 @@ function stateStore(store: ObjectStore, location: string): ObjectStore {
 }
 
 /** The fix every refused state names. */
-const STATE_FIX = 'restore it from a backup, or delete it to start over from --since (or --from)';
+const stateFix = (n: OptionNamer) => `restore it from a backup, or delete it to start over from ${n('since')} (or ${n('from')})`;
 
 const STATE_KEYS = new Set(['stateVersion', 'job', 'sqlSha256', 'out', 'exportedUntil', 'from', 'to', 'sliceMs', 'runs', 'updatedAt']);
 const RUN_KEYS = new Set(['key', 'start', 'end', 'status', 'queryId', 'rows', 'bytesScanned', 'error', 'finishedAt']);
@@ -163,7 +168,7 @@ const ISO_INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{3})?Z$/;
  */
 export function validateState(value: unknown, location: string): JobState {
   const bad = (what: string): never => {
-    throw new CtlakeError('STATE_INVALID', `--state ${location} is not a valid ctlake job state: ${what}; ${STATE_FIX}`);
+    throw new CtlakeError('STATE_INVALID', (n) => `${n('state')} ${location} is not a valid ctlake job state: ${what}; ${stateFix(n)}`, { option: 'state' });
   };
   const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!isObject(value)) return bad(`it holds ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}, not an object`);
@@ -220,16 +225,19 @@ export function sqlHash(sql: string): string {
  */
 export function continueState(stored: JobState | undefined, fresh: JobState, location: string): JobState {
   if (!stored) return fresh;
-  const differs = (what: string, a: unknown, b: unknown) => {
-    if (a !== b) throw new CtlakeError('STATE_INVALID', `--state ${location} belongs to another job (its ${what} differs); give this job its own --state`);
+  // `what` is said in words (kind, SQL) or is an option (out, from, to, sliceMs), named through `n`.
+  const differs = (what: string | ((n: OptionNamer) => string), a: unknown, b: unknown) => {
+    if (a === b) return;
+    const said = (n: OptionNamer) => (typeof what === 'string' ? what : what(n));
+    throw new CtlakeError('STATE_INVALID', (n) => `${n('state')} ${location} belongs to another job (its ${said(n)} differs); give this job its own ${n('state')}`, { option: 'state' });
   };
   differs('kind', stored.job, fresh.job);
   differs('SQL', stored.sqlSha256, fresh.sqlSha256);
-  differs('--out', stored.out, fresh.out);
+  differs((n) => n('out'), stored.out, fresh.out);
   if (fresh.job === 'backfill') {
-    differs('--from', stored.from, fresh.from);
-    differs('--to', stored.to, fresh.to);
-    differs('--slice', stored.sliceMs, fresh.sliceMs);
+    differs((n) => n('from'), stored.from, fresh.from);
+    differs((n) => n('to'), stored.to, fresh.to);
+    differs((n) => n('sliceMs'), stored.sliceMs, fresh.sliceMs);
   }
   return stored;
 }
