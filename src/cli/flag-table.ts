@@ -110,7 +110,10 @@ export function flagForOption(spec: CommandSpec, option: string): string | undef
   const sets = (flag: FlagSpec, name: string) => flag.option !== undefined && (typeof flag.option === 'string' ? flag.option === name : flag.option.includes(name));
   for (const name of [option, option.split('.')[0]!]) {
     // Every flag that sets the option, as the user may have typed any of them: `--sql or --sql-file`.
-    const flags = Object.entries(spec.flags).filter(([, flag]) => !flag.hidden && sets(flag, name)).map(([flagName]) => `--${flagName}`);
+    const setting = Object.entries(spec.flags).filter(([, flag]) => sets(flag, name));
+    // The flags --help shows; a flag that only a hidden one sets (backfill takes export's flags unlisted) is named all the same.
+    const shown = setting.filter(([, flag]) => !flag.hidden);
+    const flags = (shown.length ? shown : setting).map(([flagName]) => `--${flagName}`);
     if (flags.length) return flags.join(' or ');
   }
   return undefined;

@@ -4,8 +4,9 @@ import type { JobOptions, RunResult } from '../jobs/job-run.js';
 import { integer, logFormat, required, usage } from './args.js';
 import { EXIT } from './exit-codes.js';
 import { estimatedCost, exportSettings, type ExportValues } from './export-settings.js';
-import { BACKFILL_SPEC } from './export-table.js';
-import { commandHelp, parseFlags } from './flag-table.js';
+import { CtlakeError } from '../errors.js';
+import { BACKFILL_SPEC, EXPORT_SPEC } from './export-table.js';
+import { commandHelp, optionNamer, parseFlags, type CommandSpec } from './flag-table.js';
 import type { CliIO } from './cli-io.js';
 import { Log } from './progress.js';
 import { writeSummary } from './summary-file.js';
@@ -29,10 +30,16 @@ async function jobOptions(values: ExportValues, io: CliIO, log: Log): Promise<Jo
   };
 }
 
-function resultLine(what: string, r: RunResult): string {
-  return r.status === 'done'
-    ? `${what} ${r.start} .. ${r.end}: ${r.rows} rows, query ${r.queryId} scanned ${formatBytes(r.bytesScanned)}`
-    : `${what} ${r.start} .. ${r.end} failed: ${r.error}`;
+/** A window's or slice's line; a failure is said with the command's flags for the options it names. */
+function resultLine(what: string, r: RunResult, spec: CommandSpec): string {
+  if (r.status === 'done') return `${what} ${r.start} .. ${r.end}: ${r.rows} rows, query ${r.queryId} scanned ${formatBytes(r.bytesScanned)}`;
+  const why = r.failure instanceof CtlakeError ? r.failure.describe(optionNamer(spec)).split('\n')[0] : r.error;
+  return `${what} ${r.start} .. ${r.end} failed: ${why}`;
+}
+
+/** A window's or slice's result for a log line or the summary file: without its export summary and the thrown error. */
+function plain<R extends { summary?: unknown; failure?: unknown }>({ summary: _, failure: __, ...r }: R): Record<string, unknown> {
+  return r;
 }
 
 /** `ctlake export --window`: every closed window since the state's last, each its own query and files. */
@@ -48,7 +55,7 @@ export async function windowCommand(values: ExportValues, args: string[], io: Cl
     maxWindows: values['max-windows'] === undefined ? undefined : integer(values['max-windows'], '--max-windows', 1, MAX_PLANNED_WINDOWS),
     onWindow: (e) => {
       if (e.phase === 'start') log.event('window', `window ${e.start} .. ${e.end}: exporting`, { start: e.start, end: e.end });
-      else log.event(e.result!.status === 'done' ? 'window-done' : 'window-failed', resultLine('window', e.result!), { ...e.result, summary: undefined });
+      else log.event(e.result!.status === 'done' ? 'window-done' : 'window-failed', resultLine('window', e.result!, EXPORT_SPEC), plain(e.result!));
     },
   });
   const rows = summary.windows.reduce((n, w) => n + (w.rows ?? 0), 0);
@@ -57,7 +64,7 @@ export async function windowCommand(values: ExportValues, args: string[], io: Cl
       ? `nothing to do: no window has closed since ${summary.exportedUntil}`
       : `${summary.windows.filter((w) => w.status === 'done').length} of ${summary.windows.length} windows exported, ${rows} rows; exported until ${summary.exportedUntil}` +
         (summary.status === 'exported' ? '' : '; the next run retries the failed window');
-  const record = { ...summary, windows: summary.windows.map(({ summary: _, ...w }) => w) };
+  const record = { ...summary, windows: summary.windows.map(plain) };
   log.event('summary', text, record);
   // More closed windows than one run takes: progress, not failure (exit 0), and said.
   if (summary.status === 'exported' && summary.remaining > 0) {
@@ -89,13 +96,13 @@ export async function backfillCommand(args: string[], io: CliIO): Promise<number
     maxSlices: values['max-slices'] === undefined ? undefined : integer(values['max-slices'], '--max-slices', 1, MAX_PLANNED_SLICES),
     onProgress: (e) => {
       const counts = `${e.done + e.skipped}/${e.total} done, ${e.running} running, ${e.failed} failed, ${e.rows} rows`;
-      if (e.phase === 'end') log.event(e.result!.status === 'done' ? 'slice-done' : 'slice-failed', `${resultLine('slice', e.result!)}; ${counts}`, { ...e, result: { ...e.result, summary: undefined } });
+      if (e.phase === 'end') log.event(e.result!.status === 'done' ? 'slice-done' : 'slice-failed', `${resultLine('slice', e.result!, BACKFILL_SPEC)}; ${counts}`, { ...e, result: plain(e.result!) });
       else log.event('slice', `slice ${e.key} started; ${counts}`, { ...e });
     },
   });
   for (const s of summary.slices) {
-    const line = s.status === 'skipped' ? `slice ${s.start} .. ${s.end}: done before (${s.rows} rows)` : resultLine('slice', s);
-    log.event('slice-summary', line, { ...s, summary: undefined });
+    const line = s.status === 'skipped' ? `slice ${s.start} .. ${s.end}: done before (${s.rows} rows)` : resultLine('slice', s as RunResult, BACKFILL_SPEC);
+    log.event('slice-summary', line, plain(s));
   }
   const cost = estimatedCost(summary.bytesScanned, pricePerGb);
   const counts = { done: 0, failed: 0, skipped: 0 };
@@ -106,14 +113,14 @@ export async function backfillCommand(args: string[], io: CliIO): Promise<number
       ? `nothing to do: all ${summary.slices.length} slices were exported before`
       : `${counts.done} slices exported, ${counts.failed} failed, ${counts.skipped} done before; ${summary.rows} rows, ${formatBytes(summary.bytesScanned)} scanned` +
           `${cost === undefined ? '' : ` (about $${cost.toFixed(cost < 0.01 ? 4 : 2)})`}${counts.failed ? '; rerun to retry the failed slices' : ''}`,
-    { ...summary, slices: summary.slices.map((s) => ({ ...s, summary: undefined })), estimatedCostUsd: cost },
+    { ...summary, slices: summary.slices.map(plain), estimatedCostUsd: cost },
   );
   // More slices to do than one run takes: progress, not failure, and said.
   if (summary.remaining > counts.failed) {
     log.warn(`${summary.remaining - counts.failed} more slices remain; the next run continues with them (at most --max-slices per run)`);
   }
   if (values['summary-json'] !== undefined) {
-    await writeSummary(values['summary-json'], { ...summary, slices: summary.slices.map((s) => ({ ...s, summary: undefined })), estimatedCostUsd: cost });
+    await writeSummary(values['summary-json'], { ...summary, slices: summary.slices.map(plain), estimatedCostUsd: cost });
   }
   return STATUS_EXIT[summary.status];
 }

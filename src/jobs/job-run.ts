@@ -22,6 +22,12 @@ export interface JobOptions extends JobExportOptions {
 /** How one window or slice went. */
 export interface RunResult extends RunRecord {
   summary?: ExportSummary | undefined;
+  /**
+   * Why a failed window or slice failed, as thrown (not recorded in the
+   * state, which keeps `error`, its message): a caller with names of its own
+   * for options shows it with `describe` (the CLI: its flags).
+   */
+  failure?: unknown;
 }
 
 /**
@@ -103,7 +109,7 @@ export async function runWindow(options: JobOptions, window: TimeWindow, signal:
     // An interrupt stops the job; so does misuse, which every window would repeat.
     if (signal?.aborted || isCtlakeError(error, 'INTERRUPTED') || isCtlakeError(error, 'INVALID_OPTION') || error instanceof TypeError) throw error;
     const failure = error instanceof Error ? error : new Error(String(error));
-    return { ...base, status: 'failed', queryId: (error as CtlakeError).queryId, error: failure.message.split('\n')[0], finishedAt: new Date().toISOString() };
+    return { ...base, status: 'failed', queryId: (error as CtlakeError).queryId, error: failure.message.split('\n')[0], finishedAt: new Date().toISOString(), failure: error };
   }
 }
 
@@ -113,7 +119,7 @@ export function outputOf(options: JobOptions): string {
 }
 
 /** The record kept in the state: the result without the export's summary. */
-export function toRecord({ summary: _, ...record }: RunResult): RunRecord {
+export function toRecord({ summary: _, failure: __, ...record }: RunResult): RunRecord {
   return record;
 }
 
