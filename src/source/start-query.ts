@@ -92,7 +92,7 @@ async function cancelDuplicates(client: CloudTrailClient, options: StartOptions,
   const stores = options.eventDataStore ? [options.eventDataStore] : eventDataStoresIn(options.sql);
   const call = { signal: AbortSignal.timeout(30_000), retry: { ...options.retry, retries: Math.min(options.retry.retries, 3) } };
   try {
-    if (stores.length === 0) return { cancelled, error: 'no event data store is known (give the eventDataStore option)' };
+    if (stores.length === 0) return { cancelled, error: 'no event data store was given to look in' };
     for (const store of stores) {
       for await (const query of listQueries(client, { eventDataStore: store, since: new Date(since.getTime() - 60_000), ...call })) {
         if (query.QueryId === keep || (query.QueryStatus !== 'QUEUED' && query.QueryStatus !== 'RUNNING')) continue;
