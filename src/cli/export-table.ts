@@ -1,5 +1,6 @@
 import { MAX_LAG_MS, MAX_WINDOW_MS } from '../jobs/time-windows.js';
 import { bytes, columnType, dollars, durationWithin, milliseconds, utcTime, wholeNumber, word } from './flag-readers.js';
+import { AWS_FLAGS } from './aws-flags.js';
 import type { CommandSpec, FlagSpec } from './flag-table.js';
 
 /**
@@ -111,14 +112,7 @@ const OUTPUT_FLAGS = {
 const LAKE_FLAGS = {
   'event-data-store': { type: 'string', value: 'ARN', option: 'eventDataStore', help: "The event data store's ARN or id (optional)" },
   'page-size': { type: 'string', read: wholeNumber(1, 1000), value: 'N', option: 'pageSize', help: 'Rows per GetQueryResults call, 1 to 1000 (default 1000)' },
-  region: { type: 'string', value: 'REGION', option: 'region', help: "AWS region (default: AWS_REGION, then the profile's)" },
-  profile: { type: 'string', value: 'NAME', option: 'profile', help: "AWS profile (default: AWS_PROFILE, then 'default')" },
-  'endpoint-url': {
-    type: 'string',
-    value: 'URL',
-    option: 'endpointUrl',
-    help: 'CloudTrail endpoint, e.g. a local emulator (default: AWS_ENDPOINT_URL_CLOUDTRAIL, then AWS_ENDPOINT_URL)',
-  },
+  ...AWS_FLAGS,
   'request-deadline': {
     type: 'string',
     read: durationWithin(1, 86_400_000, '1ms to 1d'),

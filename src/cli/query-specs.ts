@@ -1,3 +1,4 @@
+import { AWS_FLAGS } from './aws-flags.js';
 import type { CommandSpec, FlagSpec } from './flag-table.js';
 
 /**
@@ -10,14 +11,7 @@ import type { CommandSpec, FlagSpec } from './flag-table.js';
  */
 
 const CONNECTION_FLAGS = {
-  region: { type: 'string', value: 'REGION', option: 'region', help: "AWS region (default: AWS_REGION, then the profile's)" },
-  profile: { type: 'string', value: 'NAME', option: 'profile', help: "AWS profile (default: AWS_PROFILE, then 'default')" },
-  'endpoint-url': {
-    type: 'string',
-    value: 'URL',
-    option: 'endpointUrl',
-    help: 'CloudTrail endpoint, e.g. a local emulator (default: AWS_ENDPOINT_URL_CLOUDTRAIL, then AWS_ENDPOINT_URL)',
-  },
+  ...AWS_FLAGS,
   'log-format': {
     type: 'string',
     value: 'text|json',
