@@ -11,15 +11,10 @@ import type { OutputFormat } from '../formats/encode.js';
 import type { NdjsonTypes } from '../formats/ndjson.js';
 import type { ParquetCompression } from '../formats/parquet.js';
 import { COLUMN_TYPES, type ColumnType, type NestedMode } from '../rows/column-types.js';
+import { checkQueryId } from '../source/query-management.js';
 import { MAX_QUERY_WAIT_MS } from '../source/query-status.js';
 import { DEFAULT_RETRY, type RetryEvent, type RetryOptions } from '../source/retry.js';
 
-/** QueryId is a UUID in the service model: 36 characters of [a-f0-9-]. */
-const QUERY_ID = /^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$/;
-
-export function isQueryId(value: unknown): value is string {
-  return typeof value === 'string' && QUERY_ID.test(value);
-}
 
 export interface PageEvent {
   /** Zero-based page index. */
@@ -224,9 +219,6 @@ export function normalizeSourceOptions<T extends SourceOptions>(input: T): Resol
   return normalizeFetchOptions(input);
 }
 
-function checkQueryId(queryId: unknown): void {
-  if (!isQueryId(queryId)) throw optionError('queryId', queryId, 'a query id such as 0a1b2c3d-0000-4000-8000-123456789abc');
-}
 
 /** Page size, backoff and polling: the options every reader of pages shares. */
 function normalizeFetchOptions<T extends Omit<SourceOptions, 'queryId'>>(input: T): ResolvedSourceOptions<T> {

@@ -22,6 +22,11 @@ export function isQueryId(value: unknown): value is string {
   return typeof value === 'string' && QUERY_ID.test(value);
 }
 
+/** Throws the OptionError for a `queryId` that is not a query id: the one check every caller of the library gets. */
+export function checkQueryId(queryId: unknown): asserts queryId is string {
+  if (!isQueryId(queryId)) throw optionError('queryId', queryId, 'a query id such as 0a1b2c3d-0000-4000-8000-123456789abc');
+}
+
 /** The options every call of query management shares. */
 interface CallOptions {
   /** Stops the calls; the function then rejects with INTERRUPTED. */
@@ -247,7 +252,7 @@ export async function cancel(
 function checkQueryOptions(options: DescribeQueryOptions): { queryId: string; eventDataStore: string | undefined; retry: RetryOptions } {
   if (typeof options !== 'object' || options === null) throw optionError('options', options, 'an object');
   const { queryId, eventDataStore } = options;
-  if (!isQueryId(queryId)) throw optionError('queryId', queryId, 'a query id such as 0a1b2c3d-0000-4000-8000-123456789abc');
+  checkQueryId(queryId);
   if (eventDataStore !== undefined && (typeof eventDataStore !== 'string' || eventDataStore.trim() === '')) {
     throw optionError('eventDataStore', eventDataStore, 'the ARN or id of an event data store');
   }
