@@ -13,7 +13,7 @@ import type { ParquetCompression } from '../formats/parquet.js';
 import { COLUMN_TYPES, type ColumnType, type NestedMode } from '../rows/column-types.js';
 import { checkQueryId } from '../source/query-management.js';
 import { MAX_QUERY_WAIT_MS } from '../source/query-status.js';
-import { DEFAULT_RETRY, type RetryEvent, type RetryOptions } from '../source/retry.js';
+import { DEFAULT_RETRY, resolveRetry, type RetryEvent, type RetryOptions } from '../source/retry.js';
 
 
 export interface PageEvent {
@@ -222,10 +222,7 @@ export function normalizeSourceOptions<T extends SourceOptions>(input: T): Resol
 
 /** Page size, backoff and polling: the options every reader of pages shares. */
 function normalizeFetchOptions<T extends Omit<SourceOptions, 'queryId'>>(input: T): ResolvedSourceOptions<T> {
-  const retry = { ...DEFAULT_RETRY, ...input.retry };
-  checkInteger('retry.retries', retry.retries, 0, 100);
-  checkInteger('retry.minDelayMs', retry.minDelayMs, 0, 3_600_000);
-  checkInteger('retry.maxDelayMs', retry.maxDelayMs, retry.minDelayMs, 3_600_000);
+  const retry = resolveRetry(input.retry);
   const pollMinMs = checkInteger('pollMinMs', input.pollMinMs ?? 500, 1, 3_600_000);
   return {
     ...input,
