@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { CtlakeError, isCtlakeError, quoted, type OptionNamer } from '../errors.js';
+import { removeLeftovers } from '../destinations/file.js';
 import { localStore, type ObjectStore } from '../destinations/store.js';
 import { parseS3Url } from '../destinations/target.js';
 import { inRange, windowKey } from './time-windows.js';
@@ -74,6 +75,8 @@ export async function openStateFile(location: string, s3: (() => Promise<S3Clien
     if (location.endsWith('/')) throw new CtlakeError('INVALID_OPTION', (n) => `${n('state')} must be a file, not the folder '${location}'`, { option: 'state' });
     store = stateStore(localStore(path.dirname(path.resolve(location))), location);
     name = path.basename(location);
+    // A run killed while it wrote the state (or its lock) left a temporary file beside it.
+    await removeLeftovers(path.resolve(location));
   }
   /** The tag of the state as this run last read or wrote it. */
   let tag: string | undefined;
