@@ -1,7 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../src/emulator/server.js';
@@ -11,6 +8,7 @@ import { exitCodeFor } from '../src/cli/exit-codes.js';
 import { CtlakeError, maskSecrets, quoted, type CtlakeErrorCode } from '../src/errors.js';
 import { FIELD_LIMIT, MESSAGE_LIMIT } from '../src/cli/terminal-text.js';
 import { runShell } from './support/cli-process.js';
+import { fakeEndpoint, json, type FakeEndpoint } from './support/fake-endpoint.js';
 import { captureIO, emulatorEnv, QUERY_ID, sampleRows, withEmulator } from './support/lake.js';
 
 /**
@@ -71,25 +69,8 @@ const hasScript = (() => {
 })();
 
 /** An HTTP endpoint that answers every CloudTrail call with the same error. */
-async function failingEndpoint(status: number, body: unknown): Promise<{ url: string; close(): Promise<void> }> {
-  const text = JSON.stringify(body);
-  const server: Server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.1', 'Content-Length': Buffer.byteLength(text) });
-      res.end(text);
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
-  };
+function failingEndpoint(status: number, body: unknown): Promise<FakeEndpoint> {
+  return fakeEndpoint(() => json(body, status));
 }
 
 const FAILED_ID = '0a1b2c3d-0000-4000-8000-00000000fa11';

@@ -1,6 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { once } from 'node:events';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import type { Emulator } from '../src/emulator/server.js';
 import { main } from '../src/cli/main.js';
 import { runShell } from './support/cli-process.js';
+import { fakeEndpoint, json, type FakeEndpoint } from './support/fake-endpoint.js';
 import { captureIO, emulatorEnv, FAST_RETRY, parseNdjson, QUERY_ID, sampleRows, withEmulator } from './support/lake.js';
 
 /**
@@ -57,44 +55,8 @@ async function asProcess(args: string[], env: Record<string, string>): Promise<R
   return { code: status, stdout, stderr };
 }
 
-/** An HTTP endpoint that is not CloudTrail: `answer` decides each response from the X-Amz-Target operation. */
-interface FakeEndpoint {
-  url: string;
-  /** The operation of every request, in arrival order. */
-  calls: string[];
-  close(): Promise<void>;
-}
-
-async function fakeEndpoint(answer: (operation: string) => { status: number; type: string; body: string }): Promise<FakeEndpoint> {
-  const calls: string[] = [];
-  const server: Server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const target = String(req.headers['x-amz-target'] ?? '');
-      const operation = target.slice(target.lastIndexOf('.') + 1);
-      calls.push(operation);
-      const { status, type, body } = answer(operation);
-      res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
-      res.end(body);
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    calls,
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
-  };
-}
-
 const HTML = 'text/html; charset=utf-8';
-const JSON_11 = 'application/x-amz-json-1.1';
 const page = (title: string) => `<!doctype html><html><head><title>${title}</title></head><body><h1>${title}</h1></body></html>`;
-const json = (body: unknown, status = 200) => ({ status, type: JSON_11, body: JSON.stringify(body) });
 const FINISHED = { QueryStatus: 'FINISHED', QueryStatistics: { BytesScanned: 10 } };
 
 describe('export of bad input', () => {

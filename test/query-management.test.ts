@@ -1,12 +1,10 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { Emulator } from '../src/emulator/server.js';
 import { CtlakeError, OptionError, isCtlakeError } from '../src/errors.js';
 import { cancelQuery, describeQuery, listQueries, type ListedQuery } from '../src/index.js';
 import { LIST_PAGE_LIMIT } from '../src/source/list-queries.js';
+import { fakeEndpoint, json, type FakeEndpoint } from './support/fake-endpoint.js';
 import { FAST_RETRY, emulatorClient, withEmulator } from './support/lake.js';
 
 /**
@@ -233,26 +231,8 @@ describe('describeQuery and cancelQuery against the emulator', () => {
 });
 
 /** An endpoint that answers each operation with canned JSON, for answers the emulator never gives. */
-async function cannedEndpoint(answer: (operation: string) => unknown): Promise<{ url: string; close(): Promise<void> }> {
-  const server: Server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const target = String(req.headers['x-amz-target'] ?? '');
-      const body = JSON.stringify(answer(target.slice(target.lastIndexOf('.') + 1)));
-      res.writeHead(200, { 'Content-Type': 'application/x-amz-json-1.1', 'Content-Length': Buffer.byteLength(body) });
-      res.end(body);
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
-  };
+function cannedEndpoint(answer: (operation: string) => unknown): Promise<FakeEndpoint> {
+  return fakeEndpoint((operation) => json(answer(operation)));
 }
 
 describe('answers of other shapes', () => {
