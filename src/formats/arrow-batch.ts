@@ -43,6 +43,8 @@ function arrowType(type: ColumnType): DataType {
     case 'string':
     case 'json':
       return new Utf8();
+    case 'nested':
+      throw new Error('internal: nested columns are not built yet');
   }
 }
 
@@ -129,5 +131,7 @@ function columnData(type: DataType, column: ColumnSchema, records: readonly Flat
       }
       return makeData({ type: type as Utf8, length: n, nullCount: nulls, valueOffsets: offsets, data: scratch.slice(0, pos), nullBitmap: nullBitmap() });
     }
+    case 'nested':
+      throw new Error('internal: nested columns are not built yet');
   }
 }

@@ -4,12 +4,18 @@
  * from the same `ColumnSchema`. Types never depend on the data, so the same
  * query gives the same schema on every run.
  */
-export type ColumnType = 'string' | 'int64' | 'double' | 'boolean' | 'timestamp' | 'json';
+export type ColumnType = 'string' | 'int64' | 'double' | 'boolean' | 'timestamp' | 'json' | 'nested';
 
+/** The types `--column NAME:TYPE` accepts by word; a nested type is given as Lake type text instead (`map<string,string>`). */
 export const COLUMN_TYPES: readonly ColumnType[] = ['string', 'int64', 'double', 'boolean', 'timestamp', 'json'];
 
-/** How struct, map and array columns are written: Lake's Presto text as it is, or JSON. */
-export type NestedMode = 'text' | 'json';
+/**
+ * How struct, map and array columns are written: 'typed' as real nested
+ * values (Parquet STRUCT, MAP and LIST; JSON objects and arrays in typed
+ * NDJSON) read from Lake's Presto text with the published type as the guide,
+ * 'text' as Lake's Presto text as it is, 'json' as JSON text.
+ */
+export type NestedMode = 'typed' | 'text' | 'json';
 
 /**
  * CloudTrail fields typed by name (matched without regard to case, as Lake

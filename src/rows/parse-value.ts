@@ -48,6 +48,8 @@ export function parseValue(text: string | null, type: ColumnType): TypedValue {
       return parseTimestamp(text);
     case 'json':
       return jsonCell(text).text;
+    case 'nested':
+      throw new Error('internal: a nested cell is read with readNested');
   }
 }
 

@@ -1,4 +1,5 @@
 import { typeForColumn, type ColumnType, type TypingOptions } from './column-types.js';
+import type { LakeType } from './lake-type.js';
 
 /** One output column: where it comes from, what it is called in the file, its type. */
 export interface ColumnSchema {
@@ -7,6 +8,11 @@ export interface ColumnSchema {
   /** The name written to files: unique without regard to case, and safe for Hive, Glue and Athena. */
   name: string;
   type: ColumnType;
+  /**
+   * For type 'nested': the Lake type (a struct, map or array) that the cell's
+   * Presto text is read as, and that the Parquet column has.
+   */
+  lakeType?: LakeType | undefined;
 }
 
 /**
