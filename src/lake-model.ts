@@ -16,3 +16,23 @@ export type QueryResultRow = ReadonlyArray<Readonly<Record<string, string>>>;
 export type QueryStatus = 'QUEUED' | 'RUNNING' | 'FINISHED' | 'FAILED' | 'CANCELLED' | 'TIMED_OUT';
 
 export const QUERY_STATUSES: readonly QueryStatus[] = Object.freeze(['QUEUED', 'RUNNING', 'FINISHED', 'FAILED', 'CANCELLED', 'TIMED_OUT']);
+
+/**
+ * The event data store types whose SQL schema Lake publishes (one file each
+ * in src/rows/lake-schemas/). A store's type is fixed by the `eventCategory`
+ * of its advanced event selectors.
+ */
+export type LakeStoreType =
+  | 'cloudtrail-events'
+  | 'cloudtrail-insights'
+  | 'config-configuration-items'
+  | 'audit-manager-evidence'
+  | 'integration-events';
+
+export const LAKE_STORE_TYPES: readonly LakeStoreType[] = Object.freeze([
+  'cloudtrail-events',
+  'cloudtrail-insights',
+  'config-configuration-items',
+  'audit-manager-evidence',
+  'integration-events',
+]);

@@ -14,6 +14,8 @@ export const EXIT = {
   PARTIAL: 7,
   /** Another run of the same job holds its lock. */
   LOCK_HELD: 8,
+  /** The rows or the dataset do not fit the export's schema: a column the SQL did not announce, or a dataset whose files have another schema. */
+  SCHEMA_CHANGED: 9,
   INTERRUPTED: 130,
 } as const;
 
@@ -26,6 +28,7 @@ const BY_CODE: Partial<Record<CtlakeErrorCode, number>> = {
   INTERRUPTED: EXIT.INTERRUPTED,
   VERIFY_FAILED: EXIT.VERIFY_FAILED,
   LOCK_HELD: EXIT.LOCK_HELD,
+  SCHEMA_CHANGED: EXIT.SCHEMA_CHANGED,
   STATE_INVALID: EXIT.USAGE,
   DESTINATION_CLOSED: EXIT.OK,
 };

@@ -64,6 +64,7 @@ export async function exportSettings(values: ExportValues, io: CliIO) {
     compression,
     types,
     nested: values.nested,
+    storeType: values['store-type'],
     columns,
     rowGroupRows: values['row-group-rows'],
     pageSize: values['page-size'],

@@ -1,3 +1,4 @@
+import { LAKE_STORE_TYPES } from '../lake-model.js';
 import { MAX_LAG_MS, MAX_WINDOW_MS } from '../jobs/time-windows.js';
 import { bytes, columnType, dollars, durationWithin, milliseconds, utcTime, wholeNumber, word } from './flag-readers.js';
 import { AWS_FLAGS } from './aws-flags.js';
@@ -69,14 +70,27 @@ const OUTPUT_FLAGS = {
       "Set a column's type: string, int64, double, boolean, timestamp or json; repeatable. " +
       'A declared column is in the Parquet schema even when no row has it',
   },
-  nested: { type: 'string', read: word(['text', 'json'] as const), value: 'text|json', option: 'nested', help: "Struct, map and array columns as Lake's text (default) or as JSON" },
+  nested: {
+    type: 'string',
+    read: word(['typed', 'text', 'json'] as const),
+    value: 'typed|text|json',
+    option: 'nested',
+    help: "Struct, map and array columns: typed (default: Parquet STRUCT, MAP, LIST with the published field types), Lake's text, or JSON text",
+  },
+  'store-type': {
+    type: 'string',
+    read: word(LAKE_STORE_TYPES),
+    value: 'TYPE',
+    option: 'storeType',
+    help: `The published schema that types SELECT * and named fields: ${LAKE_STORE_TYPES.join(', ')} (default: read from the store's event selectors)`,
+  },
   'row-group-rows': { type: 'string', read: wholeNumber(1, 10_000_000), value: 'N', option: 'rowGroupRows', help: 'Parquet rows per row group; bounds memory (default 20000)' },
   'partition-by': {
     type: 'string',
     multiple: true,
     value: 'SPEC',
     option: 'partitionBy',
-    help: 'Dataset partition level, repeatable: COLUMN (awsregion=...), COLUMN:day|month|hour (eventTime:day gives eventdate=...), or KEY=COLUMN:GRAIN (dt=eventTime:day)',
+    help: 'Dataset partition level, repeatable: COLUMN (awsRegion gives awsregion_part=...), COLUMN:day|month|hour (eventTime:day gives eventdate=...), or KEY=COLUMN:GRAIN (dt=eventTime:day)',
   },
   'max-rows-per-file': { type: 'string', read: wholeNumber(1, Number.MAX_SAFE_INTEGER), value: 'N', option: 'maxRowsPerFile', help: 'Dataset: start the next part file after N rows' },
   'max-file-bytes': {

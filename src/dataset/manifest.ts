@@ -3,7 +3,8 @@ import { CtlakeError, isCtlakeError, quoted } from '../errors.js';
 import { acquireLock, type LockHandle } from '../destinations/store-lock.js';
 import { isLeftover } from '../destinations/file.js';
 import { badObjectName, type ObjectStore } from '../destinations/store.js';
-import type { ColumnSchema } from '../rows/schema.js';
+import { schemaDifference, type ColumnRecord } from '../rows/schema.js';
+import type { PartitionKeyType } from './partition.js';
 import type { WrittenFile } from './write-dataset.js';
 
 export const MANIFEST = '_manifest.json';
@@ -17,7 +18,8 @@ export const LOCKS = '_locks/';
 export interface ManifestFile {
   /** Relative to the dataset's root. */
   path: string;
-  partition: Record<string, string>;
+  /** The file's partition values by key; null for Hive's default partition (a null or empty value). */
+  partition: Record<string, string | null>;
   rows: number;
   bytes: number;
   /** Hex SHA-256 of the file's bytes. */
@@ -40,8 +42,19 @@ export interface ManifestExport {
   /** DescribeQuery's BytesScanned (the bytes billed) and EventsScanned. */
   bytesScanned: number | undefined;
   eventsScanned: number | undefined;
-  /** Parquet: the schema of the files (source column, name, type). */
-  schema: ColumnSchema[] | undefined;
+  /**
+   * The schema of every file of the export (source column, name, type, Lake
+   * type text). Every export of a dataset has the same one: see
+   * datasetSchemaClash.
+   */
+  schema: ColumnRecord[] | undefined;
+  /** 'sql': settled from the query and the store's published schema before the first row; 'first-page': taken from the first page. */
+  schemaSource?: 'sql' | 'first-page' | undefined;
+  /** The published schema that typed the columns, and how it was chosen. */
+  storeType?: string | undefined;
+  storeTypeSource?: string | undefined;
+  /** The partition levels, in folder order, with the type a Hive reader should give each key. */
+  partitions?: Array<{ key: string; column: string; type: PartitionKeyType }> | undefined;
   startedAt: string;
   endedAt: string;
   ctlakeVersion: string;
@@ -186,6 +199,9 @@ export async function commitDataset(store: ObjectStore, entry: ManifestExport, n
   });
   const update = async () => {
     const manifest = (await readManifest(store)) ?? { manifestVersion: 1 as const, ctlakeVersion: entry.ctlakeVersion, updatedAt: '', exports: [] };
+    // Checked again here, under the manifest's lock: another run may have committed since this one began.
+    const clash = entry.schema && datasetSchemaClash(manifest, entry.key, entry.schema);
+    if (clash) throw new CtlakeError('SCHEMA_CHANGED', `${store.root}: ${clash}`);
     const kept = new Set(entry.files.map((f) => f.path));
     const old = manifest.exports.find((e) => e.key === entry.key);
     for (const file of old?.files ?? []) if (!kept.has(file.path)) await store.remove(file.path);
@@ -207,6 +223,25 @@ export async function commitDataset(store: ObjectStore, entry: ManifestExport, n
   } finally {
     if (queues.get(store.root) === run) queues.delete(store.root);
   }
+}
+
+/**
+ * Why an export with `schema` cannot join the dataset, or undefined when it
+ * can: every other export the manifest lists with a schema must have the
+ * same one (schemaDifference), so that every file reads back with one
+ * schema, without union_by_name. Exports recorded without a schema (raw
+ * NDJSON from ctlake before 0.2) are not compared. The export's own key is
+ * not compared either: a rerun replaces it.
+ */
+export function datasetSchemaClash(manifest: Manifest | undefined, key: string, schema: readonly ColumnRecord[]): string | undefined {
+  for (const other of manifest?.exports ?? []) {
+    if (other.key === key || !Array.isArray(other.schema)) continue;
+    const difference = schemaDifference(schema, other.schema);
+    if (difference !== undefined) {
+      return `this export's schema differs from the dataset's (export ${quoted(other.key)}): ${difference}; export into a new dataset folder, or give the same query, --column and --nested settings as the dataset's exports (_manifest.json records it)`;
+    }
+  }
+  return undefined;
 }
 
 async function manifestLock(store: ObjectStore): Promise<LockHandle> {

@@ -22,7 +22,11 @@ const GRAINS: readonly TimeGrain[] = ['hour', 'day', 'month'];
 /**
  * Parses `--partition-by` specs into levels, in the order given.
  *
- * - `awsRegion` gives `awsregion=us-east-1/`.
+ * - `awsRegion` gives `awsregion_part=us-east-1/`: a partition key must not
+ *   have the name of a data column (Athena and Glue refuse the table, and
+ *   DuckDB's and polars' Hive readers let the folder's value shadow the
+ *   file's column, so the text `null` read back as NULL), and the column
+ *   stays in the files, where its values are exact.
  * - `eventTime:day` gives `eventdate=2024-05-01/`, `eventTime:month` gives
  *   `eventmonth=2024-05/`, `eventTime:hour` gives two levels,
  *   `eventdate=2024-05-01/eventhour=13/`, so that day-level queries still
@@ -49,7 +53,7 @@ export function parsePartitionSpecs(specs: readonly string[]): PartitionLevel[] 
       levels.push({ key: hiveKey(derived('date')), column, grain: 'day' });
       levels.push({ key: hiveKey(derived('hour')), column, grain: 'hour' });
     } else {
-      const key = named ?? (grain === undefined ? column : derived(grain === 'day' ? 'date' : grain));
+      const key = named ?? (grain === undefined ? `${column}_part` : derived(grain === 'day' ? 'date' : grain));
       levels.push({ key: hiveKey(key), column, grain });
     }
   }
@@ -61,6 +65,34 @@ export function parsePartitionSpecs(specs: readonly string[]): PartitionLevel[] 
 
 function hiveKey(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+}
+
+/** The type a Hive reader should give a partition key: a DATE for days, an integer for hours, text otherwise (a month `2024-05`, a column's value). */
+export type PartitionKeyType = 'date' | 'int' | 'string';
+
+export function partitionKeyType(level: PartitionLevel): PartitionKeyType {
+  return level.grain === 'day' ? 'date' : level.grain === 'hour' ? 'int' : 'string';
+}
+
+/**
+ * The levels with their columns matched to the export's settled columns:
+ * a name as given, else the one column it spells without regard to case
+ * (`--partition-by eventTime` for the published `eventtime`), as Lake's SQL
+ * matches names. Throws a plain Error, naming the key and the fix, for a
+ * key that equals a column's file name without regard to case (Hive
+ * readers would let the folder shadow the column).
+ */
+export function settlePartitionLevels(levels: readonly PartitionLevel[], columns: ReadonlyArray<{ source: string; name: string }>): PartitionLevel[] {
+  const names = new Set(columns.map((c) => c.name.toLowerCase()));
+  return levels.map((level) => {
+    if (names.has(level.key)) {
+      throw new Error(`the partition key '${level.key}' is also the name of a column; name the key yourself, e.g. ${level.key}_part=${level.column}${level.grain ? `:${level.grain}` : ''}`);
+    }
+    if (columns.some((c) => c.source === level.column)) return level;
+    const lower = level.column.toLowerCase();
+    const matches = columns.filter((c) => c.source.toLowerCase() === lower);
+    return matches.length === 1 ? { ...level, column: matches[0]!.source } : level;
+  });
 }
 
 /** Hive's default partition, for a null or empty value (what Hive, Spark and Athena write and read). */

@@ -9,7 +9,7 @@ import type { FlatRecord } from '../rows/flatten-row.js';
 import { columnLabel } from '../rows/parse-value.js';
 import type { ColumnSchema } from '../rows/schema.js';
 import { BatchChannel } from './batch-channel.js';
-import { partitionPath, type PartitionLevel } from './partition.js';
+import { NULL_PARTITION, partitionPath, type PartitionLevel } from './partition.js';
 
 /** How a dataset's files are cut; resolved by normalizeExportOptions. */
 export interface DatasetLayout {
@@ -37,7 +37,7 @@ export interface WrittenFile {
   /** Relative to the dataset's root: `eventdate=2024-05-01/part-00000-KEY.parquet`. */
   path: string;
   /** The partition's key-value pairs, unescaped. */
-  partition: Record<string, string>;
+  partition: Record<string, string | null>;
   rows: number;
   bytes: number;
   sha256: string;
@@ -47,7 +47,7 @@ export interface WrittenFile {
 
 interface OpenFile {
   path: string;
-  partition: Record<string, string>;
+  partition: Record<string, string | null>;
   channel: BatchChannel<FlatRecord[]>;
   /** Rows routed to the file so far. */
   counted: { rows: number };
@@ -88,7 +88,7 @@ export async function writeDataset(
   let clock = 0;
   let failure: unknown;
 
-  const startFile = async (folder: string, partition: Record<string, string>): Promise<OpenFile> => {
+  const startFile = async (folder: string, partition: Record<string, string | null>): Promise<OpenFile> => {
     if (open.size >= layout.maxOpenFiles) {
       const oldest = [...open.entries()].reduce((a, b) => (b[1].lastUsed < a[1].lastUsed ? b : a));
       await finish(oldest[0], oldest[1]);
@@ -144,7 +144,7 @@ export async function writeDataset(
     await file.finished;
   };
 
-  const route = async (folder: string, partition: Record<string, string>, records: FlatRecord[]) => {
+  const route = async (folder: string, partition: Record<string, string | null>, records: FlatRecord[]) => {
     let rest = records;
     while (rest.length > 0) {
       let file = open.get(folder);
@@ -228,12 +228,14 @@ function splitByPartition(levels: readonly PartitionLevel[], batch: readonly Fla
 }
 
 /** `a=1/b=x%2Fy` to `{ a: '1', b: 'x/y' }`. */
-export function partitionValues(folder: string): Record<string, string> {
+export function partitionValues(folder: string): Record<string, string | null> {
   if (folder === '') return {};
   return Object.fromEntries(
     folder.split('/').map((level) => {
       const at = level.indexOf('=');
-      return [level.slice(0, at), decodeURIComponent(level.slice(at + 1))];
+      const value = level.slice(at + 1);
+      // Hive's default partition is a null (or empty) value; the text `__HIVE_DEFAULT_PARTITION__` is escaped, so never this.
+      return [level.slice(0, at), value === NULL_PARTITION ? null : decodeURIComponent(value)];
     }),
   );
 }

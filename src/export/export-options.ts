@@ -10,6 +10,7 @@ import { parseTarget, type Target } from '../destinations/target.js';
 import type { OutputFormat } from '../formats/encode.js';
 import type { NdjsonTypes } from '../formats/ndjson.js';
 import type { ParquetCompression } from '../formats/parquet.js';
+import { LAKE_STORE_TYPES, type LakeStoreType } from '../lake-model.js';
 import { COLUMN_TYPES, type ColumnType, type NestedMode } from '../rows/column-types.js';
 import { checkQueryId } from '../source/query-management.js';
 import { MAX_QUERY_WAIT_MS } from '../source/query-status.js';
@@ -85,8 +86,19 @@ export interface ExportOptions extends Omit<SourceOptions, 'queryId'> {
   types?: NdjsonTypes | undefined;
   /** Column types set by name, over CloudTrail's by-name types (`{ n: 'int64' }`). Declared columns are in the Parquet schema even when no row has them. */
   columns?: Record<string, ColumnType> | undefined;
-  /** Struct, map and array columns as Lake's Presto text ('text') or as JSON ('json'). @default 'text' */
+  /**
+   * Struct, map and array columns: 'typed' as Parquet STRUCT, MAP and LIST
+   * (JSON objects and arrays in typed NDJSON) with the published field
+   * types, read from Lake's Presto text; 'text' as that text; 'json' as
+   * JSON text. Raw NDJSON always keeps Lake's text. @default 'typed'
+   */
   nested?: NestedMode | undefined;
+  /**
+   * Which published schema types the columns of `SELECT *` and of named
+   * fields. @default read from the store's advanced event selectors
+   * (GetEventDataStore), else 'cloudtrail-events' with a warning
+   */
+  storeType?: LakeStoreType | undefined;
   /**
    * Parquet rows per row group: the writer holds one row group, so this bounds memory.
    * @default 20000
@@ -153,6 +165,7 @@ export type ResolvedExportOptions = ResolvedSourceOptions<ExportOptions> & {
   types: NdjsonTypes;
   columns: Record<string, ColumnType>;
   nested: NestedMode;
+  storeType: LakeStoreType | undefined;
   rowGroupRows: number;
   /** Where the bytes go: exactly one of `out`, `destination` and `store`, checked. */
   sink: Sink;
@@ -262,8 +275,10 @@ export function normalizeExportOptions(input: ExportOptions): ResolvedExportOpti
   if (!codecs.includes(compression)) throw optionError('compression', input.compression, `one of ${codecs.join(', ')} for ${format}`);
   const types = input.types ?? 'raw';
   if (types !== 'raw' && types !== 'typed') throw optionError('types', input.types, "'raw' or 'typed'");
-  const nested = input.nested ?? 'text';
-  if (nested !== 'text' && nested !== 'json') throw optionError('nested', input.nested, "'text' or 'json'");
+  const nested = input.nested ?? 'typed';
+  if (nested !== 'typed' && nested !== 'text' && nested !== 'json') throw optionError('nested', input.nested, "'typed', 'text' or 'json'");
+  const storeType = input.storeType;
+  if (storeType !== undefined && !LAKE_STORE_TYPES.includes(storeType)) throw optionError('storeType', storeType, `one of ${LAKE_STORE_TYPES.join(', ')}`);
   // Keyed by column names, which are data: a null-prototype copy, so that no name reads or sets a member of Object.prototype.
   const columns: Record<string, ColumnType> = Object.assign(Object.create(null) as Record<string, ColumnType>, input.columns);
   for (const [name, type] of Object.entries(columns)) {
@@ -279,7 +294,7 @@ export function normalizeExportOptions(input: ExportOptions): ResolvedExportOpti
   if (input.datasetKey !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(input.datasetKey)) {
     throw optionError('datasetKey', input.datasetKey, 'letters, digits, _, . and - (up to 128)');
   }
-  return { ...source, sql, maxWaitMs, slotRetry, format, compression, types, columns, nested, rowGroupRows, sink, layout, s3: normalizeS3(input) };
+  return { ...source, sql, maxWaitMs, slotRetry, format, compression, types, columns, nested, storeType, rowGroupRows, sink, layout, s3: normalizeS3(input) };
 }
 
 /** Members each sink contract needs, checked before any I/O. */

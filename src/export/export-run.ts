@@ -3,6 +3,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { CtlakeError } from '../errors.js';
 import type { ResolvedExportOptions } from './export-options.js';
 import type { ColumnSchema } from '../rows/schema.js';
+import type { ExportSchema } from './export-schema.js';
+import type { PartitionLevel } from '../dataset/partition.js';
 import type { Destination } from '../destinations/destination.js';
 import type { ObjectStore } from '../destinations/store.js';
 import type { LockHandle } from '../destinations/store-lock.js';
@@ -46,6 +48,10 @@ export interface ExportRun {
   /** `_locks/KEY.lock` of a dataset export, held until the commit is done. */
   keyLock: LockHandle | undefined;
   schema: ColumnSchema[] | undefined;
+  /** The columns settled from the SQL before the first row (export-schema.ts); set once DescribeQuery has answered. */
+  exportSchema: ExportSchema | undefined;
+  /** A dataset's partition levels, matched to the settled columns. */
+  partitionLevels: PartitionLevel[] | undefined;
   /** A dataset export's progress, for the failure path and the summary. */
   dataset: {
     /** writeDataset began: the earlier export of this key may be partly replaced. */
@@ -82,6 +88,8 @@ export function beginRun(options: ResolvedExportOptions): ExportRun {
     timedOut: undefined,
     keyLock: undefined,
     schema: undefined,
+    exportSchema: undefined,
+    partitionLevels: undefined,
     dataset: { filesStarted: false, uncommitted: undefined, files: undefined, entry: undefined },
     stop,
   };

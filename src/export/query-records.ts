@@ -8,6 +8,13 @@ import { readAhead } from '../source/read-ahead.js';
 
 export interface RecordBatchesOptions extends QueryPagesOptions {
   onPage?: ((event: PageEvent) => void) | undefined;
+  /**
+   * Settles the export's columns once DescribeQuery has answered, before the
+   * first row is flattened (also for a result with no rows): resolves to the
+   * source columns every record then carries, or undefined to take the
+   * columns as the pages bring them.
+   */
+  settle?: ((description: DescribeQueryCommandOutput | undefined) => Promise<readonly string[] | undefined>) | undefined;
 }
 
 /** What a finished pass over the pages saw. */
@@ -44,7 +51,14 @@ export async function* queryRecordBatches(
       },
     }),
   );
+  let settled = options.settle === undefined;
+  const settle = async () => {
+    settled = true;
+    const sources = await options.settle!(tally.description);
+    if (sources !== undefined) columns.expect(sources);
+  };
   for await (const page of pages) {
+    if (!settled) await settle();
     const records = page.rows.map((row) => columns.toRecord(row));
     // The records share the rows' strings; the row objects can go now.
     page.rows = [];
@@ -55,6 +69,7 @@ export async function* queryRecordBatches(
     options.onPage?.({ page: page.index, rows: records.length, totalRows: tally.rows, totalResultsCount: tally.totalResultsCount });
     yield records;
   }
+  if (!settled) await settle();
   if (tally.totalResultsCount !== undefined && tally.totalResultsCount !== tally.rows) {
     throw new CtlakeError(
       'COUNT_MISMATCH',

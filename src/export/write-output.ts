@@ -5,9 +5,13 @@ import { encodeStages, type Encoding } from '../formats/encode.js';
 import type { FlatRecord } from '../rows/flatten-row.js';
 import type { ColumnSchema } from '../rows/schema.js';
 import { version } from '../version.js';
-import { commitDataset, manifestFiles } from '../dataset/manifest.js';
+import { commitDataset, datasetSchemaClash, manifestFiles, readManifest } from '../dataset/manifest.js';
+import { partitionKeyType, settlePartitionLevels } from '../dataset/partition.js';
+import { CtlakeError } from '../errors.js';
 import { writeDataset } from '../dataset/write-dataset.js';
 import { queryRecordBatches } from './query-records.js';
+import { resolveExportSchema } from './export-schema.js';
+import { columnRecords, UNPARSED_COLUMN_SOURCE } from '../rows/schema.js';
 
 /**
  * Step 4: the query's rows as record batches, one per page, with the run's
@@ -27,6 +31,23 @@ export function recordBatches(run: ExportRun, queryId: string): AsyncGenerator<F
       onPage: (event) => options.onPage?.({ ...event, bytesWritten: run.destination?.bytesWritten() }),
       // The timeout bounds the wait for the query, not the export of its rows.
       onDescribe: () => clearTimeout(run.timer),
+      settle: async (description) => {
+        run.exportSchema = await resolveExportSchema({
+          sql: description?.QueryString ?? options.sql,
+          typing: options,
+          nested: options.nested,
+          storeType: options.storeType,
+          client: run.client,
+          signal: run.controller.signal,
+          retry: options.retry,
+          onRetry: options.onRetry,
+          onWarning: options.onWarning,
+        });
+        if (run.exportSchema.source !== 'sql') return undefined;
+        run.schema = run.exportSchema.columns;
+        if (run.store && options.layout) await settleDataset(run, run.exportSchema.columns);
+        return run.exportSchema.columns.map((c) => c.source).filter((source) => source !== UNPARSED_COLUMN_SOURCE);
+      },
     },
     run.tally,
   );
@@ -55,7 +76,10 @@ export async function writeDatasetExport(run: ExportRun, batches: AsyncIterable<
   const store = run.store!;
   const key = datasetKeyOf(run);
   run.dataset.filesStarted = true;
-  const files = await writeDataset(batches, store, options.layout!, encodingFor(run, queryId), key, run.controller.signal);
+  const given = options.layout!;
+  // Read per batch, so the levels matched to the settled columns (settleDataset) apply from the first row.
+  const layout = { ...given, get partitionBy() { return run.partitionLevels ?? given.partitionBy; } };
+  const files = await writeDataset(batches, store, layout, encodingFor(run, queryId), key, run.controller.signal);
   run.dataset.uncommitted = files;
   const stats = tally.description?.QueryStatistics;
   const manifest = await commitDataset(store, {
@@ -69,7 +93,10 @@ export async function writeDatasetExport(run: ExportRun, batches: AsyncIterable<
     totalResultsCount: tally.totalResultsCount,
     bytesScanned: stats?.BytesScanned ?? tally.bytesScanned,
     eventsScanned: stats?.EventsScanned,
-    schema: run.schema,
+    schema: run.schema && columnRecords(run.schema),
+    schemaSource: run.exportSchema?.source ?? 'first-page',
+    ...(run.exportSchema?.storeType ? { storeType: run.exportSchema.storeType, storeTypeSource: run.exportSchema.storeTypeSource } : {}),
+    partitions: layout.partitionBy.map((level) => ({ key: level.key, column: level.column, type: partitionKeyType(level) })),
     startedAt: run.startedAt.toISOString(),
     endedAt: new Date().toISOString(),
     ctlakeVersion: version(),
@@ -78,6 +105,22 @@ export async function writeDatasetExport(run: ExportRun, batches: AsyncIterable<
   run.dataset.files = files;
   run.dataset.entry = manifest.exports.find((e) => e.key === key);
   run.dataset.uncommitted = undefined;
+}
+
+/**
+ * A dataset export's checks once its columns are settled, before any file
+ * is begun: the partition levels matched to the columns (INVALID_OPTION for
+ * a key that is a column's name), and the dataset's schema rule
+ * (SCHEMA_CHANGED when the dataset's other exports have another schema).
+ */
+async function settleDataset(run: ExportRun, columns: readonly ColumnSchema[]): Promise<void> {
+  try {
+    run.partitionLevels = settlePartitionLevels(run.options.layout!.partitionBy, columns);
+  } catch (error) {
+    throw new CtlakeError('INVALID_OPTION', (n) => `${n('partitionBy')}: ${(error as Error).message}`, { option: 'partitionBy' });
+  }
+  const clash = datasetSchemaClash(await readManifest(run.store!), datasetKeyOf(run), columnRecords(columns));
+  if (clash) throw new CtlakeError('SCHEMA_CHANGED', `${run.store!.root}: ${clash}`);
 }
 
 /** The encoding of every file of this export; Parquet footers carry the query id, SQL and column mapping. Sets `run.schema` once the columns are known. */
@@ -89,7 +132,9 @@ function encodingFor(run: ExportRun, queryId: string): Encoding {
     types: options.types,
     typing: options,
     rowGroupRows: options.rowGroupRows,
-    createdBy: `ctlake ${version()}`,
+    // The form Java Parquet readers parse (parquet-mr's VersionParser): `APP version X (build Y)`.
+    createdBy: `ctlake version ${version()} (build ${version()})`,
+    schema: () => (run.exportSchema?.source === 'sql' ? run.exportSchema.columns : undefined),
     // Called once the first page is in, so DescribeQuery's SQL is known.
     metadata: (columns: readonly ColumnSchema[]) => {
       run.schema ??= [...columns];
@@ -97,7 +142,7 @@ function encodingFor(run: ExportRun, queryId: string): Encoding {
         'ctlake.version': version(),
         'ctlake.query_id': queryId,
         ...(tally.description?.QueryString ? { 'ctlake.sql': tally.description.QueryString } : {}),
-        'ctlake.columns': JSON.stringify(columns),
+        'ctlake.columns': JSON.stringify(columnRecords(columns)),
       };
     },
   };

@@ -20,6 +20,11 @@ export interface Encoding {
   createdBy: string;
   /** Parquet only: the footer's key-value metadata, asked for once the file's schema is fixed. */
   metadata: (columns: readonly ColumnSchema[]) => Record<string, string>;
+  /**
+   * The export's settled schema, asked for when the first batch arrives
+   * (the columns are settled before it); undefined to take the first page's.
+   */
+  schema?: (() => readonly ColumnSchema[] | undefined) | undefined;
 }
 
 /** The file name ending for an encoding: `.parquet`, `.ndjson` or `.ndjson.gz`. */
@@ -49,7 +54,7 @@ export function encodeStages(
     });
     return [Readable.from(bytes, { objectMode: false })];
   }
-  const stages: Array<Readable | Transform> = [Readable.from(encodeNdjson(batches, encoding.types, encoding.typing), { objectMode: false })];
+  const stages: Array<Readable | Transform> = [Readable.from(encodeNdjson(batches, encoding.types, encoding.typing, encoding.schema), { objectMode: false })];
   const compressor = ndjsonCompressor(encoding.compression === 'gzip' ? 'gzip' : 'none');
   if (compressor) stages.push(compressor);
   return stages;

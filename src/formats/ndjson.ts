@@ -3,7 +3,9 @@ import type { Transform } from 'node:stream';
 import type { TypingOptions } from '../rows/column-types.js';
 import { cellOf, type FlatRecord } from '../rows/flatten-row.js';
 import { escapeLoneSurrogates, invalidValue, jsonCell, parseValue, ValueError, wellFormed } from '../rows/parse-value.js';
-import { buildSchema, type ColumnSchema } from '../rows/schema.js';
+import type { LakeType } from '../rows/lake-type.js';
+import { readNested, type NestedValue } from '../rows/nested-value.js';
+import { buildSchema, lateColumnsError, UNPARSED_COLUMN_SOURCE, type ColumnSchema } from '../rows/schema.js';
 
 export type NdjsonCompression = 'none' | 'gzip';
 
@@ -25,9 +27,17 @@ export type NdjsonTypes = 'raw' | 'typed';
  * literals, even beyond 2^53. A lone surrogate (`"\ud800"`) survives both:
  * JSON.stringify escapes it, and a json column's text has it escaped.
  */
-export async function* encodeNdjson(batches: AsyncIterable<FlatRecord[]>, types: NdjsonTypes = 'raw', typing: TypingOptions = {}): AsyncGenerator<Buffer> {
+export async function* encodeNdjson(
+  batches: AsyncIterable<FlatRecord[]>,
+  types: NdjsonTypes = 'raw',
+  typing: TypingOptions = {},
+  settled?: () => readonly ColumnSchema[] | undefined,
+): AsyncGenerator<Buffer> {
   let schema: ColumnSchema[] = [];
   let keys: string[] = [];
+  /** Set when the schema was settled before the first row: then it never changes. */
+  let fixed: ColumnSchema[] | undefined;
+  let width = 0;
   let row = 0;
   const text = new Utf8Lines();
   for await (const batch of batches) {
@@ -35,19 +45,48 @@ export async function* encodeNdjson(batches: AsyncIterable<FlatRecord[]>, types:
     if (types === 'raw') {
       for (const record of batch) text.add(JSON.stringify(record));
     } else {
-      // Columns only ever grow (ColumnSet); rebuild the schema when they do.
+      if (row === 0 && fixed === undefined) {
+        const given = settled?.();
+        if (given !== undefined) {
+          fixed = [...given];
+          schema = fixed;
+          keys = schema.map((c) => JSON.stringify(c.name));
+          width = Object.keys(batch[0]!).length;
+        }
+      }
+      // Columns only ever grow (ColumnSet), new ones last.
       const sources = Object.keys(batch[batch.length - 1]!);
-      if (sources.length !== schema.length) {
+      if (fixed !== undefined) {
+        if (sources.length > width) {
+          const known = new Set(fixed.map((c) => c.source));
+          const added = sources.slice(width).filter((name) => !known.has(name));
+          if (added.length) throw lateColumnsError(added, row + 1 + batch.findIndex((r) => Object.keys(r).length > width), 'sql');
+          width = sources.length;
+        }
+      } else if (sources.length !== schema.length) {
         schema = buildSchema(sources, typing);
         keys = schema.map((c) => JSON.stringify(c.name));
       }
+      const unparsed = schema.findIndex((c) => c.source === UNPARSED_COLUMN_SOURCE);
       for (const record of batch) {
         row++;
         let line = '{';
+        let fallen: string | undefined;
         for (let i = 0; i < schema.length; i++) {
-          if (i > 0) line += ',';
-          line += keys[i] + ':' + typedJson(schema[i]!, cellOf(record, schema[i]!.source), row);
+          const column = schema[i]!;
+          if (i === unparsed) continue;
+          if (line.length > 1) line += ',';
+          const cell = cellOf(record, column.source);
+          const json = typedJson(column, cell, row);
+          if (json === undefined) {
+            // Not readable for its type: null here, and the text in the unparsed column.
+            line += keys[i] + ':null';
+            fallen = `${fallen === undefined ? '' : `${fallen},`}${JSON.stringify(column.name)}:${JSON.stringify(cell)}`;
+          } else {
+            line += keys[i] + ':' + json;
+          }
         }
+        if (unparsed >= 0) line += `${line.length > 1 ? ',' : ''}${keys[unparsed]}:${fallen === undefined ? 'null' : `{${fallen}}`}`;
         text.add(line + '}');
       }
     }
@@ -91,7 +130,12 @@ class Utf8Lines {
   }
 }
 
-function typedJson(column: ColumnSchema, text: string | null, row: number): string {
+/**
+ * One cell as typed JSON text; undefined when a column whose type came from
+ * Lake's schema (`fallback`) cannot read it, so that the caller keeps the
+ * text in the unparsed column. Any other misfit throws VALUE_INVALID.
+ */
+function typedJson(column: ColumnSchema, text: string | null, row: number): string | undefined {
   if (column.type === 'json') {
     if (text === null || text === 'null') return 'null';
     const cell = jsonCell(text);
@@ -101,12 +145,18 @@ function typedJson(column: ColumnSchema, text: string | null, row: number): stri
     // Written as it is, a lone surrogate in it would become U+FFFD; escaped, it is the same JSON value.
     return wellFormed(json) ? json : escapeLoneSurrogates(json);
   }
+  if (column.type === 'nested') {
+    if (text === null || text === 'null') return 'null';
+    const reading = readNested(text, column.lakeType!);
+    return reading.ok ? nestedJson(reading.value, column.lakeType!) : undefined;
+  }
   let value;
   try {
     value = parseValue(text, column.type);
   } catch (error) {
-    if (error instanceof ValueError) throw invalidValue(column.source, row, text, error);
-    throw error;
+    if (!(error instanceof ValueError)) throw error;
+    if (column.fallback === true) return undefined;
+    throw invalidValue(column.source, row, text, error);
   }
   if (value === null) return 'null';
   switch (column.type) {
@@ -119,6 +169,35 @@ function typedJson(column: ColumnSchema, text: string | null, row: number): stri
       return JSON.stringify(new Date(value as number).toISOString());
     default:
       return JSON.stringify(value);
+  }
+}
+
+/**
+ * A typed nested value as JSON text, walking its type: a struct is an
+ * object of its published field names, a map an object of its keys (written
+ * key by key, never through a JavaScript object, so that a key such as
+ * `__proto__` is kept), an array an array; timestamps ISO-8601 with `Z`,
+ * int64 values exact, NaN and infinities as strings, as for flat columns.
+ */
+export function nestedJson(value: NestedValue, type: LakeType): string {
+  if (value === null) return 'null';
+  switch (type.kind) {
+    case 'struct': {
+      const fields = value as NestedValue[];
+      return `{${type.fields.map((field, i) => `${JSON.stringify(field.name)}:${nestedJson(fields[i] ?? null, field.type)}`).join(',')}}`;
+    }
+    case 'map':
+      return `{${(value as Array<[string, NestedValue]>).map(([key, item]) => `${JSON.stringify(key)}:${nestedJson(item, type.value)}`).join(',')}}`;
+    case 'array':
+      return `[${(value as NestedValue[]).map((item) => nestedJson(item, type.element)).join(',')}]`;
+    case 'timestamp':
+    case 'date':
+      return JSON.stringify(new Date(value as number).toISOString());
+    case 'float':
+    case 'double':
+      return Number.isFinite(value) ? String(value) : JSON.stringify(String(value));
+    default:
+      return typeof value === 'string' ? JSON.stringify(value) : String(value);
   }
 }
 

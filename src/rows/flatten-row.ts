@@ -109,6 +109,8 @@ export class ColumnSet {
         for (let n = 2; typeof record[name] === 'string'; n++) name = `${key}_${n}`;
         if (Object.hasOwn(record, name)) {
           record[name] = cell[key] as string;
+        } else if (this.#alias(record, name, cell[key] as string)) {
+          // An expected column, spelled in another case.
         } else {
           // A new column. Defined, not assigned: assigning `__proto__` would set the prototype.
           this.#add(name);
@@ -117,6 +119,33 @@ export class ColumnSet {
       }
     }
     return record;
+  }
+
+  /**
+   * Expects these columns (the export's settled schema, in order): every
+   * record has them from now on, null where its row lacks them, and a cell
+   * whose name differs from one of them only in case (`eventTime` for the
+   * published `eventtime`) goes to it, when no other expected column has
+   * that spelling. Call it before the first row.
+   */
+  expect(sources: readonly string[]): void {
+    const lower = new Map<string, string | null>();
+    for (const source of sources) {
+      if (!Object.hasOwn(this.#template, source)) this.#add(source);
+      const key = source.toLowerCase();
+      lower.set(key, lower.has(key) ? null : source);
+    }
+    this.#lower = lower;
+  }
+
+  #lower: Map<string, string | null> | undefined;
+
+  /** Puts `value` in the expected column that `name` spells in another case, if there is one and the row has not filled it. */
+  #alias(record: FlatRecord, name: string, value: string): boolean {
+    const target = this.#lower?.get(name.toLowerCase());
+    if (target === undefined || target === null || typeof record[target] === 'string') return false;
+    record[target] = value;
+    return true;
   }
 
   #add(name: string): void {

@@ -16,21 +16,9 @@ import configConfigurationItems from './lake-schemas/config-configuration-items.
 import integrationEvents from './lake-schemas/integration-events.json' with { type: 'json' };
 import { formatLakeType, lakeTypeAtPath, parseLakeType, type LakeType } from './lake-type.js';
 
-/** The event data store types whose schema Lake publishes. */
-export type LakeStoreType =
-  | 'cloudtrail-events'
-  | 'cloudtrail-insights'
-  | 'config-configuration-items'
-  | 'audit-manager-evidence'
-  | 'integration-events';
+import { LAKE_STORE_TYPES, type LakeStoreType } from '../lake-model.js';
 
-export const LAKE_STORE_TYPES: readonly LakeStoreType[] = Object.freeze([
-  'cloudtrail-events',
-  'cloudtrail-insights',
-  'config-configuration-items',
-  'audit-manager-evidence',
-  'integration-events',
-]);
+export { LAKE_STORE_TYPES, type LakeStoreType };
 
 /** Where a schema was taken from. */
 export interface LakeSchemaSource {

@@ -1,5 +1,8 @@
+import { CtlakeError, quoted } from '../errors.js';
+import { columnLabel } from './parse-value.js';
 import { typeForColumn, type ColumnType, type TypingOptions } from './column-types.js';
 import type { LakeType } from './lake-type.js';
+import { formatLakeType, parseLakeType } from './lake-type.js';
 
 /** One output column: where it comes from, what it is called in the file, its type. */
 export interface ColumnSchema {
@@ -13,6 +16,12 @@ export interface ColumnSchema {
    * Presto text is read as, and that the Parquet column has.
    */
   lakeType?: LakeType | undefined;
+  /**
+   * Set when the type came from Lake's published schema rather than from the
+   * user: a cell that cannot be read for it keeps its original text in the
+   * unparsed column (see unparsed-column.ts) instead of failing the export.
+   */
+  fallback?: boolean | undefined;
 }
 
 /**
@@ -23,6 +32,45 @@ export interface ColumnSchema {
 export function buildSchema(sources: readonly string[], options: TypingOptions = {}): ColumnSchema[] {
   const names = safeColumnNames(sources);
   return sources.map((source, i) => ({ source, name: names[i]!, type: typeForColumn(source, options) }));
+}
+
+/**
+ * The source of the unparsed column: a text that no Lake row can carry as a
+ * key (a NUL first), so that it never meets a data column.
+ */
+export const UNPARSED_COLUMN_SOURCE = '\u0000ctlake_unparsed';
+/** The unparsed column's name in files, unless a data column has it (then `_2`, ...). */
+export const UNPARSED_NAME = 'ctlake_unparsed';
+
+/**
+ * The lossless fallback: a map<string,string> column that every file of an
+ * export with schema-typed columns has. In a row, it holds, for each cell
+ * that could not be read for its column's type, the column's file name and
+ * Lake's original text; the typed column is null there. Null when every
+ * cell of the row was read.
+ */
+export function unparsedColumn(name: string = UNPARSED_NAME): ColumnSchema {
+  return { source: UNPARSED_COLUMN_SOURCE, name, type: 'nested', lakeType: parseLakeType('map<string,string>'), fallback: false };
+}
+
+/** A column before it has its file name: what the select list, the store schema and `--column` settle. */
+export type SchemaColumn = Omit<ColumnSchema, 'name'>;
+
+/**
+ * The file schema of settled columns: names by safeColumnNames, in order;
+ * then, when any column may fall back (a type from Lake's schema), the
+ * unparsed column, named `ctlake_unparsed` unless a data column already is.
+ */
+export function schemaOf(columns: readonly SchemaColumn[]): ColumnSchema[] {
+  const names = safeColumnNames(columns.map((c) => c.source));
+  const schema: ColumnSchema[] = columns.map((column, i) => ({ ...column, name: names[i]! }));
+  if (columns.some((c) => c.fallback === true)) {
+    const taken = new Set(names.map((n) => n.toLowerCase()));
+    let name = UNPARSED_NAME;
+    for (let n = 2; taken.has(name); n++) name = `${UNPARSED_NAME}_${n}`;
+    schema.push(unparsedColumn(name));
+  }
+  return schema;
 }
 
 /** The longest name written to a file: Glue's limit for a column name (ASCII, so also bytes). */
@@ -55,4 +103,60 @@ export function safeColumnNames(sources: readonly string[]): string[] {
     taken.add(name.toLowerCase());
     return name;
   });
+}
+
+/**
+ * The error for columns that a row brings but the file schema, fixed before
+ * the first row (from the SQL, or from the first page), lacks: SCHEMA_CHANGED,
+ * naming up to five of them, the row, and the fix.
+ */
+export function lateColumnsError(added: readonly string[], row: number, settled: 'sql' | 'first-page'): CtlakeError {
+  const shown = added.slice(0, 5).map(columnLabel);
+  const more = added.length > shown.length ? ` and ${added.length - shown.length} more` : '';
+  const declare = shown.map((label) => `--column ${label}:string`).join(' ');
+  const fixedBy = settled === 'sql' ? "the query's select list and the store's published schema" : 'the first page';
+  return new CtlakeError(
+    'SCHEMA_CHANGED',
+    `column ${shown.join(', ')}${more} first appears at row ${row}, but the schema was fixed by ${fixedBy}; declare it up front with ${declare} (or its type), or export raw NDJSON`,
+    { column: added[0] },
+  );
+}
+
+/** A column as the manifest and the Parquet footer (`ctlake.columns`) record it: JSON, with a nested type as its Lake type text. */
+export interface ColumnRecord {
+  source: string;
+  name: string;
+  type: ColumnType;
+  lakeType?: string;
+  fallback?: true;
+}
+
+export function columnRecords(columns: readonly ColumnSchema[]): ColumnRecord[] {
+  return columns.map((c) => ({
+    source: c.source,
+    name: c.name,
+    type: c.type,
+    ...(c.lakeType ? { lakeType: formatLakeType(c.lakeType) } : {}),
+    ...(c.fallback ? { fallback: true as const } : {}),
+  }));
+}
+
+/**
+ * The first way two recorded schemas differ, as a short phrase naming the
+ * column (`column eventtime is timestamp here and string in export K`), or
+ * undefined when they are the same: the same columns, in the same order,
+ * with the same names, sources and types.
+ */
+export function schemaDifference(ours: readonly ColumnRecord[], theirs: readonly ColumnRecord[]): string | undefined {
+  const typeOf = (c: ColumnRecord) => c.lakeType ?? c.type;
+  for (let i = 0; i < Math.max(ours.length, theirs.length); i++) {
+    const a = ours[i];
+    const b = theirs[i];
+    if (a === undefined) return `it lacks column ${columnLabel(b!.name)} (${typeOf(b!)})`;
+    if (b === undefined) return `it has no column ${columnLabel(a.name)}, which this export has`;
+    if (a.name !== b.name) return `column ${i + 1} is ${columnLabel(a.name)} here and ${columnLabel(b.name)} there`;
+    if (typeOf(a) !== typeOf(b)) return `column ${columnLabel(a.name)} is ${quoted(typeOf(a))} here and ${quoted(typeOf(b))} there`;
+    if (a.source !== b.source) return `column ${columnLabel(a.name)} comes from ${columnLabel(a.source)} here and from ${columnLabel(b.source)} there`;
+  }
+  return undefined;
 }
