@@ -242,11 +242,11 @@ class NestedReader extends ScalarScanner {
     const occurrences = fields.map((): number[] => []);
     pieces.forEach((piece, p) => occurrences[piece.index]!.push(p));
     const repeated = occurrences.filter((list) => list.length > 1);
-    const names = repeated.map((list) => fields[pieces[list[0]!]!.index]!.name).join(', ');
+    const names = `(${repeated.map((list) => fields[pieces[list[0]!]!.index]!.name).join(', ')})`;
     let readings = 1;
     for (const list of repeated) {
       readings *= list.length;
-      if (readings > MAX_READINGS) return this.refuse(`the field names ${names} repeat too often to weigh the readings`);
+      if (readings > MAX_READINGS) return this.refuse(`field names repeat ${names} too often to weigh the readings`);
     }
     const isString = (p: number) => {
       const kind = fields[pieces[p]!.index]!.type.kind;
@@ -271,11 +271,11 @@ class NestedReader extends ScalarScanner {
       }
       if (!fits) continue;
       if (found >= 0) {
-        return this.refuse(`the field names ${names} repeat, and a string value before one may hold ", name=": the text reads more than one way`);
+        return this.refuse(`field names repeat ${names}, and a string value before one may hold ", name=": the text reads more than one way`);
       }
       found = reading;
     }
-    if (found < 0) return this.refuse(`the field names ${names} repeat, and no choice of one occurrence each reads`);
+    if (found < 0) return this.refuse(`field names repeat ${names}, and no choice of one occurrence each reads`);
     let rest = found;
     kept.fill(true);
     for (const list of repeated) {
