@@ -73,6 +73,8 @@ export class ScalarScanner {
   /** Characters the scans may still visit; when spent, the text is refused as too costly. */
   protected budget: number;
   protected readonly text: string;
+  private lastKeyStart = -1;
+  private lastKeyEnd = -1;
 
   constructor(text: string) {
     this.text = text;
@@ -169,13 +171,21 @@ export class ScalarScanner {
    * none of them `=`, `,`, a bracket or white space), or -1.
    */
   keyEnd(pos: number): number {
+    // A separator's key is looked at twice, when the value before it ends and when the key is read.
+    if (pos === this.lastKeyStart) return this.lastKeyEnd;
     const text = this.text;
+    let end = -1;
     for (let i = pos; i < text.length; i++) {
       const c = text.charCodeAt(i);
-      if (c === EQUALS) return i > pos ? i : -1;
-      if (c === COMMA || c === OPEN_BRACE || c === CLOSE_BRACE || c === OPEN_BRACKET || c === CLOSE_BRACKET || isWhiteSpace(c)) return -1;
+      if (c === EQUALS) {
+        if (i > pos) end = i;
+        break;
+      }
+      if (c === COMMA || c === OPEN_BRACE || c === CLOSE_BRACE || c === OPEN_BRACKET || c === CLOSE_BRACKET || isWhiteSpace(c)) break;
     }
-    return -1;
+    this.lastKeyStart = pos;
+    this.lastKeyEnd = end;
+    return end;
   }
 
   /**

@@ -204,7 +204,7 @@ class NestedReader extends ScalarScanner {
       const equals = this.keyEnd(i);
       if (equals < 0) return this.expected('a field name and "="', i);
       const name = text.slice(i, equals);
-      const field = type.byName.get(name.toLowerCase());
+      const field = type.byName.get(name) ?? type.byName.get(name.toLowerCase()); // Lake prints names lower-cased
       if (field === undefined) {
         return this.fail(
           `${quoted(name, 40)} is not a field of the type: a field the published type lacks, or text of the value before it; it cannot be told which`,
