@@ -198,7 +198,7 @@ class NestedReader extends ScalarScanner {
     const text = this.text;
     if (text.charCodeAt(pos + 1) === CLOSE_BRACE) return this.fail('"{}" names no field, and Presto prints every field of a struct');
     const fields = type.fields;
-    const values = new Array<NestedValue | undefined>(fields.length);
+    const values = new Array<NestedValue | undefined>(fields.length).fill(undefined); // packed, not holey
     let i = pos + 1;
     for (;;) {
       const equals = this.keyEnd(i);
