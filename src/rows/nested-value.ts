@@ -25,13 +25,17 @@
  *   fields the real type lacks. A `, NAME=` whose NAME is not a field is
  *   refused, since it may be a field the published type lacks (never drop
  *   data). When a name appears twice at one struct's level, some string
- *   value holds `, NAME=`; the text is read only if exactly one choice of
- *   occurrence reads (the others then belong to the string value before
- *   them, which must be a string field): `{accountid=1, accountid=2, ...}`
- *   reads, `{type=x, arn=y, arn=z}` does not. `{}` is refused: Presto
- *   prints no struct without fields.
- * - Maps. A value ends at the closing `}` or at the first `, KEY=`, as in
- *   presto-json.ts: `{a=x, b=y}` is two entries, always, and a value that
+ *   value holds `, NAME=`. Every piece must then read as the type of the
+ *   field it names, and the text is read only if exactly one choice of one
+ *   occurrence per name fits: the other pieces, `, NAME=` and value, belong
+ *   to the string value of the kept piece before them, which must be a
+ *   string field, and all of it plain text (not JSON text only). So
+ *   `{accountid=1, accountid=2, ...}` reads (the first piece is always a
+ *   field), `{creationdate=<time>, mfaauthenticated=a, mfaauthenticated=b}`
+ *   reads (a timestamp holds no `, `), and `{type=x, arn=y, arn=z}` does
+ *   not. `{}` is refused: Presto prints no struct without fields.
+ * - Maps. A value ends at the closing `}` or at the first `, KEY=` (see
+ *   nested-scalar.ts for what a KEY is), as in presto-json.ts: `{a=x, b=y}` is two entries, always, and a value that
  *   itself holds `, b=` at its top cannot be told from two entries (the
  *   text's own limit). A key repeated, or a `, KEY=` inside a value's
  *   brackets, is refused. Keys are data (`__proto__` is a key like any
