@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { isLakeStoreType, LAKE_STORE_TYPES, lakeColumn, lakeSchema, lakeTypeAt } from '../src/rows/lake-schema.js';
+import { isLakeStoreType, LAKE_STORE_TYPES, lakeColumn, lakeSchema, lakeTypeAt, type LakeColumn } from '../src/rows/lake-schema.js';
 import { formatLakeType, LakeTypeSyntaxError, parseLakeType } from '../src/rows/lake-type.js';
 
 const DIR = fileURLToPath(new URL('../src/rows/lake-schemas/', import.meta.url));
@@ -50,13 +50,16 @@ describe('the shipped Lake schemas', () => {
     }
   });
 
-  it('keeps the published text where it had to be corrected, and the correction only deletes characters', () => {
+  it('keeps the published text where it had to be corrected: stray characters deleted, and two misspelt field names given their real spelling', () => {
     const corrected = LAKE_STORE_TYPES.flatMap((s) => lakeSchema(s).columns.filter((c) => c.published !== null).map((c) => [s, c] as const));
-    expect(corrected.map(([s, c]) => `${s}.${c.name}`)).toEqual(['integration-events.eventdata']);
-    const [, eventdata] = corrected[0]!;
+    expect(corrected.map(([s, c]) => `${s}.${c.name}`)).toEqual(['cloudtrail-events.useridentity', 'integration-events.eventdata']);
+    const [[, useridentity], [, eventdata]] = corrected as [[string, LakeColumn], [string, LakeColumn]];
+    // Lake's field is credentialsIssuedTo (CloudTrail's record); the page misspells it.
+    expect(useridentity.published!.replace('credentiaisissuedto', 'credentialsissuedto')).toBe(useridentity.typeText);
     expect(() => parseLakeType(eventdata.published!)).toThrow(LakeTypeSyntaxError);
-    expect(deletions(eventdata.published!, eventdata.typeText)).toBe(4);
-    expect(eventdata.published!.replace(/"/g, '').replace(/string>>,(?!useragent)/g, 'string>,')).toBe(eventdata.typeText);
+    const fixed = eventdata.published!.replace('errormssage', 'errormessage');
+    expect(deletions(fixed, eventdata.typeText)).toBe(4);
+    expect(fixed.replace(/"/g, '').replace(/string>>,(?!useragent)/g, 'string>,')).toBe(eventdata.typeText);
   });
 
   it('types the known CloudTrail event paths as published', () => {

@@ -28,7 +28,7 @@ const ms = (text: string) => Date.parse(`${text.replace(' ', 'T')}Z`);
 // useridentity's fields in the published order: type, principalid, arn, accountid, accesskeyid, username,
 // sessioncontext{attributes{creationdate, mfaauthenticated}, sessionissuer{type, principalid, arn, accountid, username},
 // webidfederationdata{federatedprovider, attributes}, sourceidentity, ec2roledelivery, ec2issuedinvpc},
-// onbehalfof{userid, identitystorearn}, inscopeof{sourcearn, sourceaccount, issuertype, credentiaisissuedto}, invokedby, identityprovider
+// onbehalfof{userid, identitystorearn}, inscopeof{sourcearn, sourceaccount, issuertype, credentialsissuedto}, invokedby, identityprovider
 const ASSUMED_ROLE =
   '{type=AssumedRole, principalid=AROAEXAMPLEID:alice, arn=arn:aws:sts::123456789012:assumed-role/Admin/alice, accountid=123456789012, accesskeyid=ASIAEXAMPLEKEY, username=null, ' +
   'sessioncontext={attributes={creationdate=2023-01-22 16:50:01.000, mfaauthenticated=true}, sessionissuer={type=Role, principalid=AROAEXAMPLEID, arn=arn:aws:iam::123456789012:role/Admin, accountid=123456789012, username=Admin}, ' +
@@ -132,8 +132,9 @@ describe('readNested on useridentity', () => {
 
   it('refuses a field the type lacks, never dropping it', () => {
     expect(refused('{type=AssumedRole, sessionname=alice}', USER_IDENTITY)).toContain('"sessionname" is not a field');
-    // CloudTrail's own spelling, which the published type lacks (it has credentiaisissuedto)
-    expect(refused('{inscopeof={sourcearn=a, sourceaccount=b, issuertype=c, credentialsissuedto=d}}', USER_IDENTITY)).toContain('inscopeof');
+    // The page's misspelling, which the shipped type corrects to CloudTrail's credentialsissuedto
+    expect(refused('{inscopeof={sourcearn=a, sourceaccount=b, issuertype=c, credentiaisissuedto=d}}', USER_IDENTITY)).toContain('inscopeof');
+    expect(readNested('{inscopeof={sourcearn=a, sourceaccount=b, issuertype=c, credentialsissuedto=d}}', USER_IDENTITY).ok).toBe(true);
     expect(refused('{__proto__=x}', USER_IDENTITY)).toContain('"__proto__" is not a field');
   });
 
