@@ -23,6 +23,14 @@ export interface ParquetOptions {
    */
   rowGroupRows: number;
   typing: TypingOptions;
+  /**
+   * The file's schema, fixed up front: used as it is, instead of
+   * `buildSchema` over the first page's columns (and `typing`). It is how a
+   * file gets nested columns (type 'nested' with their lakeType) and a
+   * fallback column (rows/unparsed-column.ts). A column the records carry
+   * that it lacks fails with SCHEMA_CHANGED.
+   */
+  schema?: readonly ColumnSchema[] | undefined;
   /** Key-value metadata for the footer; called once, when the first page has arrived. */
   metadata: (columns: readonly ColumnSchema[]) => Record<string, string>;
   /** Receives the file's schema once it is fixed. */
@@ -43,11 +51,11 @@ const CODECS: Record<ParquetCompression, wasm.Compression> = {
  * finished row group, then the footer. Dictionary encoding and statistics
  * are on.
  *
- * The schema is fixed by the first batch: the columns seen so far (every
- * record carries all of them) plus any declared with `--column` but not yet
- * seen, typed by `buildSchema`. A column first seen later cannot join a
- * file already begun; it fails with SCHEMA_CHANGED, which names it and says
- * how to declare it up front.
+ * The schema is `options.schema` when given, else fixed by the first batch:
+ * the columns seen so far (every record carries all of them) plus any
+ * declared with `--column` but not yet seen, typed by `buildSchema`. A
+ * column first seen later cannot join a file already begun; it fails with
+ * SCHEMA_CHANGED, which names it and says how to declare it up front.
  *
  * parquet-wasm's writer ignores its own write errors, so after the footer
  * the row count it records is read back and compared with the rows fed: a
@@ -57,14 +65,22 @@ export async function* encodeParquet(batches: AsyncIterable<FlatRecord[]>, optio
   const iterator = batches[Symbol.asyncIterator]();
   let first: IteratorResult<FlatRecord[]> = await iterator.next();
   while (!first.done && first.value.length === 0) first = await iterator.next();
-  const seen = first.done ? [] : Object.keys(first.value[first.value.length - 1]!);
-  const declared = Object.keys(options.typing.columns ?? {}).filter((name) => !seen.includes(name));
-  const columns = buildSchema([...seen, ...declared], options.typing);
+  let columns: readonly ColumnSchema[];
+  // Records carry every column seen so far, new ones last (ColumnSet): those past `width` are checked against the schema.
+  let width: number;
+  if (options.schema) {
+    columns = options.schema;
+    width = 0;
+  } else {
+    const seen = first.done ? [] : Object.keys(first.value[first.value.length - 1]!);
+    const declared = Object.keys(options.typing.columns ?? {}).filter((name) => !seen.includes(name));
+    columns = buildSchema([...seen, ...declared], options.typing);
+    width = seen.length;
+  }
   options.onSchema?.(columns);
   const metadata = new Map(Object.entries(options.metadata(columns)));
   const schema = arrowSchema(columns, new Map());
   const known = new Set(columns.map((c) => c.source));
-  let width = seen.length;
 
   async function* rest(): AsyncGenerator<FlatRecord[]> {
     if (!first.done) {
@@ -93,7 +109,7 @@ export async function* encodeParquet(batches: AsyncIterable<FlatRecord[]>, optio
           const keys = Object.keys(records[records.length - 1]!);
           if (keys.length > width) {
             const added = keys.slice(width).filter((name) => !known.has(name));
-            if (added.length) throw lateColumns(records, added, width, rowsFed);
+            if (added.length) throw lateColumns(records, added, rowsFed, options.schema !== undefined);
             width = keys.length;
           }
           const batch = recordBatch(schema, columns, records, rowsFed + 1);
@@ -162,14 +178,16 @@ function toWasm(schema: Schema, batch: RecordBatch): wasm.RecordBatch {
   }
 }
 
-function lateColumns(records: readonly FlatRecord[], added: readonly string[], width: number, rowsBefore: number): CtlakeError {
-  const row = rowsBefore + 1 + records.findIndex((r) => Object.keys(r).length > width);
+function lateColumns(records: readonly FlatRecord[], added: readonly string[], rowsBefore: number, fixed: boolean): CtlakeError {
+  const row = rowsBefore + 1 + records.findIndex((r) => added.some((name) => Object.hasOwn(r, name)));
   const shown = added.slice(0, 5).map(columnLabel);
   const more = added.length > shown.length ? ` and ${added.length - shown.length} more` : '';
   const declare = shown.map((label) => `--column ${label}:string`).join(' ');
   return new CtlakeError(
     'SCHEMA_CHANGED',
-    `column ${shown.join(', ')}${more} first appears at row ${row}, after the Parquet schema was fixed by the first page; declare it up front with ${declare} (or its type), or export to NDJSON`,
+    fixed
+      ? `column ${shown.join(', ')}${more} at row ${row} is not in the Parquet file's schema; add it to the schema, or export to NDJSON`
+      : `column ${shown.join(', ')}${more} first appears at row ${row}, after the Parquet schema was fixed by the first page; declare it up front with ${declare} (or its type), or export to NDJSON`,
     { column: added[0] },
   );
 }
