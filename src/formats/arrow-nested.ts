@@ -272,6 +272,8 @@ class BoolBuilder implements Builder {
 }
 
 const encoder = new TextEncoder();
+/** Texts up to this many code units are tried as ASCII first. */
+const SHORT = 64;
 
 class Utf8Builder implements Builder {
   length = 0;
@@ -285,11 +287,28 @@ class Utf8Builder implements Builder {
     this.validity.mark(i, value !== null);
     if (value !== null) {
       if (typeof value !== 'string') throw shapeError('string', 'a string', value);
-      this.bytes = room(this.bytes, this.pos + value.length * 3);
-      const written = encoder.encodeInto(value, this.bytes.subarray(this.pos)).written;
-      // As flat columns: only a text with more bytes than code units can hold a lone surrogate.
-      if (written !== value.length && !wellFormed(value)) throw new LoneSurrogate(value);
-      this.pos += written;
+      const bytes = (this.bytes = room(this.bytes, this.pos + value.length * 3));
+      const n = value.length;
+      let at = this.pos;
+      // Nested values are mostly short ASCII (names, ids, ARNs), for which a
+      // loop is several times faster than encodeInto on a fresh subarray.
+      if (n <= SHORT) {
+        for (let c = 0; c < n; c++) {
+          const code = value.charCodeAt(c);
+          if (code >= 0x80) {
+            at = -1;
+            break;
+          }
+          bytes[at++] = code;
+        }
+      } else at = -1;
+      if (at < 0) {
+        const written = encoder.encodeInto(value, bytes.subarray(this.pos)).written;
+        // As flat columns: only a text with more bytes than code units can hold a lone surrogate.
+        if (written !== n && !wellFormed(value)) throw new LoneSurrogate(value);
+        at = this.pos + written;
+      }
+      this.pos = at;
     }
     this.offsets = room(this.offsets, i + 2);
     this.offsets[i + 1] = this.pos;
