@@ -332,6 +332,18 @@ describe('typed nested columns in Parquet', () => {
     expect((error as Error).message).toMatch(/^column extra at row 3 is not in the Parquet file's schema/);
   });
 
+  it('writes row groups where a nested column is all null, and a file of no rows, that DuckDB reads', async () => {
+    const nulls = Array.from({ length: 70 }, (_, i): FlatRecord => (i < 65 ? { eventName: `e${i}`, userIdentity: null, requestParameters: null, resources: null } : record(i)));
+    const some = path.join(dir, 'nulls.parquet');
+    await writeFile(some, await bytesOf(nulls, COLUMNS, 30));
+    const read = await query(db, `SELECT count(*) AS n, count(useridentity) AS ui, count(requestparameters) AS rp, count(resources) AS rs, count(ctlake_unparsed) AS fell FROM read_parquet('${some}')`);
+    expect(read).toEqual([{ n: 70n, ui: 5n, rp: 5n, rs: 5n, fell: 0n }]);
+    const none = path.join(dir, 'none.parquet');
+    await writeFile(none, await bytesOf([], COLUMNS));
+    expect(await query(db, `SELECT count(*) AS n FROM read_parquet('${none}')`)).toEqual([{ n: 0n }]);
+    expect((await query(db, `DESCRIBE SELECT * FROM read_parquet('${none}')`)).map((r) => r.column_type)).toContain('MAP(VARCHAR, VARCHAR)');
+  });
+
   it('writes the same bytes for flat columns whether the schema is given or built from the first page', async () => {
     const flat = Array.from({ length: 300 }, (_, i): FlatRecord => ({ eventTime: `2024-05-01 00:00:0${i % 10}.000`, eventName: `e${i % 7}`, readOnly: i % 2 ? 'true' : 'false', other: i % 5 ? `o${i}` : null }));
     const built = buildSchema(Object.keys(flat[0]!), {});

@@ -57,6 +57,9 @@ const CODECS: Record<ParquetCompression, wasm.Compression> = {
  * column first seen later cannot join a file already begun; it fails with
  * SCHEMA_CHANGED, which names it and says how to declare it up front.
  *
+ * A file of no rows gets its schema all the same (from `options.schema` or
+ * the declared columns), from one empty batch.
+ *
  * parquet-wasm's writer ignores its own write errors, so after the footer
  * the row count it records is read back and compared with the rows fed: a
  * difference fails with COUNT_MISMATCH instead of a short file.
@@ -92,6 +95,7 @@ export async function* encodeParquet(batches: AsyncIterable<FlatRecord[]>, optio
   }
   const source = rest();
   let rowsFed = 0;
+  let fedAny = false;
   // parquet-wasm replaces an error raised while it pulls with its own
   // ("Dyn casting error"); keep ours, to rethrow it.
   let pullError: unknown;
@@ -102,7 +106,15 @@ export async function* encodeParquet(batches: AsyncIterable<FlatRecord[]>, optio
           // Encoding runs on microtasks: let timers and I/O in between batches.
           await yieldToLoop();
           const next = await source.next();
-          if (next.done) return controller.close();
+          if (next.done) {
+            // parquet-wasm fails ("Dyn casting error") on a stream with no batch: give a file of no rows its schema with one empty batch.
+            // (A schema of no columns is left to fail: readers refuse a Parquet file with no column.)
+            if (!fedAny && columns.length > 0) {
+              fedAny = true;
+              controller.enqueue(toWasm(schema, recordBatch(schema, columns, [], 1)));
+            }
+            return controller.close();
+          }
           const records = next.value;
           if (records.length === 0) return;
           // Records carry every column seen so far, new ones last (ColumnSet).
@@ -115,6 +127,7 @@ export async function* encodeParquet(batches: AsyncIterable<FlatRecord[]>, optio
           const batch = recordBatch(schema, columns, records, rowsFed + 1);
           if (!util.compareSchemas(schema, batch.schema)) throw new Error('internal: a record batch left the file schema');
           controller.enqueue(toWasm(batch.schema, batch));
+          fedAny = true;
           rowsFed += records.length;
           // Encoded: let the records go now rather than when the next batch replaces them (see encodeNdjson).
           records.length = 0;
