@@ -17,7 +17,7 @@ import { encodeParquet, type ParquetOptions } from '../src/formats/parquet.js';
 import type { FlatRecord } from '../src/rows/flatten-row.js';
 import { parseLakeType, type LakeType } from '../src/rows/lake-type.js';
 import { buildSchema, type ColumnSchema } from '../src/rows/schema.js';
-import { unparsedColumn } from '../src/rows/unparsed-column.js';
+import { UNPARSED_COLUMN_SOURCE, unparsedColumn } from '../src/rows/unparsed-column.js';
 import { duckdb, query } from './support/duckdb.js';
 
 vi.mock('../src/rows/nested-value.js', async () => await import('./support/nested-stand-in.js'));
@@ -342,6 +342,16 @@ describe('typed nested columns in Parquet', () => {
     await writeFile(none, await bytesOf([], COLUMNS));
     expect(await query(db, `SELECT count(*) AS n FROM read_parquet('${none}')`)).toEqual([{ n: 0n }]);
     expect((await query(db, `DESCRIBE SELECT * FROM read_parquet('${none}')`)).map((r) => r.column_type)).toContain('MAP(VARCHAR, VARCHAR)');
+  });
+
+  it('treats a Lake column that spells the fallback column\'s source as data: an ordinary column, or one the fixed schema lacks', async () => {
+    const hostile = [{ eventName: 'e', [UNPARSED_COLUMN_SOURCE]: 'not a fallback' }];
+    const plain = path.join(dir, 'hostile.parquet');
+    await writeFile(plain, await bytesOf(hostile, undefined));
+    expect(await query(db, `SELECT * FROM read_parquet('${plain}')`)).toEqual([{ eventName: 'e', _ctlake_unparsed: 'not a fallback' }]);
+    const error = await failureOf([{ ...record(0), [UNPARSED_COLUMN_SOURCE]: 'x' }], COLUMNS);
+    expect(isCtlakeError(error, 'SCHEMA_CHANGED')).toBe(true);
+    expect((error as Error).message).toMatch(/^column "\\u0000ctlake_unparsed" at row 1 is not in the Parquet file's schema/);
   });
 
   it('writes the same bytes for flat columns whether the schema is given or built from the first page', async () => {

@@ -6,6 +6,7 @@ import type { TypingOptions } from '../rows/column-types.js';
 import type { FlatRecord } from '../rows/flatten-row.js';
 import { columnLabel } from '../rows/parse-value.js';
 import { buildSchema, type ColumnSchema } from '../rows/schema.js';
+import { isUnparsedColumn } from '../rows/unparsed-column.js';
 import { arrowSchema, recordBatch } from './arrow-batch.js';
 import { FooterTail } from './parquet-footer.js';
 
@@ -83,7 +84,8 @@ export async function* encodeParquet(batches: AsyncIterable<FlatRecord[]>, optio
   options.onSchema?.(columns);
   const metadata = new Map(Object.entries(options.metadata(columns)));
   const schema = arrowSchema(columns, new Map());
-  const known = new Set(columns.map((c) => c.source));
+  // The fallback column is not read from records: a Lake column that spells its source is one the schema lacks.
+  const known = new Set(columns.filter((c) => !isUnparsedColumn(c)).map((c) => c.source));
 
   async function* rest(): AsyncGenerator<FlatRecord[]> {
     if (!first.done) {
