@@ -15,8 +15,14 @@ import {
 } from 'apache-arrow';
 import type { ColumnType } from '../rows/column-types.js';
 import { cellOf, type FlatRecord } from '../rows/flatten-row.js';
+import { formatLakeType, type LakeType } from '../rows/lake-type.js';
+// A namespace import: the module links even where readNested is only declared (a build without the reader), and only a nested column calls it.
+import * as nestedValue from '../rows/nested-value.js';
+import type { NestedValue } from '../rows/nested-value.js';
 import { invalidValue, parseValue, unencodableValue, ValueError, wellFormed } from '../rows/parse-value.js';
 import type { ColumnSchema } from '../rows/schema.js';
+import { fallsBack, isUnparsedColumn } from '../rows/unparsed-column.js';
+import { arrowTypeOf, nestedData } from './arrow-nested.js';
 
 /**
  * One fixed Arrow schema per file. Every batch is built from this same
@@ -24,10 +30,30 @@ import type { ColumnSchema } from '../rows/schema.js';
  * parquet-wasm's streaming writer drops, hangs on or crashes over a batch
  * whose schema differs from the file's, and never says so.
  * Timestamps are milliseconds adjusted to UTC (the precision Lake gives);
- * json columns are UTF-8 text holding JSON.
+ * json columns are UTF-8 text holding JSON; nested columns have the Arrow
+ * type of their Lake type (arrowTypeOf), the fallback column (see
+ * rows/unparsed-column.ts) a map of text to text. At most one fallback
+ * column.
  */
 export function arrowSchema(columns: readonly ColumnSchema[], metadata: Map<string, string> = new Map()): Schema {
-  return new Schema(columns.map((c) => new Field(c.name, arrowType(c.type), true)), metadata);
+  unparsedIndex(columns);
+  return new Schema(columns.map((c) => new Field(c.name, c.type === 'nested' ? arrowTypeOf(lakeTypeOf(c)) : arrowType(c.type), true)), metadata);
+}
+
+function lakeTypeOf(column: ColumnSchema): LakeType {
+  if (column.lakeType === undefined) throw new Error(`internal: nested column ${JSON.stringify(column.name)} has no lakeType`);
+  return column.lakeType;
+}
+
+/** The index of the fallback column, or -1. */
+function unparsedIndex(columns: readonly ColumnSchema[]): number {
+  let at = -1;
+  for (let i = 0; i < columns.length; i++) {
+    if (!isUnparsedColumn(columns[i]!)) continue;
+    if (at >= 0) throw new Error('internal: a schema holds more than one fallback column');
+    at = i;
+  }
+  return at;
 }
 
 function arrowType(type: ColumnType): DataType {
@@ -44,7 +70,7 @@ function arrowType(type: ColumnType): DataType {
     case 'json':
       return new Utf8();
     case 'nested':
-      throw new Error('internal: nested columns are not built yet');
+      throw new Error('internal: a nested column has the Arrow type of its lakeType');
   }
 }
 
@@ -60,13 +86,72 @@ let scratch = new Uint8Array(1 << 20);
  * (apache-arrow's vectorFromArray would read every timestamp unit as
  * milliseconds, refuses numbers for Int64, and is several times slower for
  * strings).
+ *
+ * A nested cell is read with readNested for its Lake type. With a fallback
+ * column in the schema, a cell that does not read (a nested one), or does
+ * not parse (a scalar one whose column is marked `fallback`), is null in its
+ * column and its text goes into the row's fallback map under the column's
+ * output name; without one, it throws VALUE_INVALID as above. Columns of
+ * other types take the same path as before nested columns existed.
  */
 export function recordBatch(schema: Schema, columns: readonly ColumnSchema[], records: readonly FlatRecord[], firstRow: number): RecordBatch {
-  const children = columns.map((column, i) => columnData(schema.fields[i]!.type, column, records, firstRow));
+  const unparsed = unparsedIndex(columns);
+  const fallback = unparsed < 0 ? undefined : new Fallback(records.length, firstRow);
+  const children: Data[] = [];
+  for (let i = 0; i < columns.length; i++) {
+    const column = columns[i]!;
+    if (i === unparsed) continue;
+    children[i] = column.type === 'nested' ? nestedColumn(column, records, firstRow, fallback) : columnData(schema.fields[i]!.type, column, records, firstRow, fallback);
+  }
+  if (fallback) children[unparsed] = fallback.data(columns[unparsed]!);
   return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: records.length, nullCount: 0, children }));
 }
 
-function columnData(type: DataType, column: ColumnSchema, records: readonly FlatRecord[], firstRow: number): Data {
+/** The fallback map of each row of one batch: null until a cell of the row falls back. */
+class Fallback {
+  private readonly rows: Array<Array<[string, string]> | null>;
+  constructor(
+    length: number,
+    private readonly firstRow: number,
+  ) {
+    this.rows = new Array<null>(length).fill(null);
+  }
+  /** Keeps `text`, row `i`'s cell of `column`, which did not fit its type. */
+  add(i: number, column: ColumnSchema, text: string): void {
+    // Checked here, to name the column the text came from, not the fallback column.
+    if (!wellFormed(text)) throw unencodableValue(column.source, this.firstRow + i, text, 'Parquet');
+    (this.rows[i] ??= []).push([column.name, text]);
+  }
+  data(column: ColumnSchema): Data {
+    return nestedData(lakeTypeOf(column), this.rows, { column: column.source, firstRow: this.firstRow });
+  }
+}
+
+function nestedColumn(column: ColumnSchema, records: readonly FlatRecord[], firstRow: number, fallback: Fallback | undefined): Data {
+  const type = lakeTypeOf(column);
+  const n = records.length;
+  const values = new Array<NestedValue>(n);
+  for (let i = 0; i < n; i++) {
+    const text = cellOf(records[i]!, column.source);
+    if (text === null) {
+      values[i] = null;
+      continue;
+    }
+    const reading = nestedValue.readNested(text, type);
+    if (reading.ok) values[i] = reading.value;
+    else if (fallback) {
+      values[i] = null;
+      fallback.add(i, column, text);
+    } else {
+      const typeText = formatLakeType(type);
+      const shown = typeText.length > 60 ? `${typeText.slice(0, 60)}...` : typeText;
+      throw invalidValue(column.source, firstRow + i, text, new ValueError(`not readable as ${shown} (${reading.reason})`));
+    }
+  }
+  return nestedData(type, values, { column: column.source, firstRow });
+}
+
+function columnData(type: DataType, column: ColumnSchema, records: readonly FlatRecord[], firstRow: number, fallback: Fallback | undefined): Data {
   const n = records.length;
   const validity = new Uint8Array((n + 7) >> 3);
   let nulls = 0;
@@ -79,6 +164,11 @@ function columnData(type: DataType, column: ColumnSchema, records: readonly Flat
       return value;
     } catch (error) {
       if (!(error instanceof ValueError)) throw error;
+      if (fallback && text !== null && fallsBack(column)) {
+        fallback.add(i, column, text);
+        nulls++;
+        return null;
+      }
       throw invalidValue(column.source, firstRow + i, text, error);
     }
   };
@@ -132,6 +222,6 @@ function columnData(type: DataType, column: ColumnSchema, records: readonly Flat
       return makeData({ type: type as Utf8, length: n, nullCount: nulls, valueOffsets: offsets, data: scratch.slice(0, pos), nullBitmap: nullBitmap() });
     }
     case 'nested':
-      throw new Error('internal: nested columns are not built yet');
+      throw new Error('internal: a nested column is built by nestedColumn');
   }
 }

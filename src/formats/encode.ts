@@ -15,6 +15,8 @@ export interface Encoding {
   /** NDJSON only. */
   types: NdjsonTypes;
   typing: TypingOptions;
+  /** Parquet only: the file's schema, fixed up front instead of built from the first page (see ParquetOptions.schema). */
+  schema?: readonly ColumnSchema[] | undefined;
   /** Parquet only: rows per row group, the writer's memory bound. */
   rowGroupRows: number;
   createdBy: string;
@@ -48,6 +50,7 @@ export function encodeStages(
       compression: encoding.compression,
       rowGroupRows: encoding.rowGroupRows,
       typing: encoding.typing,
+      schema: encoding.schema,
       createdBy: encoding.createdBy,
       metadata: encoding.metadata,
       onSchema,

@@ -6,6 +6,7 @@ import type { TypingOptions } from '../rows/column-types.js';
 import type { FlatRecord } from '../rows/flatten-row.js';
 import { columnLabel } from '../rows/parse-value.js';
 import { buildSchema, type ColumnSchema } from '../rows/schema.js';
+import { isUnparsedColumn } from '../rows/unparsed-column.js';
 import { arrowSchema, recordBatch } from './arrow-batch.js';
 import { FooterTail } from './parquet-footer.js';
 
@@ -23,6 +24,14 @@ export interface ParquetOptions {
    */
   rowGroupRows: number;
   typing: TypingOptions;
+  /**
+   * The file's schema, fixed up front: used as it is, instead of
+   * `buildSchema` over the first page's columns (and `typing`). It is how a
+   * file gets nested columns (type 'nested' with their lakeType) and a
+   * fallback column (rows/unparsed-column.ts). A column the records carry
+   * that it lacks fails with SCHEMA_CHANGED.
+   */
+  schema?: readonly ColumnSchema[] | undefined;
   /** Key-value metadata for the footer; called once, when the first page has arrived. */
   metadata: (columns: readonly ColumnSchema[]) => Record<string, string>;
   /** Receives the file's schema once it is fixed. */
@@ -43,11 +52,14 @@ const CODECS: Record<ParquetCompression, wasm.Compression> = {
  * finished row group, then the footer. Dictionary encoding and statistics
  * are on.
  *
- * The schema is fixed by the first batch: the columns seen so far (every
- * record carries all of them) plus any declared with `--column` but not yet
- * seen, typed by `buildSchema`. A column first seen later cannot join a
- * file already begun; it fails with SCHEMA_CHANGED, which names it and says
- * how to declare it up front.
+ * The schema is `options.schema` when given, else fixed by the first batch:
+ * the columns seen so far (every record carries all of them) plus any
+ * declared with `--column` but not yet seen, typed by `buildSchema`. A
+ * column first seen later cannot join a file already begun; it fails with
+ * SCHEMA_CHANGED, which names it and says how to declare it up front.
+ *
+ * A file of no rows gets its schema all the same (from `options.schema` or
+ * the declared columns), from one empty batch.
  *
  * parquet-wasm's writer ignores its own write errors, so after the footer
  * the row count it records is read back and compared with the rows fed: a
@@ -57,14 +69,23 @@ export async function* encodeParquet(batches: AsyncIterable<FlatRecord[]>, optio
   const iterator = batches[Symbol.asyncIterator]();
   let first: IteratorResult<FlatRecord[]> = await iterator.next();
   while (!first.done && first.value.length === 0) first = await iterator.next();
-  const seen = first.done ? [] : Object.keys(first.value[first.value.length - 1]!);
-  const declared = Object.keys(options.typing.columns ?? {}).filter((name) => !seen.includes(name));
-  const columns = buildSchema([...seen, ...declared], options.typing);
+  let columns: readonly ColumnSchema[];
+  // Records carry every column seen so far, new ones last (ColumnSet): those past `width` are checked against the schema.
+  let width: number;
+  if (options.schema) {
+    columns = options.schema;
+    width = 0;
+  } else {
+    const seen = first.done ? [] : Object.keys(first.value[first.value.length - 1]!);
+    const declared = Object.keys(options.typing.columns ?? {}).filter((name) => !seen.includes(name));
+    columns = buildSchema([...seen, ...declared], options.typing);
+    width = seen.length;
+  }
   options.onSchema?.(columns);
   const metadata = new Map(Object.entries(options.metadata(columns)));
   const schema = arrowSchema(columns, new Map());
-  const known = new Set(columns.map((c) => c.source));
-  let width = seen.length;
+  // The fallback column is not read from records: a Lake column that spells its source is one the schema lacks.
+  const known = new Set(columns.filter((c) => !isUnparsedColumn(c)).map((c) => c.source));
 
   async function* rest(): AsyncGenerator<FlatRecord[]> {
     if (!first.done) {
@@ -76,6 +97,7 @@ export async function* encodeParquet(batches: AsyncIterable<FlatRecord[]>, optio
   }
   const source = rest();
   let rowsFed = 0;
+  let fedAny = false;
   // parquet-wasm replaces an error raised while it pulls with its own
   // ("Dyn casting error"); keep ours, to rethrow it.
   let pullError: unknown;
@@ -86,19 +108,28 @@ export async function* encodeParquet(batches: AsyncIterable<FlatRecord[]>, optio
           // Encoding runs on microtasks: let timers and I/O in between batches.
           await yieldToLoop();
           const next = await source.next();
-          if (next.done) return controller.close();
+          if (next.done) {
+            // parquet-wasm fails ("Dyn casting error") on a stream with no batch: give a file of no rows its schema with one empty batch.
+            // (A schema of no columns is left to fail: readers refuse a Parquet file with no column.)
+            if (!fedAny && columns.length > 0) {
+              fedAny = true;
+              controller.enqueue(toWasm(schema, recordBatch(schema, columns, [], 1)));
+            }
+            return controller.close();
+          }
           const records = next.value;
           if (records.length === 0) return;
           // Records carry every column seen so far, new ones last (ColumnSet).
           const keys = Object.keys(records[records.length - 1]!);
           if (keys.length > width) {
             const added = keys.slice(width).filter((name) => !known.has(name));
-            if (added.length) throw lateColumns(records, added, width, rowsFed);
+            if (added.length) throw lateColumns(records, added, rowsFed, options.schema !== undefined);
             width = keys.length;
           }
           const batch = recordBatch(schema, columns, records, rowsFed + 1);
           if (!util.compareSchemas(schema, batch.schema)) throw new Error('internal: a record batch left the file schema');
           controller.enqueue(toWasm(batch.schema, batch));
+          fedAny = true;
           rowsFed += records.length;
           // Encoded: let the records go now rather than when the next batch replaces them (see encodeNdjson).
           records.length = 0;
@@ -162,14 +193,16 @@ function toWasm(schema: Schema, batch: RecordBatch): wasm.RecordBatch {
   }
 }
 
-function lateColumns(records: readonly FlatRecord[], added: readonly string[], width: number, rowsBefore: number): CtlakeError {
-  const row = rowsBefore + 1 + records.findIndex((r) => Object.keys(r).length > width);
+function lateColumns(records: readonly FlatRecord[], added: readonly string[], rowsBefore: number, fixed: boolean): CtlakeError {
+  const row = rowsBefore + 1 + records.findIndex((r) => added.some((name) => Object.hasOwn(r, name)));
   const shown = added.slice(0, 5).map(columnLabel);
   const more = added.length > shown.length ? ` and ${added.length - shown.length} more` : '';
   const declare = shown.map((label) => `--column ${label}:string`).join(' ');
   return new CtlakeError(
     'SCHEMA_CHANGED',
-    `column ${shown.join(', ')}${more} first appears at row ${row}, after the Parquet schema was fixed by the first page; declare it up front with ${declare} (or its type), or export to NDJSON`,
+    fixed
+      ? `column ${shown.join(', ')}${more} at row ${row} is not in the Parquet file's schema; add it to the schema, or export to NDJSON`
+      : `column ${shown.join(', ')}${more} first appears at row ${row}, after the Parquet schema was fixed by the first page; declare it up front with ${declare} (or its type), or export to NDJSON`,
     { column: added[0] },
   );
 }
