@@ -5,7 +5,8 @@ import { firstName } from '../rows/flatten-row.js';
 import { lakeSchema } from '../rows/lake-schema.js';
 import { isPrimitive, formatLakeType, type LakeType } from '../rows/lake-type.js';
 import { outputColumns, parseSelectList } from '../rows/select-list.js';
-import { schemaOf, type ColumnSchema, type SchemaColumn } from '../rows/schema.js';
+import type { ColumnSchema } from '../rows/schema.js';
+import { schemaOf, type SchemaColumn } from '../rows/unparsed-column.js';
 import { storeTypeOf, type StoreTypeSource } from '../source/store-type.js';
 import type { RetryEvent, RetryOptions } from '../source/retry.js';
 

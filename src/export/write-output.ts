@@ -11,7 +11,8 @@ import { CtlakeError } from '../errors.js';
 import { writeDataset } from '../dataset/write-dataset.js';
 import { queryRecordBatches } from './query-records.js';
 import { resolveExportSchema } from './export-schema.js';
-import { columnRecords, UNPARSED_COLUMN_SOURCE } from '../rows/schema.js';
+import { columnRecords } from '../rows/schema.js';
+import { UNPARSED_COLUMN_SOURCE } from '../rows/unparsed-column.js';
 
 /**
  * Step 4: the query's rows as record batches, one per page, with the run's

@@ -17,7 +17,7 @@ import type { ColumnType } from '../rows/column-types.js';
 import { cellOf, type FlatRecord } from '../rows/flatten-row.js';
 import { formatLakeType, type LakeType } from '../rows/lake-type.js';
 // A namespace import: the module links even where readNested is only declared (a build without the reader), and only a nested column calls it.
-import * as nestedValue from '../rows/nested-value.js';
+import { readNested } from '../rows/nested-value.js';
 import type { NestedValue } from '../rows/nested-value.js';
 import { invalidValue, parseValue, unencodableValue, ValueError, wellFormed } from '../rows/parse-value.js';
 import type { ColumnSchema } from '../rows/schema.js';
@@ -137,7 +137,7 @@ function nestedColumn(column: ColumnSchema, records: readonly FlatRecord[], firs
       values[i] = null;
       continue;
     }
-    const reading = nestedValue.readNested(text, type);
+    const reading = readNested(text, type);
     if (reading.ok) values[i] = reading.value;
     else if (fallback) {
       values[i] = null;

@@ -15,8 +15,6 @@ export interface Encoding {
   /** NDJSON only. */
   types: NdjsonTypes;
   typing: TypingOptions;
-  /** Parquet only: the file's schema, fixed up front instead of built from the first page (see ParquetOptions.schema). */
-  schema?: readonly ColumnSchema[] | undefined;
   /** Parquet only: rows per row group, the writer's memory bound. */
   rowGroupRows: number;
   createdBy: string;
@@ -25,6 +23,7 @@ export interface Encoding {
   /**
    * The export's settled schema, asked for when the first batch arrives
    * (the columns are settled before it); undefined to take the first page's.
+   * See ParquetOptions.schema.
    */
   schema?: (() => readonly ColumnSchema[] | undefined) | undefined;
 }

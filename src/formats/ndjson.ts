@@ -5,7 +5,8 @@ import { cellOf, type FlatRecord } from '../rows/flatten-row.js';
 import { escapeLoneSurrogates, invalidValue, jsonCell, parseValue, ValueError, wellFormed } from '../rows/parse-value.js';
 import type { LakeType } from '../rows/lake-type.js';
 import { readNested, type NestedValue } from '../rows/nested-value.js';
-import { buildSchema, lateColumnsError, UNPARSED_COLUMN_SOURCE, type ColumnSchema } from '../rows/schema.js';
+import { buildSchema, lateColumnsError, type ColumnSchema } from '../rows/schema.js';
+import { UNPARSED_COLUMN_SOURCE } from '../rows/unparsed-column.js';
 
 export type NdjsonCompression = 'none' | 'gzip';
 

@@ -5,7 +5,7 @@ import { CtlakeError } from '../errors.js';
 import type { TypingOptions } from '../rows/column-types.js';
 import type { FlatRecord } from '../rows/flatten-row.js';
 import { columnLabel } from '../rows/parse-value.js';
-import { buildSchema, type ColumnSchema } from '../rows/schema.js';
+import { buildSchema, lateColumnsError, type ColumnSchema } from '../rows/schema.js';
 import { isUnparsedColumn } from '../rows/unparsed-column.js';
 import { arrowSchema, recordBatch } from './arrow-batch.js';
 import { FooterTail } from './parquet-footer.js';
@@ -31,7 +31,7 @@ export interface ParquetOptions {
    * fallback column (rows/unparsed-column.ts). A column the records carry
    * that it lacks fails with SCHEMA_CHANGED.
    */
-  schema?: readonly ColumnSchema[] | undefined;
+  schema?: (() => readonly ColumnSchema[] | undefined) | undefined;
   /** Key-value metadata for the footer; called once, when the first page has arrived. */
   metadata: (columns: readonly ColumnSchema[]) => Record<string, string>;
   /** Receives the file's schema once it is fixed. */
@@ -72,8 +72,9 @@ export async function* encodeParquet(batches: AsyncIterable<FlatRecord[]>, optio
   let columns: readonly ColumnSchema[];
   // Records carry every column seen so far, new ones last (ColumnSet): those past `width` are checked against the schema.
   let width: number;
-  if (options.schema) {
-    columns = options.schema;
+  const fixed = options.schema?.();
+  if (fixed) {
+    columns = fixed;
     width = 0;
   } else {
     const seen = first.done ? [] : Object.keys(first.value[first.value.length - 1]!);
@@ -123,7 +124,7 @@ export async function* encodeParquet(batches: AsyncIterable<FlatRecord[]>, optio
           const keys = Object.keys(records[records.length - 1]!);
           if (keys.length > width) {
             const added = keys.slice(width).filter((name) => !known.has(name));
-            if (added.length) throw lateColumns(records, added, rowsFed, options.schema !== undefined);
+            if (added.length) throw lateColumns(records, added, rowsFed, fixed !== undefined);
             width = keys.length;
           }
           const batch = recordBatch(schema, columns, records, rowsFed + 1);
@@ -195,14 +196,5 @@ function toWasm(schema: Schema, batch: RecordBatch): wasm.RecordBatch {
 
 function lateColumns(records: readonly FlatRecord[], added: readonly string[], rowsBefore: number, fixed: boolean): CtlakeError {
   const row = rowsBefore + 1 + records.findIndex((r) => added.some((name) => Object.hasOwn(r, name)));
-  const shown = added.slice(0, 5).map(columnLabel);
-  const more = added.length > shown.length ? ` and ${added.length - shown.length} more` : '';
-  const declare = shown.map((label) => `--column ${label}:string`).join(' ');
-  return new CtlakeError(
-    'SCHEMA_CHANGED',
-    fixed
-      ? `column ${shown.join(', ')}${more} at row ${row} is not in the Parquet file's schema; add it to the schema, or export to NDJSON`
-      : `column ${shown.join(', ')}${more} first appears at row ${row}, after the Parquet schema was fixed by the first page; declare it up front with ${declare} (or its type), or export to NDJSON`,
-    { column: added[0] },
-  );
+  return lateColumnsError(added, row, fixed ? 'sql' : 'first-page');
 }

@@ -2,7 +2,7 @@ import { CtlakeError, quoted } from '../errors.js';
 import { columnLabel } from './parse-value.js';
 import { typeForColumn, type ColumnType, type TypingOptions } from './column-types.js';
 import type { LakeType } from './lake-type.js';
-import { formatLakeType, parseLakeType } from './lake-type.js';
+import { formatLakeType } from './lake-type.js';
 
 /** One output column: where it comes from, what it is called in the file, its type. */
 export interface ColumnSchema {
@@ -32,45 +32,6 @@ export interface ColumnSchema {
 export function buildSchema(sources: readonly string[], options: TypingOptions = {}): ColumnSchema[] {
   const names = safeColumnNames(sources);
   return sources.map((source, i) => ({ source, name: names[i]!, type: typeForColumn(source, options) }));
-}
-
-/**
- * The source of the unparsed column: a text that no Lake row can carry as a
- * key (a NUL first), so that it never meets a data column.
- */
-export const UNPARSED_COLUMN_SOURCE = '\u0000ctlake_unparsed';
-/** The unparsed column's name in files, unless a data column has it (then `_2`, ...). */
-export const UNPARSED_NAME = 'ctlake_unparsed';
-
-/**
- * The lossless fallback: a map<string,string> column that every file of an
- * export with schema-typed columns has. In a row, it holds, for each cell
- * that could not be read for its column's type, the column's file name and
- * Lake's original text; the typed column is null there. Null when every
- * cell of the row was read.
- */
-export function unparsedColumn(name: string = UNPARSED_NAME): ColumnSchema {
-  return { source: UNPARSED_COLUMN_SOURCE, name, type: 'nested', lakeType: parseLakeType('map<string,string>'), fallback: false };
-}
-
-/** A column before it has its file name: what the select list, the store schema and `--column` settle. */
-export type SchemaColumn = Omit<ColumnSchema, 'name'>;
-
-/**
- * The file schema of settled columns: names by safeColumnNames, in order;
- * then, when any column may fall back (a type from Lake's schema), the
- * unparsed column, named `ctlake_unparsed` unless a data column already is.
- */
-export function schemaOf(columns: readonly SchemaColumn[]): ColumnSchema[] {
-  const names = safeColumnNames(columns.map((c) => c.source));
-  const schema: ColumnSchema[] = columns.map((column, i) => ({ ...column, name: names[i]! }));
-  if (columns.some((c) => c.fallback === true)) {
-    const taken = new Set(names.map((n) => n.toLowerCase()));
-    let name = UNPARSED_NAME;
-    for (let n = 2; taken.has(name); n++) name = `${UNPARSED_NAME}_${n}`;
-    schema.push(unparsedColumn(name));
-  }
-  return schema;
 }
 
 /** The longest name written to a file: Glue's limit for a column name (ASCII, so also bytes). */
