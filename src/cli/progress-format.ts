@@ -44,12 +44,13 @@ export function fitWidth(line: string, width: number): string {
  * Rows per second over a recent window. `add` is called with the rows so far
  * as pages arrive; `rate(now)` counts from the newest sample at or before
  * `now - windowMs` (or the first sample, the first page: the wait before it
- * never counts) to now. Undefined until a second sample or some time has
- * passed since the first. Keeps only the samples the window needs.
+ * never counts) to now, so that a stall lowers the rate as it lasts. Keeps
+ * only the samples the window needs.
  */
 export class RateWindow {
   readonly #windowMs: number;
   #samples: Array<{ at: number; rows: number }> = [];
+  #added = 0;
 
   constructor(windowMs = RATE_WINDOW_MS) {
     this.#windowMs = windowMs;
@@ -57,6 +58,7 @@ export class RateWindow {
 
   add(at: number, rows: number): void {
     this.#samples.push({ at, rows });
+    this.#added++;
     // Drop all but the newest sample older than the window: it is the anchor.
     const start = at - this.#windowMs;
     let anchor = 0;
@@ -64,13 +66,14 @@ export class RateWindow {
     if (anchor > 0) this.#samples = this.#samples.slice(anchor);
   }
 
-  /** Rows per second from the anchor to `now`, or undefined when there is no span yet to measure. */
+  /** Rows per second from the anchor to `now`: undefined with the first page only, 0 when no page came for a whole window. */
   rate(now: number): number | undefined {
     const start = now - this.#windowMs;
     let anchor = this.#samples[0];
     for (const s of this.#samples) if (s.at <= start) anchor = s;
     const last = this.#samples[this.#samples.length - 1];
-    if (!anchor || !last || last === anchor) return undefined;
+    if (!anchor || !last || this.#added < 2) return undefined;
+    if (last === anchor) return 0;
     const span = (now - anchor.at) / 1000;
     return span > 0 ? (last.rows - anchor.rows) / span : undefined;
   }
@@ -107,14 +110,17 @@ export function percent(rows: number, total: number): string {
 
 /**
  * A slice's or window's bounds, short: `2024-05-01..2024-05-02` for whole
- * days, `2024-05-01T06:00..2024-05-01T12:00` for whole minutes, else as given.
+ * days, `2024-05-01T06:00..12:00` for whole minutes (the end's date said only
+ * when it is another day), else as given.
  */
 export function rangeLabel(start: string, end: string): string {
-  for (const tail of ['T00:00:00Z', 'T00:00:00.000Z']) {
-    if (start.endsWith(tail) && end.endsWith(tail)) return `${start.slice(0, -tail.length)}..${end.slice(0, -tail.length)}`;
-  }
+  const cut = (tail: string) => start.endsWith(tail) && end.endsWith(tail);
+  for (const tail of ['T00:00:00Z', 'T00:00:00.000Z']) if (cut(tail)) return `${start.slice(0, -tail.length)}..${end.slice(0, -tail.length)}`;
   for (const tail of [':00Z', ':00.000Z']) {
-    if (start.endsWith(tail) && end.endsWith(tail)) return `${start.slice(0, -tail.length)}..${end.slice(0, -tail.length)}`;
+    if (!cut(tail)) continue;
+    const [from, to] = [start.slice(0, -tail.length), end.slice(0, -tail.length)];
+    // The same day: its date once (`2024-05-01T06:00..12:00`).
+    return from.slice(0, 11) === to.slice(0, 11) ? `${from}..${to.slice(11)}` : `${from}..${to}`;
   }
   return `${start}..${end}`;
 }
@@ -176,6 +182,10 @@ export function runLine(view: RunView, now: number, width: number, tick: number)
   for (let dropped = 0; dropped <= parts.length; dropped++) {
     const line = head + [counts, ...parts.filter(([, drop]) => drop > dropped).map(([text]) => text)].join(', ');
     if (line.length <= width) return line;
+  }
+  if (total !== undefined) {
+    const narrow = `${label}${formatBar(rows / total, 10)} ${counts}`;
+    if (narrow.length <= width) return narrow;
   }
   return fitWidth(`${label}${counts}`, width);
 }
