@@ -70,7 +70,8 @@ export async function windowCommand(values: ExportValues, args: string[], io: Cl
       onWindow: (e) => {
         const run = `${e.start}/${e.end}`;
         if (e.phase === 'start') {
-          log.event('window', `window ${e.start} .. ${e.end}: exporting`, { start: e.start, end: e.end });
+          // Drawn live, the window's line says so.
+          if (!log.drawing) log.event('window', `window ${e.start} .. ${e.end}: exporting`, { start: e.start, end: e.end });
           log.runStarted((current = run), `window ${rangeLabel(e.start, e.end)}`);
         } else {
           log.runEnded(run);
@@ -136,7 +137,8 @@ export async function backfillCommand(args: string[], io: CliIO): Promise<number
           log.runEnded(e.key);
           log.event(e.result!.status === 'done' ? 'slice-done' : 'slice-failed', `${resultLine('slice', e.result!, BACKFILL_SPEC)}; ${counts}`, { ...e, result: plain(e.result!) });
         } else {
-          log.event('slice', `slice ${e.key} started; ${counts}`, { ...e });
+          // Drawn live, the slice's line says so.
+          if (!log.drawing) log.event('slice', `slice ${e.key} started; ${counts}`, { ...e });
           slice.enterWith(e.key);
           log.runStarted(e.key, `slice ${sliceLabel(e.key)}`);
         }

@@ -50,6 +50,11 @@ export class Log {
     if (!options.quiet && options.live && options.draw !== false) this.#live = new LiveProgress(stderr, this.#started);
   }
 
+  /** Whether live progress is drawn on the terminal: then a line that only says what the live lines show can go unsaid. */
+  get drawing(): boolean {
+    return this.#live !== undefined;
+  }
+
   /** A line of its own: `event` names it in JSON, `text` is what a person reads. */
   event(event: string, text: string, fields: Record<string, unknown> = {}): void {
     if (this.#options.quiet) return;

@@ -29,11 +29,19 @@ export interface Screen {
  * `script`, with `stty` setting the size inside it, so that the CLI reads it
  * as `process.stderr.columns`), stdout and stderr both on it, and replays
  * the bytes it printed into a headless xterm.js terminal of the same size,
- * taking the screen after every chunk. `args` are quoted for the shell.
+ * taking the screen after every chunk (at the first size: a `resize` of the
+ * pty during the run is seen by the CLI, not by the replay). `args` are
+ * quoted for the shell.
  */
-export async function runOnPty(args: string[], env: Record<string, string>, size: { cols: number; rows: number }): Promise<PtyRun> {
+export async function runOnPty(
+  args: string[],
+  env: Record<string, string>,
+  size: { cols: number; rows: number; resize?: { afterMs: number; cols: number } },
+): Promise<PtyRun> {
   const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
-  const line = `stty cols ${size.cols} rows ${size.rows}; exec ${quote(process.execPath)} ${quote(BIN)} ${args.map(quote).join(' ')}`;
+  // A resize is the terminal's own: `stty` sets the pty's size (on /dev/tty: a background job's stdin is /dev/null), and the kernel sends the CLI SIGWINCH.
+  const resize = size.resize ? `(sleep ${size.resize.afterMs / 1000}; stty cols ${size.resize.cols} </dev/tty) & ` : '';
+  const line = `stty cols ${size.cols} rows ${size.rows}; ${resize}exec ${quote(process.execPath)} ${quote(BIN)} ${args.map(quote).join(' ')}`;
   const chunks: string[] = [];
   const status = await new Promise<number | null>((resolve, reject) => {
     const child = spawn('script', ['-qfec', line, '/dev/null'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
