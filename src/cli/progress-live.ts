@@ -5,7 +5,7 @@ import { TerminalRegion } from './terminal-region.js';
 /** How often the live progress is redrawn: the spinner turns, the elapsed time, rate and ETA move between pages. */
 export const TICK_MS = 125;
 
-/** At most this many slices' or windows' lines are drawn; the totals say how many run. */
+/** At most this many slices' or windows' lines are drawn (fewer on a short terminal); the totals say how many run. */
 const MAX_RUN_LINES = 10;
 
 interface Run extends RunView {
@@ -30,7 +30,9 @@ interface Run extends RunView {
  * totals otherwise.
  */
 export class LiveProgress {
-  readonly #region: TerminalRegion;
+  readonly #stderr: NodeJS.WritableStream;
+  /** Made on the first event: a command that never reports one (the emulator, `ctlake queries`) never draws nor listens for resizes. */
+  #region: TerminalRegion | undefined;
   readonly #started: number;
   readonly #runs = new Map<string, Run>();
   #job = false;
@@ -40,7 +42,7 @@ export class LiveProgress {
   #stopped = false;
 
   constructor(stderr: NodeJS.WritableStream, started: number) {
-    this.#region = new TerminalRegion(stderr);
+    this.#stderr = stderr;
     this.#started = started;
   }
 
@@ -86,11 +88,12 @@ export class LiveProgress {
 
   /** Draws the current state now (after a log line, or on a tick). */
   draw(): void {
-    if (this.#stopped || this.#timer === undefined) return;
+    if (this.#stopped || !this.#region) return;
     const now = performance.now();
     const width = this.#region.columns - 1;
     const lines: string[] = [];
-    for (const r of [...this.#runs.values()].slice(0, MAX_RUN_LINES)) {
+    const room = Math.max(0, Math.min(MAX_RUN_LINES, this.#region.rows - 2));
+    for (const r of [...this.#runs.values()].slice(0, this.#job ? room : 1)) {
       if (r.paging) r.rate = r.rates.rate(now);
       lines.push(runLine(r, now, width, this.#tick));
     }
@@ -100,13 +103,13 @@ export class LiveProgress {
 
   /** Erases what is drawn, for a line of the log; the next draw() or tick brings it back. */
   clear(): void {
-    this.#region.clear();
+    this.#region?.clear();
   }
 
   stop(): void {
     this.#stopped = true;
     clearInterval(this.#timer);
-    this.#region.close();
+    this.#region?.close();
   }
 
   /** The run an event is of: the lone export's, created on its first event; a job's named one, or its only one in flight. */
@@ -122,7 +125,8 @@ export class LiveProgress {
   }
 
   #start(): void {
-    if (this.#timer !== undefined || this.#stopped) return;
+    if (this.#region || this.#stopped) return;
+    this.#region = new TerminalRegion(this.#stderr);
     this.#timer = setInterval(() => {
       this.#tick++;
       this.draw();

@@ -25,8 +25,8 @@ export interface LogOptions {
  * Everything the export command says on stderr (data never goes there):
  * waits, retries, progress and the summary, as text for people or as one
  * JSON object per line for cron and log shippers. On a terminal the
- * progress is drawn live at the bottom (LiveProgress, progress-live.ts); elsewhere
- * a progress line is written at a steady interval. `quiet` keeps all but
+ * progress is drawn live at the bottom (LiveProgress, progress-live.ts);
+ * elsewhere a progress line is written at a steady interval. `quiet` keeps all but
  * errors (which main() writes) to itself. Every line is one line with its
  * credentials masked and its message cut to MESSAGE_LIMIT characters; as
  * text, with control characters escaped (see logText and jsonLine), as

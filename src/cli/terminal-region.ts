@@ -22,7 +22,7 @@ const ERASE_LINE_ABOVE = '\x1b[A\x1b[K';
  * line's length is its width.
  */
 export class TerminalRegion {
-  readonly #stream: NodeJS.WritableStream & { columns?: number; on?: NodeJS.WritableStream['on']; off?: NodeJS.WritableStream['off'] };
+  readonly #stream: NodeJS.WritableStream & { columns?: number; rows?: number; on?: NodeJS.WritableStream['on']; off?: NodeJS.WritableStream['off'] };
   #shown = 0;
   #lines: string[] = [];
   readonly #onResize = () => this.#redraw();
@@ -36,6 +36,12 @@ export class TerminalRegion {
   get columns(): number {
     const columns = this.#stream.columns;
     return typeof columns === 'number' && columns > 0 ? columns : 80;
+  }
+
+  /** The terminal's height in rows; 24 when the stream does not say. A region must be shorter: the cursor cannot go up past the top. */
+  get rows(): number {
+    const rows = this.#stream.rows;
+    return typeof rows === 'number' && rows > 0 ? rows : 24;
   }
 
   /** Replaces the region with `lines`; writes nothing when they are what is shown. */
