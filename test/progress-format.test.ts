@@ -80,7 +80,7 @@ describe('one run line', () => {
   });
 
   it('pages with the bar, the percentage, rows, pages, rate, bytes and ETA when there is room', () => {
-    expect(runLine(paging(), 0, 100, 0)).toBe('[==========>            ] 45% 4500/10000 rows, 5 pages, 900 rows/s, 1.2 MiB, ETA 6s');
+    expect(runLine(paging(), 0, 100, 0)).toBe('[==========>            ] 45% 4500/10000 rows, 5 pages, 900 rows/s, 1.2 MiB, ETA 7s');
   });
 
   it('fits any width: parts go, pages first, then rate, bytes and ETA, then the bar; the counts are cut last', () => {
@@ -88,10 +88,10 @@ describe('one run line', () => {
     const lines = widths.map((w) => runLine(paging(), 0, w, 0));
     for (const [i, line] of lines.entries()) expect(line.length).toBeLessThanOrEqual(widths[i]!);
     expect(lines).toEqual([
-      '[=======>         ] 45% 4500/10000 rows, 5 pages, 900 rows/s, 1.2 MiB, ETA 6s',
-      '[======>        ] 45% 4500/10000 rows, 900 rows/s, 1.2 MiB, ETA 6s',
-      '[=====>      ] 45% 4500/10000 rows, 1.2 MiB, ETA 6s',
-      '[===>    ] 45% 4500/10000 rows, ETA 6s',
+      '[=======>         ] 45% 4500/10000 rows, 5 pages, 900 rows/s, 1.2 MiB, ETA 7s',
+      '[======>        ] 45% 4500/10000 rows, 900 rows/s, 1.2 MiB, ETA 7s',
+      '[=====>      ] 45% 4500/10000 rows, 1.2 MiB, ETA 7s',
+      '[===>    ] 45% 4500/10000 rows, ETA 7s',
       '[===>    ] 45% 4500/10000 rows',
       '45% 4500/10000 rows',
       '45% 4500/~',
@@ -101,7 +101,7 @@ describe('one run line', () => {
 
   it('says "encoding" while the destination has no bytes yet but rows are in (a Parquet row group), "ETA --" before a rate', () => {
     expect(runLine(paging({ bytes: 0, rate: undefined }), 0, 100, 0)).toMatch(/, - rows\/s, encoding, ETA --$/);
-    expect(runLine(paging({ rows: 0, bytes: 0 }), 0, 100, 0)).toMatch(/ 0% 0\/10000 rows, 5 pages, 900 rows\/s, 0 B, ETA 11s$/);
+    expect(runLine(paging({ rows: 0, bytes: 0 }), 0, 100, 0)).toMatch(/ 0% 0\/10000 rows, 5 pages, 900 rows\/s, 0 B, ETA 12s$/);
   });
 
   it('spins instead of a bar without a TotalResultsCount, with the elapsed time', () => {

@@ -171,12 +171,13 @@ export function runLine(view: RunView, now: number, width: number, tick: number)
   const { rows, total } = view;
   const eta = etaSeconds(rows, total, view.rate);
   const counts = total === undefined ? `${rows} rows` : `${percent(rows, total)} ${rows}/${total} rows`;
-  // In the order shown, each with the rank at which it goes (1 first).
+  // In the order shown, each with the rank at which it goes (1 first). The
+  // ETA is rounded up: it says 0s only when every row is in.
   const parts: Array<[text: string, drop: number]> = [
     [`${view.pages} ${view.pages === 1 ? 'page' : 'pages'}`, 1],
     [view.rate === undefined ? '- rows/s' : `${Math.round(view.rate)} rows/s`, 2],
     [view.bytes === 0 && rows > 0 ? 'encoding' : formatBytes(view.bytes), 3],
-    [total === undefined ? elapsed : eta === undefined ? 'ETA --' : `ETA ${shortDuration(eta)}`, 4],
+    [total === undefined ? elapsed : eta === undefined ? 'ETA --' : `ETA ${shortDuration(Math.ceil(eta))}`, 4],
   ];
   const head = total === undefined ? `${label}${spinnerFrame(tick)} ` : `${label}${formatBar(rows / total, Math.min(30, Math.max(10, Math.floor(width / 4))))} `;
   for (let dropped = 0; dropped <= parts.length; dropped++) {
