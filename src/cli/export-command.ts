@@ -7,6 +7,8 @@ import { EXPORT_SPEC, WINDOW_ONLY_FLAGS } from './export-table.js';
 import { commandHelp, parseFlags } from './flag-table.js';
 import { Log } from './progress.js';
 import { writeSummary } from './summary-file.js';
+import { sharesTerminal } from './terminal-region.js';
+import { parseTarget } from '../destinations/target.js';
 import { formatBytes, formatDuration } from './units.js';
 
 /**
@@ -27,7 +29,9 @@ export async function exportCommand(args: string[], io: CliIO, say: (line: strin
   for (const flag of WINDOW_ONLY_FLAGS) if (values[flag] !== undefined) throw usage(`--${flag} goes with --window`);
   const queryId = values['query-id'];
   const settings = await exportSettings(values, io);
-  const log = new Log(io.stderr, { format: logFormat(args, io), quiet: values.quiet ?? false, live: io.stderrIsTTY ?? false });
+  // Data to stdout on the terminal stderr is (`--out -`): a live progress would be drawn among the data.
+  const toTerminal = parseTarget(settings.options.out)?.kind === 'stdout' && sharesTerminal(io.stdout, io.stderr);
+  const log = new Log(io.stderr, { format: logFormat(args, io), quiet: values.quiet ?? false, live: io.stderrIsTTY ?? false, draw: !toTerminal });
   log.forQuery(queryId);
   let summary: ExportSummary;
   try {

@@ -1,15 +1,22 @@
 import type { PageEvent } from '../export/export-options.js';
 import type { RetryEvent } from '../source/retry.js';
+import { LiveProgress } from './progress-live.js';
 import { jsonLine, logText } from './terminal-text.js';
-import { formatBytes, formatDuration } from './units.js';
+import { formatBytes } from './units.js';
 
 export type LogFormat = 'text' | 'json';
 
 export interface LogOptions {
   format: LogFormat;
   quiet: boolean;
-  /** A live progress line (stderr is a terminal) instead of lines at an interval. */
+  /** Stderr is a terminal: live progress drawn there instead of lines at an interval. */
   live: boolean;
+  /**
+   * Whether `live` progress is drawn: false when stdout is the same terminal
+   * (`--out -`), where it would mix with the data; then there is no progress
+   * at all, neither drawn nor at an interval. @default true
+   */
+  draw?: boolean | undefined;
   /** Interval of progress lines off a terminal. @default 10000 */
   intervalMs?: number | undefined;
 }
@@ -18,8 +25,8 @@ export interface LogOptions {
  * Everything the export command says on stderr (data never goes there):
  * waits, retries, progress and the summary, as text for people or as one
  * JSON object per line for cron and log shippers. On a terminal the
- * progress is one live line, redrawn at most 4 times a second; elsewhere
- * a progress line is written at a steady interval. `quiet` keeps all but
+ * progress is drawn live at the bottom (LiveProgress, progress-live.ts);
+ * elsewhere a progress line is written at a steady interval. `quiet` keeps all but
  * errors (which main() writes) to itself. Every line is one line with its
  * credentials masked and its message cut to MESSAGE_LIMIT characters; as
  * text, with control characters escaped (see logText and jsonLine), as
@@ -30,8 +37,7 @@ export class Log {
   readonly #options: LogOptions;
   readonly #started = performance.now();
   #timer: NodeJS.Timeout | undefined;
-  #lastDraw = 0;
-  #liveShown = false;
+  readonly #live: LiveProgress | undefined;
   #state: { queryId?: string; status?: string; rows: number; pages: number; total?: number | undefined; bytes: number } = { rows: 0, pages: 0, bytes: 0 };
 
   constructor(stderr: NodeJS.WritableStream, options: LogOptions) {
@@ -41,22 +47,30 @@ export class Log {
       this.#timer = setInterval(() => this.#progress(), options.intervalMs ?? 10_000);
       this.#timer.unref();
     }
+    if (!options.quiet && options.live && options.draw !== false) this.#live = new LiveProgress(stderr, this.#started);
+  }
+
+  /** Whether live progress is drawn on the terminal: then a line that only says what the live lines show can go unsaid. */
+  get drawing(): boolean {
+    return this.#live !== undefined;
   }
 
   /** A line of its own: `event` names it in JSON, `text` is what a person reads. */
   event(event: string, text: string, fields: Record<string, unknown> = {}): void {
     if (this.#options.quiet) return;
-    this.#clearLive();
+    this.#live?.clear();
     if (this.#options.format === 'json') this.#stderr.write(jsonLine({ time: new Date().toISOString(), level: 'info', event, ...fields }) + '\n');
     else this.#stderr.write(`ctlake: ${logText(text)}\n`);
+    this.#live?.draw();
   }
 
   /** Something that needs a person's eye but does not stop the command. */
   warn(text: string): void {
     if (this.#options.quiet) return;
-    this.#clearLive();
+    this.#live?.clear();
     if (this.#options.format === 'json') this.#stderr.write(jsonLine({ time: new Date().toISOString(), level: 'warn', event: 'warning', message: text }) + '\n');
     else this.#stderr.write(`ctlake: warning: ${logText(text)}\n`);
+    this.#live?.draw();
   }
 
   /** The query being exported, for the lines that name it. */
@@ -69,10 +83,28 @@ export class Log {
     this.event('query-started', `started query ${queryId}`, { queryId });
   }
 
-  status(status: string): void {
+  /** The status DescribeQuery returned; `run` names the job's slice or window it is of (see runStarted). */
+  status(status: string, run?: string): void {
+    this.#live?.status(status, run);
     if (status === this.#state.status) return;
     this.#state.status = status;
+    // Drawn, the status is on the live line; a line of its own would only scroll it away.
+    if (this.#live) return;
     if (status === 'QUEUED' || status === 'RUNNING') this.event('query-status', `query ${this.#state.queryId ?? ''} is ${status}; waiting`, { queryId: this.#state.queryId, status });
+  }
+
+  /** A job's slice or window has started (a line of its own while drawn live, until runEnded). */
+  runStarted(run: string, label: string): void {
+    this.#live?.runStarted(run, label);
+  }
+
+  runEnded(run: string): void {
+    this.#live?.runEnded(run);
+  }
+
+  /** The job's totals, drawn live under its runs' lines. */
+  totals(text: string): void {
+    this.#live?.totals(text);
   }
 
   retry(e: RetryEvent): void {
@@ -82,13 +114,18 @@ export class Log {
 
   page(e: PageEvent): void {
     Object.assign(this.#state, { rows: e.totalRows, pages: e.page + 1, total: e.totalResultsCount, bytes: e.bytesWritten ?? this.#state.bytes });
-    if (this.#options.live && !this.#options.quiet) this.#drawLive();
+    this.#live?.page(e, undefined);
   }
 
-  /** Stops the interval and clears the live line; call once, before the summary or an error. */
+  /** A page of a job's slice or window: for its live line only (a job's lines at an interval are as they were). */
+  runPage(e: PageEvent, run: string | undefined): void {
+    this.#live?.page(e, run);
+  }
+
+  /** Stops the interval and clears the live progress for good; call before the summary or an error. Idempotent. */
   stop(): void {
     clearInterval(this.#timer);
-    this.#clearLive();
+    this.#live?.stop();
   }
 
   #snapshot() {
@@ -106,20 +143,5 @@ export class Log {
       `${p.rows}${p.total === undefined ? '' : ` of ${p.total}`} rows, ${p.pages} pages, ${p.rate} rows/s, ${formatBytes(p.bytes)} written`,
       { queryId: p.queryId, status: p.status, rows: p.rows, totalResultsCount: p.total, pages: p.pages, rowsPerSecond: p.rate, etaSeconds: p.eta === undefined ? undefined : Math.round(p.eta), bytesWritten: p.bytes },
     );
-  }
-
-  #drawLive(): void {
-    const now = performance.now();
-    if (now - this.#lastDraw < 250) return;
-    this.#lastDraw = now;
-    const p = this.#snapshot();
-    const eta = p.eta === undefined ? '' : `, ETA ${formatDuration(p.eta * 1000)}`;
-    this.#stderr.write(`\r\x1b[Kctlake: ${p.rows}${p.total === undefined ? '' : `/${p.total}`} rows, ${p.pages} pages, ${p.rate} rows/s${eta}, ${formatBytes(p.bytes)}`);
-    this.#liveShown = true;
-  }
-
-  #clearLive(): void {
-    if (this.#liveShown) this.#stderr.write('\r\x1b[K');
-    this.#liveShown = false;
   }
 }
