@@ -46,7 +46,8 @@ export interface LoadOptions {
   /**
    * Events per batch. Memory is bounded by one batch of JSON text inside
    * DuckDB's staging table (about batchSize × 1.5 kB for typical events);
-   * nothing is kept on the JavaScript side. @default 20000
+   * nothing is kept on the JavaScript side: an event's shaped copy lives only
+   * until its JSON is appended. @default 20000
    */
   batchSize?: number | undefined;
   /** Called after each batch is in the table, with that batch's events and JSON bytes. */
@@ -65,10 +66,10 @@ export interface LoadTotals {
 /**
  * Appends events to the table in batches: each event is shaped to the store's
  * published columns (StoreColumns.shape: keys matched without regard to case,
- * unknown keys dropped), and its JSON goes through
- * DuckDB's appender into a temporary staging table, and every `batchSize`
- * events one INSERT ... SELECT parses the batch with json_transform (vectorised
- * and parallel in DuckDB) into typed rows. A batch is visible to queries once
+ * unknown keys dropped), its JSON goes through DuckDB's appender into a
+ * temporary staging table, and every `batchSize` events one INSERT ... SELECT
+ * parses the batch with json_transform (vectorised and parallel in DuckDB)
+ * into typed rows. A batch is visible to queries once
  * `onBatch` is called; a failure leaves earlier batches in place.
  *
  * Throws a TypeError if an event is not a JSON object.
