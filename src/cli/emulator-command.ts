@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { startEmulator } from '../emulator/server.js';
-import { logFormat } from './args.js';
+import { LAKE_STORE_TYPES } from '../rows/lake-schema.js';
+import { logFormat, usage } from './args.js';
 import { milliseconds, share, wholeNumber, word } from './flag-readers.js';
 import { EXIT } from './exit-codes.js';
 import { commandHelp, parseFlags, type CommandSpec } from './flag-table.js';
@@ -15,9 +16,9 @@ export const EMULATOR_SPEC = {
 the AWS CLI with --endpoint-url). It speaks CloudTrail's JSON protocol for
 StartQuery, DescribeQuery, GetQueryResults, CancelQuery, ListQueries,
 ListEventDataStores and GetEventDataStore, and runs the SQL on DuckDB (the
-optional dependency @duckdb/node-api). It prints its endpoint and event data
-store ARN on stdout, and runs until Ctrl-C (exit 0). Signatures are not
-checked: any credentials work.`,
+optional dependency @duckdb/node-api). It prints its endpoint, event data
+store ARN, store type and event count on stdout, and runs until Ctrl-C (exit
+0). Signatures are not checked: any credentials work.`,
   flags: {
     port: { type: 'string', read: wholeNumber(0, 65535), short: 'p', value: 'N', option: 'port', help: 'Port on 127.0.0.1; 0 picks a free one (default 0)' },
     events: {
@@ -29,7 +30,16 @@ checked: any credentials work.`,
         'CloudTrail log files as trails write them ({"Records": [...]}, .json or .json.gz), NDJSON of events (.ndjson, .jsonl, .gz), ' +
         'or directories of them; repeatable, and bare FILE arguments count too',
     },
-    sample: { type: 'string', read: wholeNumber(0, 100_000_000), value: 'N', option: 'sample', help: 'Generate N sample events (default 1000 when no --events)' },
+    'store-type': {
+      type: 'string',
+      read: word(LAKE_STORE_TYPES),
+      value: 'TYPE',
+      option: 'storeType',
+      help:
+        `What the event data store holds: ${LAKE_STORE_TYPES.join(', ')} (default cloudtrail-events). ` +
+        'Its table has the columns Lake publishes for that type; samples exist for cloudtrail-events and integration-events',
+    },
+    sample: { type: 'string', read: wholeNumber(0, 100_000_000), value: 'N', option: 'sample', help: 'Generate N sample events of the store type (default 1000 when no --events)' },
     seed: { type: 'string', read: wholeNumber(0, 2 ** 32 - 1), value: 'S', option: 'seed', help: 'Seed of the sample generator (default 1): same seed, same events' },
     region: { type: 'string', value: 'REGION', option: 'region', help: 'Region in the event data store ARN (default us-east-1)' },
     'queued-time': { type: 'string', read: milliseconds, value: 'D', option: 'queuedMs', help: 'How long a started query stays QUEUED (default 0; e.g. 500ms, 2s)' },
@@ -64,10 +74,14 @@ export async function emulatorCommand(args: string[], io: CliIO): Promise<number
     return EXIT.OK;
   }
   const events = [...(values.events ?? []), ...positionals];
+  const storeType = values['store-type'] ?? 'cloudtrail-events';
+  const sampled = storeType === 'cloudtrail-events' || storeType === 'integration-events';
+  if (!sampled && values.sample) throw usage(`--sample: there are no sample events for --store-type ${storeType}; give its records with --events`);
   const emulator = await startEmulator({
+    storeType,
     port: values.port ?? 0,
     region: values.region ?? 'us-east-1',
-    sample: values.sample ?? (events.length ? 0 : 1000),
+    sample: values.sample ?? (events.length || !sampled ? 0 : 1000),
     seed: values.seed,
     events,
     queuedMs: values['queued-time'],
@@ -81,12 +95,13 @@ export async function emulatorCommand(args: string[], io: CliIO): Promise<number
       latencyMs: values.latency,
     },
   });
-  io.stdout.write(`endpoint        ${emulator.url}\neventDataStore  ${emulator.eventDataStoreArn}\nevents          ${emulator.eventCount}\n`);
+  io.stdout.write(`endpoint        ${emulator.url}\neventDataStore  ${emulator.eventDataStoreArn}\nstoreType       ${emulator.storeType}\nevents          ${emulator.eventCount}\n`);
   // `live` only keeps Log from starting its interval of export progress lines: the emulator has no pages to report.
   const log = new Log(io.stderr, { format: logFormat(args, io), quiet: false, live: true });
   log.event('emulator-ready', `emulator ready; point a client at it with AWS_ENDPOINT_URL_CLOUDTRAIL=${emulator.url} (any credentials); Ctrl-C stops it`, {
     endpoint: emulator.url,
     eventDataStore: emulator.eventDataStoreArn,
+    storeType: emulator.storeType,
     events: emulator.eventCount,
   });
   if (io.signal && !io.signal.aborted) await once(io.signal, 'abort');

@@ -1,125 +1,53 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import type { LakeStoreType } from '../rows/lake-schema.js';
+import { quoteIdentifier, storeColumns, type RawEvent } from './store-columns.js';
 
 /**
  * The emulator's event data store as one DuckDB table, and the fast path that
- * fills it from raw CloudTrail events (the JSON records of trail log files).
+ * fills it from raw events (the JSON records of trail log files, or Lake
+ * records of another store type). The table's columns are the store type's
+ * published schema (src/emulator/store-columns.ts).
  */
-
-/** A raw CloudTrail event, as in a trail log file's `Records` array. */
-type CloudTrailEvent = Record<string, unknown>;
 
 /** The table that queries naming the event data store are pointed at. */
 export const EVENT_TABLE = 'event_data_store';
 
-export interface EventColumn {
-  /** The column as Lake names it (what `SELECT *` shows). */
-  name: string;
-  /** The event's JSON key; it differs from `name` only for requestID and eventID. */
-  jsonKey: string;
-  /** A DuckDB type; struct field names are the event's JSON keys, exactly. */
-  type: string;
-}
-
-const TEXT = 'VARCHAR';
-/**
- * Lake types requestParameters, responseElements and the like as
- * map<string, string>: top-level keys stay keys, nested objects and arrays
- * become their JSON text, so `element_at(requestParameters, 'bucketName')`
- * works and `{key=value}` is what a plain SELECT shows.
- */
-const TEXT_MAP = 'MAP(VARCHAR, VARCHAR)';
-
-/** A STRUCT type. Names are quoted because json_transform matches keys case-sensitively. */
-function struct(fields: Record<string, string>): string {
-  return `STRUCT(${Object.entries(fields).map(([name, type]) => `"${name}" ${type}`).join(', ')})`;
-}
-
-const sessionContext = struct({
-  attributes: struct({ creationDate: 'TIMESTAMP', mfaAuthenticated: TEXT }),
-  sessionIssuer: struct({ type: TEXT, principalId: TEXT, arn: TEXT, accountId: TEXT, userName: TEXT }),
-  webIdFederationData: struct({ federatedProvider: TEXT, attributes: TEXT_MAP }),
-  sourceIdentity: TEXT,
-  ec2RoleDelivery: TEXT,
-  ec2IssuedInVpc: TEXT,
-});
-
-const userIdentity = struct({
-  type: TEXT,
-  principalId: TEXT,
-  arn: TEXT,
-  accountId: TEXT,
-  accessKeyId: TEXT,
-  userName: TEXT,
-  sessionContext,
-  invokedBy: TEXT,
-  identityProvider: TEXT,
-  credentialId: TEXT,
-  onBehalfOf: struct({ userId: TEXT, identityStoreArn: TEXT }),
-});
+/** The store type the emulator holds unless told otherwise. */
+export const DEFAULT_STORE_TYPE: LakeStoreType = 'cloudtrail-events';
 
 /**
- * CloudTrail Lake's columns for CloudTrail events, in Lake's order, with
- * their nesting. Column and field names resolve case-insensitively in DuckDB,
- * as in Lake, so `eventTime`, `eventtime` and `userIdentity.sessionContext`
- * all work; the renderer lowercases field names as Lake prints them.
+ * `CREATE TABLE` for an event data store of a type: its published columns in
+ * the published order, named as published. DuckDB resolves names without
+ * regard to case, as Lake does, so `eventTime`, `eventtime` and
+ * `userIdentity.sessionContext` all name the same thing; a query keeps the
+ * names as it writes them (lake-statement.ts), `SELECT *` gives the published ones.
  */
-export const EVENT_COLUMNS: readonly EventColumn[] = [
-  ['eventVersion', TEXT],
-  ['userIdentity', userIdentity],
-  ['eventTime', 'TIMESTAMP'],
-  ['eventSource', TEXT],
-  ['eventName', TEXT],
-  ['awsRegion', TEXT],
-  ['sourceIPAddress', TEXT],
-  ['userAgent', TEXT],
-  ['errorCode', TEXT],
-  ['errorMessage', TEXT],
-  ['requestParameters', TEXT_MAP],
-  ['responseElements', TEXT_MAP],
-  ['additionalEventData', TEXT_MAP],
-  ['requestId', TEXT, 'requestID'],
-  ['eventId', TEXT, 'eventID'],
-  ['readOnly', 'BOOLEAN'],
-  ['resources', `${struct({ accountId: TEXT, type: TEXT, ARN: TEXT, ARNPrefix: TEXT })}[]`],
-  ['eventType', TEXT],
-  ['apiVersion', TEXT],
-  ['managementEvent', 'BOOLEAN'],
-  ['recipientAccountId', TEXT],
-  ['sharedEventId', TEXT, 'sharedEventID'],
-  ['annotation', TEXT],
-  ['vpcEndpointId', TEXT],
-  ['vpcEndpointAccountId', TEXT],
-  ['serviceEventDetails', TEXT_MAP],
-  ['addendum', struct({ reason: TEXT, updatedFields: TEXT, originalRequestID: TEXT, originalEventID: TEXT })],
-  ['edgeDeviceDetails', TEXT],
-  ['eventCategory', TEXT],
-  ['tlsDetails', struct({ tlsVersion: TEXT, cipherSuite: TEXT, clientProvidedHostHeader: TEXT })],
-  ['sessionCredentialFromConsole', TEXT],
-].map(([name, type, jsonKey]) => ({ name: name!, type: type!, jsonKey: jsonKey ?? name! }));
-
-/** `CREATE TABLE` for the event data store. */
-export function createEventTableSql(table = EVENT_TABLE): string {
-  return `CREATE TABLE "${table}" (${EVENT_COLUMNS.map((c) => `"${c.name}" ${c.type}`).join(', ')})`;
+export function createEventTableSql(storeType: LakeStoreType = DEFAULT_STORE_TYPE, table = EVENT_TABLE): string {
+  const columns = storeColumns(storeType).columns.map((c) => `${quoteIdentifier(c.name)} ${c.duckdbType}`);
+  return `CREATE TABLE ${quoteIdentifier(table)} (${columns.join(', ')})`;
 }
 
 /**
- * The json_transform structure that turns one event's JSON into one row. Keys
- * follow EVENT_COLUMNS, so unnesting the result lines up with the table's
- * columns by position. json_transform is lenient: a missing key or a value of
- * the wrong shape becomes NULL rather than failing the load, and eventTime
- * strings such as `2024-05-01T12:34:56Z` parse as UTC.
+ * The json_transform structure that turns one shaped event's JSON into one
+ * row. Its keys are the columns in table order, so unnesting the result lines
+ * up with the table by position. json_transform is lenient: a missing key or a
+ * value of the wrong shape becomes NULL rather than failing the load, and
+ * eventtime strings such as `2024-05-01T12:34:56Z` parse as UTC.
  */
-function rowStructure(): string {
-  return JSON.stringify(Object.fromEntries(EVENT_COLUMNS.map((c) => [c.jsonKey, c.type])));
+function rowStructure(storeType: LakeStoreType): string {
+  return JSON.stringify(Object.fromEntries(storeColumns(storeType).columns.map((c) => [c.name, c.duckdbType])));
 }
 
 export interface LoadOptions {
+  /** The store type whose table is filled: it says how keys line up with columns. @default DEFAULT_STORE_TYPE */
+  storeType?: LakeStoreType | undefined;
   /** The table to fill. @default EVENT_TABLE */
   table?: string | undefined;
   /**
    * Events per batch. Memory is bounded by one batch of JSON text inside
    * DuckDB's staging table (about batchSize × 1.5 kB for typical events);
-   * nothing is kept on the JavaScript side. @default 20000
+   * nothing is kept on the JavaScript side: an event's shaped copy lives only
+   * until its JSON is appended. @default 20000
    */
   batchSize?: number | undefined;
   /** Called after each batch is in the table, with that batch's events and JSON bytes. */
@@ -128,29 +56,36 @@ export interface LoadOptions {
 
 export interface LoadTotals {
   events: number;
-  /** UTF-8 bytes of the events' JSON text: what a scan of them reads, near enough. */
+  /**
+   * UTF-8 bytes of the JSON text of what the table holds of the events (keys
+   * the schema lacks are not counted): what a scan of them reads, near enough.
+   */
   bytes: number;
 }
 
 /**
- * Appends events to the table in batches: each event's JSON goes through
- * DuckDB's appender into a temporary staging table, and every `batchSize`
- * events one INSERT ... SELECT parses the batch with json_transform (vectorised
- * and parallel in DuckDB) into typed rows. A batch is visible to queries once
+ * Appends events to the table in batches: each event is shaped to the store's
+ * published columns (StoreColumns.shape: keys matched without regard to case,
+ * unknown keys dropped), its JSON goes through DuckDB's appender into a
+ * temporary staging table, and every `batchSize` events one INSERT ... SELECT
+ * parses the batch with json_transform (vectorised and parallel in DuckDB)
+ * into typed rows. A batch is visible to queries once
  * `onBatch` is called; a failure leaves earlier batches in place.
  *
  * Throws a TypeError if an event is not a JSON object.
  */
 export async function loadEvents(
   connection: DuckDBConnection,
-  events: Iterable<CloudTrailEvent> | AsyncIterable<CloudTrailEvent>,
+  events: Iterable<RawEvent> | AsyncIterable<RawEvent>,
   options: LoadOptions = {},
 ): Promise<LoadTotals> {
+  const storeType = options.storeType ?? DEFAULT_STORE_TYPE;
+  const { shape } = storeColumns(storeType);
   const table = options.table ?? EVENT_TABLE;
   const batchSize = options.batchSize ?? 20_000;
   const staging = 'event_staging';
   await connection.run(`CREATE OR REPLACE TEMP TABLE ${staging} (line VARCHAR)`);
-  const insert = `INSERT INTO "${table}" SELECT unnest(json_transform(line, '${rowStructure().replaceAll("'", "''")}')) FROM ${staging}`;
+  const insert = `INSERT INTO ${quoteIdentifier(table)} SELECT unnest(json_transform(line, '${rowStructure(storeType).replaceAll("'", "''")}')) FROM ${staging}`;
   const appender = await connection.createAppender(staging);
   const totals: LoadTotals = { events: 0, bytes: 0 };
   let batch = { events: 0, bytes: 0 };
@@ -170,7 +105,7 @@ export async function loadEvents(
     if (typeof event !== 'object' || event === null || Array.isArray(event)) {
       throw new TypeError(`event ${totals.events + batch.events} is not a JSON object: ${String(JSON.stringify(event)).slice(0, 80)}`);
     }
-    const line = JSON.stringify(event);
+    const line = JSON.stringify(shape(event as RawEvent));
     appender.appendVarchar(line);
     appender.endRow();
     batch.events += 1;

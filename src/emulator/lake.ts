@@ -1,4 +1,5 @@
 import type { QueryResultRow } from '../lake-model.js';
+import type { LakeStoreType } from '../rows/lake-schema.js';
 import { QUERY_STATUSES, type QueryStatus } from '../source/query-status.js';
 import type { FaultPlan } from './faults.js';
 import { QueryStore, type StoredQuery } from './query-store.js';
@@ -31,6 +32,44 @@ export interface EventDataStoreInfo {
   id: string;
   name: string;
   created: Date;
+  /** What the store holds; its advanced event selectors say so, as on the service. */
+  storeType: LakeStoreType;
+}
+
+interface AdvancedEventSelector {
+  Name: string;
+  FieldSelectors: Array<{ Field: string; Equals: string[] }>;
+}
+
+/**
+ * The advanced event selectors the service shows for an event data store of
+ * each type. A store holds one event category, and its selectors name it with
+ * `eventCategory` Equals: `Management` and `Data` (data events also name their
+ * `resources.type`, here those of the sample generator: S3 objects and Lambda
+ * functions), `Insight`, `ConfigurationItem`, `Evidence`, or `ActivityAuditLog`
+ * for events from outside AWS. A reader tells the store's schema by it.
+ */
+export function advancedEventSelectors(storeType: LakeStoreType): AdvancedEventSelector[] {
+  const only = (name: string, category: string): AdvancedEventSelector[] => [{ Name: name, FieldSelectors: [{ Field: 'eventCategory', Equals: [category] }] }];
+  const data = (name: string, resourceType: string): AdvancedEventSelector => ({
+    Name: name,
+    FieldSelectors: [
+      { Field: 'eventCategory', Equals: ['Data'] },
+      { Field: 'resources.type', Equals: [resourceType] },
+    ],
+  });
+  switch (storeType) {
+    case 'cloudtrail-events':
+      return [...only('Management events', 'Management'), data('S3 object data events', 'AWS::S3::Object'), data('Lambda invocations', 'AWS::Lambda::Function')];
+    case 'cloudtrail-insights':
+      return only('Insights events', 'Insight');
+    case 'config-configuration-items':
+      return only('Config configuration items', 'ConfigurationItem');
+    case 'audit-manager-evidence':
+      return only('Audit Manager evidence', 'Evidence');
+    case 'integration-events':
+      return only('Events from integrations', 'ActivityAuditLog');
+  }
 }
 
 type Input = Record<string, unknown>;
@@ -248,7 +287,7 @@ export class Lake {
       EventDataStoreArn: this.#eds.arn,
       Name: this.#eds.name,
       Status: 'ENABLED',
-      AdvancedEventSelectors: [{ Name: 'Management and data events', FieldSelectors: [{ Field: 'eventCategory', Equals: ['Management', 'Data'] }] }],
+      AdvancedEventSelectors: advancedEventSelectors(this.#eds.storeType),
       MultiRegionEnabled: true,
       OrganizationEnabled: false,
       RetentionPeriod: 2557,
@@ -258,10 +297,15 @@ export class Lake {
     };
   }
 
+  /**
+   * The service lists a store by its ARN and name only: the model marks the
+   * other EventDataStore members (AdvancedEventSelectors, Status, ...) as
+   * "no longer returned by ListEventDataStores". GetEventDataStore has them.
+   */
   #listEventDataStores(input: Input): unknown {
     maxResults(input.MaxResults);
     if (input.NextToken !== undefined) throw new ServiceError('InvalidNextTokenException', 'A token that is not valid.');
-    return { EventDataStores: [this.#storeDescription()] };
+    return { EventDataStores: [{ EventDataStoreArn: this.#eds.arn, Name: this.#eds.name }] };
   }
 
   #getEventDataStore(input: Input): unknown {

@@ -45,7 +45,7 @@ const SESSION_MS = 3_600_000;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** Every random choice in this file draws from one instance, in a fixed order: that is the determinism. */
-class Rng {
+export class Rng {
   readonly f: () => number;
   constructor(seed: number) {
     this.f = mulberry32(seed);
@@ -146,7 +146,7 @@ function stsExpiration(ms: number): string {
   return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()}, ${h % 12 || 12}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} ${h < 12 ? 'AM' : 'PM'}`;
 }
 
-function checkOptions(count: number, options: SampleOptions): { seed: number; start: number; spanMs: number } {
+export function checkOptions(count: number, options: SampleOptions): { seed: number; start: number; spanMs: number } {
   if (!Number.isSafeInteger(count) || count < 0) throw new TypeError(`count must be a non-negative integer, got ${JSON.stringify(count)}`);
   const seed = options.seed ?? 1;
   if (!Number.isFinite(seed)) throw new TypeError(`seed must be a finite number, got ${String(seed)}`);

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { LAKE_STORE_TYPES, isLakeStoreType, type LakeStoreType } from '../rows/lake-schema.js';
 import { FaultPlan, type FaultOptions } from './faults.js';
 import { Lake, type LifecycleOptions, type SqlRunner } from './lake.js';
 import type { CannedQuery } from './query-store.js';
@@ -17,11 +18,24 @@ export interface EmulatorOptions extends LifecycleOptions {
   accountId?: string | undefined;
   /** Result sets to serve, as if queries had produced them (no SQL engine needed). */
   queries?: CannedQuery[] | undefined;
-  /** Load this many generated sample events into the event data store. */
+  /**
+   * What the event data store holds: its table has the columns CloudTrail Lake
+   * publishes for that type (src/rows/lake-schemas/), and GetEventDataStore
+   * describes it with that type's advanced event selectors. Any of
+   * LAKE_STORE_TYPES; samples are generated for `cloudtrail-events` and
+   * `integration-events`, the other types take their records from `events`.
+   * @default 'cloudtrail-events'
+   */
+  storeType?: LakeStoreType | undefined;
+  /** Load this many generated sample events of the store's type into the event data store. */
   sample?: number | undefined;
   /** Seed of the sample generator: the same seed gives the same events. @default 1 */
   seed?: number | undefined;
-  /** Load CloudTrail log files (`{"Records": [...]}`, plain or .gz), NDJSON of events, or directories of them. */
+  /**
+   * Load CloudTrail log files (`{"Records": [...]}`, plain or .gz), NDJSON of
+   * events, or directories of them. Keys match the published columns without
+   * regard to case; keys the published schema lacks are dropped.
+   */
   events?: string[] | undefined;
   faults?: FaultOptions | undefined;
   /**
@@ -45,6 +59,7 @@ export interface RequestRecord {
 export interface Emulator {
   /** The endpoint, e.g. `http://127.0.0.1:41234`. */
   url: string;
+  storeType: LakeStoreType;
   eventDataStoreArn: string;
   eventDataStoreId: string;
   /** Events loaded into the event data store. */
@@ -78,17 +93,30 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const accountId = options.accountId ?? '123456789012';
   const eventDataStoreId = '00000000-0000-4000-8000-0000000ed500';
   const eventDataStoreArn = `arn:aws:cloudtrail:${region}:${accountId}:eventdatastore/${eventDataStoreId}`;
-  const eds = { arn: eventDataStoreArn, id: eventDataStoreId, name: 'ctlake-emulator', created: new Date() };
+  const storeType = options.storeType ?? 'cloudtrail-events';
+  if (!isLakeStoreType(storeType)) {
+    throw new TypeError(`startEmulator: storeType must be one of ${LAKE_STORE_TYPES.join(', ')}, not ${JSON.stringify(String(storeType)).slice(0, 80)}`);
+  }
+  if (options.sample && storeType !== 'cloudtrail-events' && storeType !== 'integration-events') {
+    throw new TypeError(`startEmulator: no sample events for storeType ${storeType}; load its records with events, or use cloudtrail-events or integration-events`);
+  }
+  const eds = { arn: eventDataStoreArn, id: eventDataStoreId, name: 'ctlake-emulator', created: new Date(), storeType };
 
   let engine: Promise<SqlRunner & { load(events: AsyncIterable<Record<string, unknown>> | Iterable<Record<string, unknown>>): Promise<number> }> | undefined;
   const getEngine = () => {
-    engine ??= import('./sql-engine.js').then(({ createSqlEngine }) => createSqlEngine({ eventDataStoreId, eventDataStoreArn }));
+    engine ??= import('./sql-engine.js').then(({ createSqlEngine }) => createSqlEngine({ eventDataStoreId, eventDataStoreArn, storeType }));
     return engine;
   };
   let eventCount = 0;
   if (options.sample) {
-    const { sampleEvents } = await import('./sample-events.js');
-    eventCount += await (await getEngine()).load(sampleEvents(options.sample, { seed: options.seed ?? 1 }));
+    const sample = { seed: options.seed ?? 1 };
+    if (storeType === 'cloudtrail-events') {
+      const { sampleEvents } = await import('./sample-events.js');
+      eventCount += await (await getEngine()).load(sampleEvents(options.sample, sample));
+    } else {
+      const { sampleIntegrationEvents } = await import('./sample-integration-events.js');
+      eventCount += await (await getEngine()).load(sampleIntegrationEvents(options.sample, sample));
+    }
   }
   if (options.events?.length) {
     const { readEventFiles } = await import('./event-files.js');
@@ -154,6 +182,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    storeType,
     eventDataStoreArn,
     eventDataStoreId,
     eventCount,

@@ -1,5 +1,6 @@
 import type * as DuckDB from '@duckdb/node-api';
-import { EVENT_TABLE, createEventTableSql, loadEvents } from './event-table.js';
+import type { LakeStoreType } from '../rows/lake-schema.js';
+import { DEFAULT_STORE_TYPE, EVENT_TABLE, createEventTableSql, loadEvents } from './event-table.js';
 import {
   lakeErrorMessage,
   outputColumnNames,
@@ -21,12 +22,14 @@ import { prestoRenderer, type PrestoRenderer } from './presto-text.js';
  * message, as a run-time error.
  */
 
-/** A raw CloudTrail event, as in a trail log file's `Records` array. */
-type CloudTrailEvent = Record<string, unknown>;
+/** A raw event: a trail log record (`Records` array), or a Lake record of another store type. */
+type RawEvent = Record<string, unknown>;
 
 export interface SqlEngineOptions {
   eventDataStoreId: string;
   eventDataStoreArn: string;
+  /** The store type whose published schema the table has. @default 'cloudtrail-events' */
+  storeType?: LakeStoreType | undefined;
 }
 
 export interface SqlResult {
@@ -46,7 +49,7 @@ export interface SqlEngine {
   /** totalBytes / eventCount, 0 while empty. */
   readonly bytesPerEvent: number;
   /** Adds events; resolves to how many were added. See loadEvents for the memory bound. */
-  load(events: Iterable<CloudTrailEvent> | AsyncIterable<CloudTrailEvent>): Promise<number>;
+  load(events: Iterable<RawEvent> | AsyncIterable<RawEvent>): Promise<number>;
   /** Undefined if `sql` would be accepted by StartQuery, else the reason (a parse error, not a single SELECT, unknown store). */
   check(sql: string): Promise<string | undefined>;
   /** Runs a query; rejects with an Error carrying DuckDB's message if it is not accepted or fails. */
@@ -92,7 +95,7 @@ export async function createSqlEngine(options: SqlEngineOptions): Promise<SqlEng
   const instance = await duckdb.DuckDBInstance.create(':memory:');
   const setup = await instance.connect();
   try {
-    await setup.run(createEventTableSql());
+    await setup.run(createEventTableSql(options.storeType ?? DEFAULT_STORE_TYPE));
     for (const macro of PRESTO_MACROS) await setup.run(macro);
     // Lake's clock is UTC. Without the ICU extension DuckDB is UTC already
     // and refuses the setting, which is fine.
@@ -109,6 +112,7 @@ class DuckDBSqlEngine implements SqlEngine {
   readonly #instance: DuckDB.DuckDBInstance;
   readonly #render: PrestoRenderer;
   readonly #store: { id: string; arn: string };
+  readonly #storeType: LakeStoreType;
   #events = 0;
   #bytes = 0;
 
@@ -116,6 +120,7 @@ class DuckDBSqlEngine implements SqlEngine {
     this.#instance = instance;
     this.#render = render;
     this.#store = { id: options.eventDataStoreId, arn: options.eventDataStoreArn };
+    this.#storeType = options.storeType ?? DEFAULT_STORE_TYPE;
   }
 
   get eventCount(): number {
@@ -130,9 +135,10 @@ class DuckDBSqlEngine implements SqlEngine {
     return this.#events === 0 ? 0 : this.#bytes / this.#events;
   }
 
-  async load(events: Iterable<CloudTrailEvent> | AsyncIterable<CloudTrailEvent>): Promise<number> {
+  async load(events: Iterable<RawEvent> | AsyncIterable<RawEvent>): Promise<number> {
     return this.#withConnection(async (connection) => {
       const totals = await loadEvents(connection, events, {
+        storeType: this.#storeType,
         onBatch: (count, bytes) => {
           this.#events += count;
           this.#bytes += bytes;

@@ -110,7 +110,7 @@ const aliceText =
   `{type=AssumedRole, principalid=AROAEXAMPLEID:alice, arn=arn:aws:sts::${account}:assumed-role/Admin/alice, accountid=${account}, ` +
   `accesskeyid=ASIAEXAMPLEKEY, username=null, sessioncontext={attributes={creationdate=2024-05-01 12:00:00.000, mfaauthenticated=false}, ` +
   `sessionissuer={type=Role, principalid=AROAEXAMPLEID, arn=arn:aws:iam::${account}:role/Admin, accountid=${account}, username=Admin}, ` +
-  'webidfederationdata=null, sourceidentity=null, ec2roledelivery=null, ec2issuedinvpc=null}, invokedby=null, identityprovider=null, credentialid=null, onbehalfof=null}';
+  'webidfederationdata=null, sourceidentity=null, ec2roledelivery=null, ec2issuedinvpc=null}, onbehalfof=null, inscopeof=null, invokedby=null, identityprovider=null}';
 
 let engine: SqlEngine;
 const rows = async (sql: string) => (await engine.run(sql)).rows;
@@ -198,34 +198,34 @@ describe('common CloudTrail Lake queries', () => {
     ]);
   });
 
-  it('expands SELECT * to the table columns, without the null cells', async () => {
+  it('expands SELECT * to the published columns, named as published, without the null cells', async () => {
     const result = await engine.run(`SELECT * FROM ${id} WHERE eventId = 'e6' LIMIT 1`);
-    expect(result.columns.slice(0, 3)).toEqual(['eventVersion', 'userIdentity', 'eventTime']);
-    expect(result.columns).toContain('requestId');
+    expect(result.columns.slice(0, 3)).toEqual(['eventversion', 'useridentity', 'eventtime']);
+    expect(result.columns).toContain('requestid');
     expect(result.rows).toEqual([
       [
-        { eventVersion: '1.08' },
+        { eventversion: '1.08' },
         {
-          userIdentity:
+          useridentity:
             '{type=AWSService, principalid=null, arn=null, accountid=null, accesskeyid=null, username=null, sessioncontext=null, ' +
-            'invokedby=ec2.amazonaws.com, identityprovider=null, credentialid=null, onbehalfof=null}',
+            'onbehalfof=null, inscopeof=null, invokedby=ec2.amazonaws.com, identityprovider=null}',
         },
-        { eventTime: '2024-04-29 00:00:00.000' },
-        { eventSource: 'sts.amazonaws.com' },
-        { eventName: 'AssumeRole' },
-        { awsRegion: 'us-east-1' },
-        { sourceIPAddress: 'ec2.amazonaws.com' },
-        { userAgent: 'ec2.amazonaws.com' },
-        { requestParameters: `{roleArn=arn:aws:iam::${account}:role/Worker, roleSessionName=i-0abc, durationSeconds=3600}` },
-        { responseElements: '{credentials={"accessKeyId":"ASIAWORKER","expiration":"May 1, 2024, 1:00:00 AM"}}' },
-        { requestId: 'req-e6' },
-        { eventId: 'e6' },
-        { readOnly: 'true' },
+        { eventtime: '2024-04-29 00:00:00.000' },
+        { eventsource: 'sts.amazonaws.com' },
+        { eventname: 'AssumeRole' },
+        { awsregion: 'us-east-1' },
+        { sourceipaddress: 'ec2.amazonaws.com' },
+        { useragent: 'ec2.amazonaws.com' },
+        { requestparameters: `{roleArn=arn:aws:iam::${account}:role/Worker, roleSessionName=i-0abc, durationSeconds=3600}` },
+        { responseelements: '{credentials={"accessKeyId":"ASIAWORKER","expiration":"May 1, 2024, 1:00:00 AM"}}' },
+        { requestid: 'req-e6' },
+        { eventid: 'e6' },
+        { readonly: 'true' },
         { resources: `[{accountid=${account}, type=AWS::IAM::Role, arn=arn:aws:iam::${account}:role/Worker, arnprefix=null}]` },
-        { eventType: 'AwsApiCall' },
-        { managementEvent: 'true' },
-        { recipientAccountId: account },
-        { eventCategory: 'Management' },
+        { eventtype: 'AwsApiCall' },
+        { managementevent: 'true' },
+        { recipientaccountid: account },
+        { eventcategory: 'Management' },
       ],
     ]);
   });
