@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { PageEvent } from '../export/export-options.js';
+import { queryCost, type QueryCost } from '../export/export-summary.js';
 import type { RetryEvent } from '../source/retry.js';
 import type { ColumnType } from '../rows/column-types.js';
 import { clientOptions, oneOf, s3ClientOptions, usage } from './args.js';
@@ -100,8 +101,12 @@ export function logHooks(log: Log) {
   };
 }
 
-export function estimatedCost(bytesScanned: number | undefined, pricePerGb: number): number | undefined {
-  return bytesScanned === undefined ? undefined : (bytesScanned / 1e9) * pricePerGb;
+/**
+ * The summary's cost estimate: `usd` for the JSON (`estimatedCostUsd`),
+ * `text` for the line; see queryCost for the rule.
+ */
+export function estimatedCost(bytesScanned: number | undefined, pricePerGb: number): QueryCost | undefined {
+  return queryCost(bytesScanned, pricePerGb);
 }
 
 export async function readSql(file: string, io: CliIO): Promise<string> {
