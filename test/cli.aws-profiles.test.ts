@@ -265,6 +265,15 @@ describe('ctlake with AWS profiles', () => {
     expect(processLake.requests.length).toBe(before);
   });
 
+  it('ctlake verify, which calls S3 only, says the same of a missing profile and a failed credential step', async () => {
+    const missing = await runCli(['verify', `s3://${s3.bucket}/nowhere/`, '--profile', 'nosuch'], env);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/^ctlake: error: the AWS profile "nosuch" does not exist: it is in neither .* \(AWS_CONFIG_FILE\) nor .* \(AWS_SHARED_CREDENTIALS_FILE\); check --profile\n$/);
+    const failing = await runCli(['verify', `s3://${s3.bucket}/nowhere/`, '--profile', 'proc-fail'], env);
+    expect(failing.status).toBe(1);
+    expect(failing.stderr).toMatch(/^ctlake: error: the AWS profile "proc-fail" \(--profile\) could not get credentials: its credential_process failed: ".*token broker unreachable aws_secret_access_key=\*\*\*"; /);
+  });
+
   it("--profile reads the S3 endpoint from the profile's services section for an s3:// output", async () => {
     const key = 'profiles/out.ndjson';
     const result = await runCli(['export', '--query-id', QUERY_ID, '--out', `s3://${s3.bucket}/${key}`, '--quiet', '--profile', 'lake-and-s3', '--s3-force-path-style'], env);

@@ -10,7 +10,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { CtlakeError, type OptionNamer } from '../errors.js';
-import { configuredEndpoint, CredentialLog, useProfile } from '../source/aws-profile.js';
+import { AwsProfileError, configuredEndpoint, CredentialLog, useProfile } from '../source/aws-profile.js';
+import { profileError } from '../source/retry.js';
 import type { Destination } from './destination.js';
 import { badObjectName, refusedName, tooLarge, WHOLE_OBJECT_LIMIT, type ObjectStore, type StoredObject } from './store.js';
 
@@ -152,6 +153,8 @@ export function s3Destination(client: S3Client, bucket: string, key: string, opt
 /** An S3 error as one line with the fix; `verb` says what failed (a GetObject or a listing is a read). */
 export function s3Error(location: string, error: unknown, verb: 'write' | 'read' = 'write'): CtlakeError {
   if (error instanceof CtlakeError) return error;
+  // The profile, not S3: said as for CloudTrail (a missing profile, a failed credential step).
+  if (error instanceof AwsProfileError) return profileError(error) ?? s3Error(location, error.cause, verb);
   const name = (error as { name?: string }).name ?? 'Error';
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   const text = (error as Error).message ?? '';

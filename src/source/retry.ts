@@ -224,6 +224,16 @@ function causeText(cause: unknown): string {
 }
 
 /**
+ * The CtlakeError for a profile failure outside a CloudTrail call (an S3
+ * client's: src/destinations/s3.ts), worded as toCtlakeError words it.
+ * Without a named profile, undefined: the caller words the SDK's error.
+ */
+export function profileError(error: AwsProfileError): CtlakeError | undefined {
+  if (error.profile === undefined) return undefined;
+  return profileFailure(error, (c, message, option) => new CtlakeError(c, message, { cause: error, option }));
+}
+
+/**
  * A profile that is not there (INVALID_OPTION, exit 2 in the CLI), or one
  * of its credential steps that failed (ACCESS_DENIED), named as such and
  * not blamed on the CloudTrail endpoint. The message says the profile, the
