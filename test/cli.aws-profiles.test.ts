@@ -217,9 +217,15 @@ describe('ctlake with AWS profiles', () => {
     const before = sts.calls.length;
     expectRows(await runCli([...exportArgs, '--profile', 'role'], { ...env, AWS_ENDPOINT_URL_STS: sts.url }));
     expect(sts.calls.slice(before)).toEqual([{ action: 'AssumeRole', roleArn: 'arn:aws:iam::123456789012:role/ctlake-reader', signedWith: 'AKIDBASE' }]);
-    // STS from the profile's services section, with the profile in AWS_PROFILE.
+    expect(denied(roleLake)).toEqual([]);
+  });
+
+  it("the role's STS endpoint comes from the profile's services section with --profile as with AWS_PROFILE", async () => {
+    sts.failWith(undefined);
+    const before = sts.calls.length;
+    expectRows(await runCli([...exportArgs, '--profile', 'role-services'], env));
     expectRows(await runCli(exportArgs, { ...env, AWS_PROFILE: 'role-services' }));
-    expect(sts.calls.length).toBe(before + 2);
+    expect(sts.calls.slice(before).map((call) => call.signedWith)).toEqual(['AKIDBASE', 'AKIDBASE']);
     expect(denied(roleLake)).toEqual([]);
   });
 

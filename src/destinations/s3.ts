@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { CtlakeError, type OptionNamer } from '../errors.js';
-import { AwsProfileError, configuredEndpoint, CredentialLog, useProfile } from '../source/aws-profile.js';
+import { AwsProfileError, configuredEndpoint, CredentialLog, profileClientConfig, useProfile } from '../source/aws-profile.js';
 import { profileError } from '../source/retry.js';
 import type { Destination } from './destination.js';
 import { badObjectName, refusedName, tooLarge, WHOLE_OBJECT_LIMIT, type ObjectStore, type StoredObject } from './store.js';
@@ -70,6 +70,7 @@ export function createS3Client(options: S3ClientOptions = {}): S3Client {
       ? { endpoint: options.endpointUrl, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
       : {}),
     ...(options.forcePathStyle ? { forcePathStyle: true } : {}),
+    ...profileClientConfig(options.profile),
   });
   useProfile(client, { serviceId: 'S3', profile: options.profile, explicitEndpoint: Boolean(options.endpointUrl), log });
   if (!options.endpointUrl) {

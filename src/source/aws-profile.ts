@@ -165,6 +165,36 @@ export class CredentialLog {
 }
 
 /**
+ * What a client built with `profile` adds to its constructor's config so
+ * that the STS client the SDK builds for the profile's role assumption
+ * (role_arn with source_profile, or web identity) also takes the
+ * profile's configured STS endpoint (`sts =` in its `services` section,
+ * or its `endpoint_url`), as it would under AWS_PROFILE. The SDK hands the
+ * client's `clientPlugins` on to that STS client (credential-provider-ini);
+ * the plugin sets the request's endpoint after the STS client resolved its
+ * own, which without a profile in AWS_PROFILE is the regional one. The SSO
+ * clients of an SSO profile get no plugins from the SDK: their configured
+ * endpoints follow AWS_PROFILE only.
+ */
+export function profileClientConfig(profile: string | undefined): { clientPlugins?: unknown[] } {
+  if (!profile) return {};
+  let url: Promise<string | undefined> | undefined;
+  const plugin = {
+    applyToStack(stack: ProfiledClient['middlewareStack']) {
+      stack.addRelativeTo(
+        (next: (args: unknown) => Promise<unknown>, context: { endpointV2?: { url: URL } }) => async (args: unknown) => {
+          const configured = await (url ??= configuredEndpoint('STS', profile));
+          if (configured !== undefined) context.endpointV2 = { ...context.endpointV2, url: new URL(configured) };
+          return next(args);
+        },
+        { relation: 'after', toMiddleware: 'endpointV2Middleware', name: 'ctlakeStsEndpointMiddleware', override: true },
+      );
+    },
+  };
+  return { clientPlugins: [plugin] };
+}
+
+/**
  * Makes a client built with `profile` resolve as it would under
  * AWS_PROFILE, and names the profile in what fails before a request is
  * sent:

@@ -1,6 +1,6 @@
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CtlakeError, maskSecrets, quoted } from '../errors.js';
-import { CredentialLog, useProfile } from './aws-profile.js';
+import { CredentialLog, profileClientConfig, useProfile } from './aws-profile.js';
 
 export interface ClientOptions {
   /** AWS region; else the SDK's chain (AWS_REGION, the profile's region). */
@@ -64,6 +64,7 @@ export function createCloudTrailClient(options: ClientOptions = {}): CloudTrailC
     ...(options.region ? { region: options.region } : {}),
     ...(options.profile ? { profile: options.profile } : {}),
     ...(options.endpointUrl ? { endpoint: options.endpointUrl } : {}),
+    ...profileClientConfig(options.profile),
   });
   // The SDK's logger middleware copies every response through its
   // schema-driven sensitive-field filter before handing it to the logger,
