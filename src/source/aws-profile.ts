@@ -1,4 +1,5 @@
 import { booleanSelector, CONFIG_PREFIX_SEPARATOR, loadConfig, loadSharedConfigFiles, SelectorType } from '@smithy/core/config';
+import { quoted } from '../errors.js';
 
 /**
  * A named AWS profile as the AWS CLI resolves it, for the clients ctlake
@@ -110,14 +111,15 @@ export class AwsProfileError extends Error {
 /**
  * The credential step of a profile section in the AWS CLI's words: what
  * the SDK runs for it (credential-provider-ini's order: role assumption,
- * then SSO, then credential_process, then static keys).
+ * then SSO, then credential_process, then static keys). Names from the
+ * file are quoted (escaped, masked, cut).
  */
 export function credentialStep(section: Readonly<Record<string, string | undefined>> | undefined): string {
   if (!section) return 'credential chain';
-  if (section.role_arn && section.source_profile) return `role assumption (role_arn with source_profile ${JSON.stringify(section.source_profile)})`;
-  if (section.role_arn && section.credential_source) return `role assumption (role_arn with credential_source ${JSON.stringify(section.credential_source)})`;
+  if (section.role_arn && section.source_profile) return `role assumption (role_arn with source_profile ${quoted(section.source_profile)})`;
+  if (section.role_arn && section.credential_source) return `role assumption (role_arn with credential_source ${quoted(section.credential_source)})`;
   if (section.role_arn && section.web_identity_token_file) return 'web identity role assumption (role_arn with web_identity_token_file)';
-  if (section.sso_session || section.sso_start_url) return section.sso_session ? `SSO token (sso_session ${JSON.stringify(section.sso_session)})` : 'SSO token (sso_start_url)';
+  if (section.sso_session || section.sso_start_url) return section.sso_session ? `SSO token (sso_session ${quoted(section.sso_session)})` : 'SSO token (sso_start_url)';
   if (section.credential_process) return 'credential_process';
   if (section.login_session) return 'console login session (login_session)';
   if (section.aws_access_key_id) return 'static keys (aws_access_key_id)';
