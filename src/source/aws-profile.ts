@@ -33,8 +33,10 @@ interface ProfiledClient {
  * `ignore_configured_endpoint_urls` is true; else
  * AWS_ENDPOINT_URL_<SERVICE>, then AWS_ENDPOINT_URL, then the profile's
  * `services` section (`<service> =` with `endpoint_url` under it), then
- * the profile's `endpoint_url`. A `services` name with no such section
- * fails, as the SDK fails.
+ * the profile's `endpoint_url`. A `services` name with no such section,
+ * or an ignore setting that is neither true nor false, counts as not set,
+ * as in the SDK (its config loader goes on to the next source when a
+ * selector throws), where the AWS CLI would fail.
  */
 export async function configuredEndpoint(serviceId: string, profile: string | undefined): Promise<string | undefined> {
   const init = profile === undefined ? {} : { profile };
