@@ -75,10 +75,22 @@ export function logFormat(argv: string[], io: CliIO): 'text' | 'json' {
 }
 
 
+/**
+ * An endpoint from the environment, as the AWS SDKs read it: none when
+ * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true (a flag's endpoint is used
+ * all the same, as the AWS CLI uses `--endpoint-url`). The profile's own
+ * endpoints are the library's to read (src/source/aws-profile.ts).
+ */
+function envEndpoint(io: CliIO, ...names: string[]): string | undefined {
+  if (io.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() === 'true') return undefined;
+  for (const name of names) if (io.env[name]) return io.env[name];
+  return undefined;
+}
+
 /** The S3 client's endpoint and addressing from the flags, then AWS_ENDPOINT_URL_S3 as the AWS SDKs read it. */
 export function s3ClientOptions(values: { 's3-endpoint-url'?: string | undefined; 's3-force-path-style'?: boolean | undefined }, io: CliIO) {
   return {
-    s3EndpointUrl: values['s3-endpoint-url'] ?? io.env.AWS_ENDPOINT_URL_S3,
+    s3EndpointUrl: values['s3-endpoint-url'] ?? envEndpoint(io, 'AWS_ENDPOINT_URL_S3'),
     s3ForcePathStyle: values['s3-force-path-style'] ?? false,
   };
 }
@@ -88,6 +100,6 @@ export function clientOptions(values: { region?: string | undefined; profile?: s
   return {
     region: values.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION,
     profile: values.profile,
-    endpointUrl: values['endpoint-url'] ?? io.env.AWS_ENDPOINT_URL_CLOUDTRAIL ?? io.env.AWS_ENDPOINT_URL,
+    endpointUrl: values['endpoint-url'] ?? envEndpoint(io, 'AWS_ENDPOINT_URL_CLOUDTRAIL', 'AWS_ENDPOINT_URL'),
   };
 }

@@ -7,11 +7,16 @@ import type { FlagSpec } from './flag-table.js';
  */
 export const AWS_FLAGS = {
   region: { type: 'string', value: 'REGION', option: 'region', help: "AWS region (default: AWS_REGION, then the profile's)" },
-  profile: { type: 'string', value: 'NAME', option: 'profile', help: "AWS profile (default: AWS_PROFILE, then 'default')" },
+  profile: {
+    type: 'string',
+    value: 'NAME',
+    option: 'profile',
+    help: "AWS profile, read as AWS_PROFILE is, its endpoint_url and services included (default: AWS_PROFILE, then 'default')",
+  },
   'endpoint-url': {
     type: 'string',
     value: 'URL',
     option: 'endpointUrl',
-    help: 'CloudTrail endpoint, e.g. a local emulator (default: AWS_ENDPOINT_URL_CLOUDTRAIL, then AWS_ENDPOINT_URL)',
+    help: "CloudTrail endpoint, e.g. a local emulator (default: AWS_ENDPOINT_URL_CLOUDTRAIL, then AWS_ENDPOINT_URL, then the profile's)",
   },
 } as const satisfies Record<string, FlagSpec>;

@@ -42,13 +42,13 @@ export async function exportCommand(args: string[], io: CliIO, say: (line: strin
 
   const stats = summary.queryStatistics;
   const cost = estimatedCost(stats.bytesScanned, settings.pricePerGb);
-  const record = { ...summary, estimatedCostUsd: cost, pricePerGb: settings.pricePerGb };
+  const record = { ...summary, estimatedCostUsd: cost?.usd, pricePerGb: settings.pricePerGb };
   const where = summary.dataset ? `${summary.files.length} files in ${summary.dataset.root}` : (summary.files[0] ?? 'stdout');
   log.event(
     'summary',
     `${summary.rows} rows, ${summary.pages} pages, ${formatBytes(summary.bytes)} written to ${where} in ${formatDuration(summary.durationMs)}; ` +
       `query scanned ${formatBytes(stats.bytesScanned)}${stats.eventsScanned === undefined ? '' : ` (${stats.eventsScanned} events)`}` +
-      `${cost === undefined ? '' : `, about $${cost.toFixed(cost < 0.01 ? 4 : 2)} at $${settings.pricePerGb}/GB`}`,
+      `${cost === undefined ? '' : `, about ${cost.text} at $${settings.pricePerGb}/GB`}`,
     record,
   );
   if (values['summary-json'] !== undefined) await writeSummary(values['summary-json'], record);

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { PageEvent } from '../export/export-options.js';
+import { queryCost, type QueryCost } from '../export/export-summary.js';
 import type { RetryEvent } from '../source/retry.js';
 import type { ColumnType } from '../rows/column-types.js';
 import { clientOptions, oneOf, s3ClientOptions, usage } from './args.js';
@@ -47,6 +48,7 @@ export async function exportSettings(values: ExportValues, io: CliIO) {
   const format = values.format ?? (dataset || /\.parquet$/i.test(out) ? 'parquet' : 'ndjson');
   const codecs = format === 'parquet' ? (['zstd', 'snappy', 'gzip', 'none'] as const) : (['gzip', 'none'] as const);
   const compression = oneOf(values.compression, '--compression', codecs, ` for ${format}`);
+  refuseBinaryOnTerminal(target.kind === 'stdout', format, compression, io);
   const types = values.types;
   if (types && format !== 'ndjson') throw usage('--types applies to NDJSON only; Parquet is always typed');
   // A column name is data: `--column __proto__:int64` must set a column, not the object's prototype.
@@ -100,8 +102,25 @@ export function logHooks(log: Log) {
   };
 }
 
-export function estimatedCost(bytesScanned: number | undefined, pricePerGb: number): number | undefined {
-  return bytesScanned === undefined ? undefined : (bytesScanned / 1e9) * pricePerGb;
+/**
+ * Refuses binary data for a stdout that is a terminal, before any query, as
+ * gzip refuses to write compressed data to one: Parquet, and NDJSON with
+ * `--compression gzip`, would only garble the screen (and may hold bytes a
+ * terminal acts on). Plain NDJSON is text and stays allowed. A usage error
+ * (exit 2) with the way out: a file, or a pipe.
+ */
+function refuseBinaryOnTerminal(toStdout: boolean, format: string, compression: string | undefined, io: CliIO): void {
+  if (!toStdout || (io.stdout as { isTTY?: boolean }).isTTY !== true) return;
+  const what = format === 'parquet' ? 'Parquet data' : compression === 'gzip' ? 'gzip-compressed data' : undefined;
+  if (what) throw usage(`${what} not written to a terminal; use --out FILE, or pipe stdout to a program (--out - | ...)`);
+}
+
+/**
+ * The summary's cost estimate: `usd` for the JSON (`estimatedCostUsd`),
+ * `text` for the line; see queryCost for the rule.
+ */
+export function estimatedCost(bytesScanned: number | undefined, pricePerGb: number): QueryCost | undefined {
+  return queryCost(bytesScanned, pricePerGb);
 }
 
 export async function readSql(file: string, io: CliIO): Promise<string> {

@@ -160,15 +160,15 @@ export async function backfillCommand(args: string[], io: CliIO): Promise<number
     summary.status === 'nothing'
       ? `nothing to do: all ${summary.slices.length} slices were exported before`
       : `${counts.done} slices exported, ${counts.failed} failed, ${counts.skipped} done before; ${summary.rows} rows, ${formatBytes(summary.bytesScanned)} scanned` +
-          `${cost === undefined ? '' : ` (about $${cost.toFixed(cost < 0.01 ? 4 : 2)})`}${counts.failed ? '; rerun to retry the failed slices' : ''}`,
-    { ...summary, slices: summary.slices.map(plain), estimatedCostUsd: cost },
+          `${cost === undefined ? '' : ` (about ${cost.text})`}${counts.failed ? '; rerun to retry the failed slices' : ''}`,
+    { ...summary, slices: summary.slices.map(plain), estimatedCostUsd: cost?.usd },
   );
   // More slices to do than one run takes: progress, not failure, and said.
   if (summary.remaining > counts.failed) {
     log.warn(`${summary.remaining - counts.failed} more slices remain; the next run continues with them (at most --max-slices per run)`);
   }
   if (values['summary-json'] !== undefined) {
-    await writeSummary(values['summary-json'], { ...summary, slices: summary.slices.map(plain), estimatedCostUsd: cost });
+    await writeSummary(values['summary-json'], { ...summary, slices: summary.slices.map(plain), estimatedCostUsd: cost?.usd });
   }
   return STATUS_EXIT[summary.status];
 }

@@ -10,6 +10,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { CtlakeError, type OptionNamer } from '../errors.js';
+import { AwsProfileError, configuredEndpoint, CredentialLog, profileClientConfig, useProfile } from '../source/aws-profile.js';
+import { profileError } from '../source/retry.js';
 import type { Destination } from './destination.js';
 import { badObjectName, refusedName, tooLarge, WHOLE_OBJECT_LIMIT, type ObjectStore, type StoredObject } from './store.js';
 
@@ -37,6 +39,10 @@ export interface S3WriteOptions {
 
 export interface S3ClientOptions {
   region?: string | undefined;
+  /**
+   * Read as AWS_PROFILE is: its region, credentials, `endpoint_url` and
+   * `services` section (`s3 =` with `endpoint_url` under it).
+   */
   profile?: string | undefined;
   /** An S3-compatible store (MinIO, Ceph, R2) or a test server; AWS_ENDPOINT_URL_S3 in the CLI. */
   endpointUrl?: string | undefined;
@@ -49,18 +55,36 @@ export interface S3ClientOptions {
  * credentials and profile come from the standard AWS chain. With a custom
  * endpoint, checksums are sent and checked only where S3's API requires
  * them: many S3-compatible stores reject the CRC32 trailers that the SDK
- * adds by default since early 2025.
+ * adds by default since early 2025; an endpoint the profile configures
+ * (`endpoint_url`, `services`) counts as custom too. The profile is read as
+ * AWS_PROFILE is (useProfile in src/source/aws-profile.ts).
  */
 export function createS3Client(options: S3ClientOptions = {}): S3Client {
-  return new S3Client({
+  const log = new CredentialLog();
+  const client = new S3Client({
     maxAttempts: 5,
+    logger: log,
     ...(options.region ? { region: options.region } : {}),
     ...(options.profile ? { profile: options.profile } : {}),
     ...(options.endpointUrl
       ? { endpoint: options.endpointUrl, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
       : {}),
     ...(options.forcePathStyle ? { forcePathStyle: true } : {}),
+    ...profileClientConfig(options.profile),
   });
+  useProfile(client, { serviceId: 'S3', profile: options.profile, explicitEndpoint: Boolean(options.endpointUrl), log });
+  if (!options.endpointUrl) {
+    // Both settings are providers the SDK asks at every request.
+    const config = client.config as unknown as Record<'requestChecksumCalculation' | 'responseChecksumValidation', () => Promise<string>>;
+    const profile = options.profile;
+    let custom: Promise<boolean> | undefined;
+    const isCustom = () => (custom ??= configuredEndpoint('S3', profile).then((url) => url !== undefined, () => false));
+    for (const key of ['requestChecksumCalculation', 'responseChecksumValidation'] as const) {
+      const sdkDefault = config[key];
+      config[key] = async () => ((await isCustom()) ? 'WHEN_REQUIRED' : sdkDefault());
+    }
+  }
+  return client;
 }
 
 function objectParams(bucket: string, key: string, options: S3WriteOptions): PutObjectCommandInput {
@@ -130,6 +154,8 @@ export function s3Destination(client: S3Client, bucket: string, key: string, opt
 /** An S3 error as one line with the fix; `verb` says what failed (a GetObject or a listing is a read). */
 export function s3Error(location: string, error: unknown, verb: 'write' | 'read' = 'write'): CtlakeError {
   if (error instanceof CtlakeError) return error;
+  // The profile, not S3: said as for CloudTrail (a missing profile, a failed credential step).
+  if (error instanceof AwsProfileError) return profileError(error) ?? s3Error(location, error.cause, verb);
   const name = (error as { name?: string }).name ?? 'Error';
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   const text = (error as Error).message ?? '';

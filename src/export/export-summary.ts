@@ -73,3 +73,81 @@ export function summarize(run: ExportRun, queryId: string): ExportSummary {
     },
   };
 }
+
+/** A query's cost estimate: exact, as a number, and as a line says it. */
+export interface QueryCost {
+  /** Dollars as an exact decimal string (`0.000032035535`): BytesScanned × price / 10^9, no rounding. */
+  exact: string;
+  /** `exact` as a number, for JSON: the double nearest to it, so never float noise such as 0.000032035535000000004. */
+  usd: number;
+  /**
+   * For a person: whole cents from $0.01 up (`$1.23`, half up); below a
+   * cent two significant digits, half up (`$0.000032`), so that a query
+   * that scanned bytes never reads `$0.00`; below a millionth of a dollar
+   * `<$0.000001`; `$0.00` only for a cost of nothing.
+   */
+  text: string;
+}
+
+/**
+ * The estimated cost of a query that scanned `bytesScanned` bytes at
+ * `pricePerGb` dollars per GB (10^9 bytes, as CloudTrail Lake bills),
+ * computed in integer arithmetic (BigInt) from the price's decimal digits,
+ * so that it carries no binary rounding. undefined without BytesScanned.
+ * A price is a finite number of 0 or more (the CLI's `--price-per-gb`);
+ * another is a TypeError.
+ */
+export function queryCost(bytesScanned: number | undefined, pricePerGb: number): QueryCost | undefined {
+  if (bytesScanned === undefined) return undefined;
+  if (!Number.isFinite(pricePerGb) || pricePerGb < 0) throw new TypeError(`pricePerGb must be a finite number of 0 or more, not ${String(pricePerGb)}`);
+  const price = decimalOf(pricePerGb);
+  // cost = bytes × digits / 10^(scale + 9) dollars, exactly.
+  const numerator = BigInt(Math.max(0, Math.round(bytesScanned))) * price.digits;
+  const scale = price.scale + 9;
+  const exact = decimalText(numerator, scale);
+  const tiny = numerator > 0n && numerator * 1_000_000n < 10n ** BigInt(scale);
+  return { exact, usd: Number(exact), text: tiny ? '<$0.000001' : `$${costText(numerator, scale)}` };
+}
+
+/** A non-negative finite number's decimal digits and scale: 0.005 is 5 × 10^-3. JavaScript's shortest round-trip text is the decimal the user wrote. */
+function decimalOf(value: number): { digits: bigint; scale: number } {
+  const match = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(value));
+  if (!match) throw new TypeError(`pricePerGb must be a finite number of 0 or more, not ${String(value)}`);
+  const fraction = match[2] ?? '';
+  let digits = BigInt(`${match[1]}${fraction}`);
+  let scale = fraction.length - Number(match[3] ?? 0);
+  if (scale < 0) {
+    digits *= 10n ** BigInt(-scale);
+    scale = 0;
+  }
+  return { digits, scale };
+}
+
+/** `value / 10^scale` as a decimal string, without trailing zeros. */
+function decimalText(value: bigint, scale: number): string {
+  const text = value.toString().padStart(scale + 1, '0');
+  const whole = text.slice(0, text.length - scale);
+  const fraction = text.slice(text.length - scale).replace(/0+$/, '');
+  return fraction === '' ? whole : `${whole}.${fraction}`;
+}
+
+/** `value` rounded half up to a multiple of 10^places. */
+function roundTo(value: bigint, places: number): bigint {
+  if (places <= 0) return value;
+  const unit = 10n ** BigInt(places);
+  return ((value + unit / 2n) / unit) * unit;
+}
+
+/** The rule of QueryCost.text, on `value / 10^scale` dollars. */
+function costText(value: bigint, scale: number): string {
+  if (value === 0n) return '0.00';
+  const cent = 10n ** BigInt(Math.max(0, scale - 2));
+  if (scale <= 2 || value >= cent) {
+    const cents = scale <= 2 ? value * 10n ** BigInt(2 - scale) : roundTo(value, scale - 2) / cent;
+    const text = cents.toString().padStart(3, '0');
+    return `${text.slice(0, -2)}.${text.slice(-2)}`;
+  }
+  // Below a cent: two significant digits.
+  const places = value.toString().length - 2;
+  return decimalText(roundTo(value, places), scale);
+}

@@ -1,6 +1,7 @@
 import pRetry, { AbortError } from 'p-retry';
 import { isThrottlingError, isTransientError } from '@smithy/core/retry';
-import { CtlakeError, optionError, type CtlakeErrorCode, type ErrorMessage } from '../errors.js';
+import { CtlakeError, optionError, quoted, type CtlakeErrorCode, type ErrorMessage } from '../errors.js';
+import { AwsProfileError, profileFiles } from './aws-profile.js';
 
 /**
  * Backoff for every CloudTrail call ctlake makes.
@@ -76,7 +77,7 @@ const UNREACHABLE_CODES = new Set(['ENOTFOUND', 'ECONNREFUSED', 'EHOSTUNREACH', 
  * slot wraps one), and retrying it would multiply the attempts.
  */
 export function isRetryable(error: unknown): boolean {
-  if (!(error instanceof Error) || error instanceof CtlakeError) return false;
+  if (!(error instanceof Error) || error instanceof CtlakeError || error instanceof AwsProfileError) return false;
   if (UNREACHABLE_CODES.has((error as NodeJS.ErrnoException).code ?? '')) return false;
   if (isThrottlingError(error as never) || isTransientError(error as never)) return true;
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -139,6 +140,10 @@ export function toCtlakeError(error: unknown, context: Pick<CallContext, 'operat
     new CtlakeError(c, message, { ...ctx, awsErrorName: status === undefined ? undefined : name, option });
   const op = context.operation;
 
+  if (err instanceof AwsProfileError) {
+    // No profile named: the SDK's default chain failed, said as before.
+    return err.profile === undefined ? toCtlakeError(err.cause, context) : profileFailure(err, fail);
+  }
   if (/Region is missing/i.test(err.message)) {
     return fail('INVALID_OPTION', (n) => `no AWS region is set; use ${n('region')} or set AWS_REGION`, 'region');
   }
@@ -201,4 +206,46 @@ export function toCtlakeError(error: unknown, context: Pick<CallContext, 'operat
     return fail('UNEXPECTED_RESPONSE', (n) => `${op}: the endpoint did not answer as CloudTrail does (${answer}); check ${n('endpointUrl')}`, 'endpointUrl');
   }
   return fail('SERVICE_ERROR', `${op}: ${name}: ${detail}`);
+}
+
+/** How many characters of a credential step's own message a message keeps. */
+const CAUSE_LIMIT = 300;
+
+/**
+ * A credential step's own error, as a message quotes it: its name when that
+ * says more than `Error`, its message on one line (a credential_process's
+ * stderr spans lines), masked and cut (quoted()).
+ */
+function causeText(cause: unknown): string {
+  const error = cause instanceof Error ? cause : new Error(String(cause));
+  const lines = error.message.split('\n').map((line) => line.trim()).filter((line) => line !== '').join(' ');
+  const named = /^(Error|CredentialsProviderError|ProviderError|TokenProviderError)$/.test(error.name) ? lines : `${error.name}: ${lines}`;
+  return quoted(named, CAUSE_LIMIT);
+}
+
+/**
+ * The CtlakeError for a profile failure outside a CloudTrail call (an S3
+ * client's: src/destinations/s3.ts), worded as toCtlakeError words it.
+ * Without a named profile, undefined: the caller words the SDK's error.
+ */
+export function profileError(error: AwsProfileError): CtlakeError | undefined {
+  if (error.profile === undefined) return undefined;
+  return profileFailure(error, (c, message, option) => new CtlakeError(c, message, { cause: error, option }));
+}
+
+/**
+ * A profile that is not there (INVALID_OPTION, exit 2 in the CLI), or one
+ * of its credential steps that failed (ACCESS_DENIED), named as such and
+ * not blamed on the CloudTrail endpoint. The message says the profile, the
+ * files looked in, the step, and the step's own error.
+ */
+function profileFailure(error: AwsProfileError, fail: (c: CtlakeErrorCode, message: ErrorMessage, option?: string) => CtlakeError): CtlakeError {
+  const name = error.profile === undefined ? '' : quoted(error.profile);
+  const source = (n: (option: string) => string) => (error.fromOption ? n('profile') : 'AWS_PROFILE');
+  const files = profileFiles().map((file) => (file.variable ? `${quoted(file.path)} (${file.variable})` : file.path));
+  if (error.kind === 'missing') {
+    return fail('INVALID_OPTION', (n) => `the AWS profile ${name} does not exist: it is in neither ${files.join(' nor ')}; check ${source(n)}`, 'profile');
+  }
+  const cause = causeText(error.cause);
+  return fail('ACCESS_DENIED', (n) => `the AWS profile ${name} (${source(n)}) could not get credentials: its ${error.step} failed: ${cause}; check the profile in ${files.join(' and ')}`, 'profile');
 }
