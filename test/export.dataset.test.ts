@@ -76,7 +76,7 @@ describe('export to a local dataset', () => {
       return (await readdir(out, { recursive: true })).filter((n) => n.includes('part-')).sort();
     };
     const first = await run('400');
-    expect(first).toContain(`awsregion=eu-west-1/part-00000-${queryId}.ndjson.gz`);
+    expect(first).toContain(`awsregion_part=eu-west-1/part-00000-${queryId}.ndjson.gz`);
     expect(first).toHaveLength(9);
     // A rerun that cuts fewer, larger files removes the parts it no longer writes.
     const second = await run('1000');
@@ -96,7 +96,7 @@ describe('export to a local dataset', () => {
     expect(summary.files.length).toBeGreaterThan(3);
     const rows = await query(db, `SELECT count(*)::INTEGER AS n, count(DISTINCT seq)::INTEGER AS ids, count(DISTINCT awsregion)::INTEGER AS regions FROM read_json('${out}**/*.ndjson', hive_partitioning = true)`);
     expect(rows).toEqual([{ n: 3000, ids: 3000, regions: 3 }]);
-    const seqs = await query(db, `SELECT seq FROM read_json('${out}awsregion=us-east-1/*.ndjson', filename = true) ORDER BY filename, CAST(seq AS INTEGER)`);
+    const seqs = await query(db, `SELECT seq FROM read_json('${out}awsregion_part=us-east-1/*.ndjson', filename = true) ORDER BY filename, CAST(seq AS INTEGER)`);
     // Within a partition, parts keep the rows in order: part-00000 first.
     expect(seqs.map((r) => Number(r.seq))).toEqual(source.map((_, i) => i).filter((i) => i % 3 === 0));
   });

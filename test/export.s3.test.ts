@@ -162,7 +162,7 @@ describe('export to S3', () => {
   it('reads gzip NDJSON datasets from S3 too', async () => {
     const prefix = 'lake/ndjson/';
     expect(await cli(['--query-id', queryId, '--out', `s3://${s3.bucket}/${prefix}`, '--format', 'ndjson', '--compression', 'gzip', '--partition-by', 'awsRegion']).run()).toBe(0);
-    const key = `${prefix}awsregion=eu-west-1/part-00000-${queryId}.ndjson.gz`;
+    const key = `${prefix}awsregion_part=eu-west-1/part-00000-${queryId}.ndjson.gz`;
     const rows = parseNdjson(gunzipSync(await s3.get(key)).toString('utf8'));
     expect(rows).toHaveLength(1000);
     expect(rows.every((r) => r.awsRegion === 'eu-west-1')).toBe(true);

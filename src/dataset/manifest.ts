@@ -238,7 +238,7 @@ export function datasetSchemaClash(manifest: Manifest | undefined, key: string, 
     if (other.key === key || !Array.isArray(other.schema)) continue;
     const difference = schemaDifference(schema, other.schema);
     if (difference !== undefined) {
-      return `this export's schema differs from the dataset's (export ${quoted(other.key)}): ${difference}; export into a new dataset folder, or give the same query, --column and --nested settings as the dataset's exports (_manifest.json records it)`;
+      return `this export's schema differs from the dataset's (export ${quoted(other.key)}): ${difference}; export into a new dataset folder, or give the same query, column types and nested mode as the dataset's exports (_manifest.json records their schema)`;
     }
   }
   return undefined;
