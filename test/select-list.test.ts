@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { TrinoSqlLexer, TrinoSqlParser } from '#trino-sql';
 import { describe, expect, it } from 'vitest';
 import { lakeSchema } from '../src/rows/lake-schema.js';
 import { formatLakeType } from '../src/rows/lake-type.js';
@@ -324,4 +326,12 @@ describe('parseSelectList: refusals', () => {
       if (!list.ok) expect(list.reason.length).toBeLessThanOrEqual(200);
     }
   }, 60_000);
+});
+
+describe('the vendored Trino parser (#trino-sql)', () => {
+  it('loads by its package.json "imports" name, with dt-sql-parser\'s licence beside it', () => {
+    expect(typeof TrinoSqlLexer).toBe('function');
+    expect(typeof TrinoSqlParser).toBe('function');
+    expect(existsSync(new URL('../dist/vendor/trino-sql/LICENSE', import.meta.url))).toBe(true);
+  });
 });
