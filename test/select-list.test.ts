@@ -259,6 +259,27 @@ describe('parseSelectList: Lake sample queries', () => {
     ]);
   });
 
+  it('reads a comma-separated FROM list of stores', () => {
+    const sql = `SELECT a.eventid, b.eventname FROM ${ID} a, ${ID2} AS b WHERE a.eventid = b.eventid`;
+    expect(parsed(sql).storeRefs).toEqual([ID, ID2]);
+    expect(columns(sql)).toEqual([
+      ['eventid', 'string'],
+      ['eventname', 'string'],
+    ]);
+  });
+
+  it('reads a SELECT without FROM and TABLE over a store', () => {
+    expect(parsed('SELECT 1, \'a\' AS s')).toEqual({
+      items: [
+        { kind: 'expression', alias: null, type: { kind: 'int' }, name: null, typeRef: null },
+        { kind: 'expression', alias: 's', type: { kind: 'string' }, name: null, typeRef: null },
+      ],
+      storeRefs: [],
+      ok: true,
+    });
+    expect(parsed(`TABLE ${ID}`).items).toEqual([{ kind: 'all', qualifier: null, store: 0 }]);
+  });
+
   it('accepts one statement with its semicolon', () => {
     expect(columns(`SELECT eventname FROM ${ID};`)).toEqual([['eventname', 'string']]);
   });

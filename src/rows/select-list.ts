@@ -256,7 +256,8 @@ function specItems(spec: T.QuerySpecificationContext, ctes: Ctes, stores: Stores
 function expand(source: Source, qualifier: string | null): SelectItem[] {
   if (source.columns === null) return [{ kind: 'all', qualifier, store: null }];
   if ('store' in source.columns) return [{ kind: 'all', qualifier, store: source.columns.store }];
-  return source.columns.items;
+  // Copies, so that a CTE read twice yields items that do not share objects.
+  return source.columns.items.map((item) => (item.kind === 'field' ? { ...item, path: [...item.path] } : { ...item }));
 }
 
 /** A CTE's or aliased subquery's column list renames its items; a star inside makes the count unknown. */

@@ -76,8 +76,8 @@ const FROM_ENDS = new Set([
 ]);
 
 /**
- * Lexes `sql` and replaces each store reference that follows FROM, JOIN or a
- * comma of a FROM list by a placeholder identifier token. FROM inside
+ * Lexes `sql` and replaces each store reference that follows FROM, JOIN,
+ * TABLE or a comma of a FROM list by a placeholder identifier token. FROM inside
  * EXTRACT(...), SUBSTRING(...) and TRIM(...) and in IS [NOT] DISTINCT FROM
  * is not a relation and is left alone.
  */
@@ -146,7 +146,7 @@ export function lexWithStoreRefs(sql: string): StoreTokens {
         frame.inFrom = true;
         expectRelation = true;
       }
-    } else if (type === TrinoSqlLexer.KW_JOIN) {
+    } else if (type === TrinoSqlLexer.KW_JOIN || type === TrinoSqlLexer.KW_TABLE) {
       expectRelation = true;
     } else if (token.text === ',' && frame.inFrom) {
       expectRelation = true;
