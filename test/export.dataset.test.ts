@@ -128,7 +128,7 @@ describe('export to a local dataset', () => {
   it('leaves nothing, and no _SUCCESS, when the export is interrupted', async () => {
     const out = path.join(dir, 'interrupted') + '/';
     const controller = new AbortController();
-    const slowId = emulator.addQuery({ rows: lakeRows(3000), sql: 'SELECT 1' });
+    const slowId = emulator.addQuery({ rows: lakeRows(3000) });
     emulator.setFaults({ latencyMs: 30, operations: ['GetQueryResults'] });
     let pages = 0;
     const run = exportQuery({

@@ -117,7 +117,7 @@ describe('hostile column names (constructor, __proto__, empty, a/b, NUL, 300 cha
   let queryId: string;
   beforeAll(async () => {
     emulator = await withEmulator();
-    queryId = emulator.addQuery({ rows: ROWS, sql: 'SELECT * FROM lake' });
+    queryId = emulator.addQuery({ rows: ROWS });
     dir = await mkdtemp(path.join(tmpdir(), 'ctlake-hostile-names-'));
     db = await duckdb();
   });
@@ -211,7 +211,7 @@ describe('hostile column names (constructor, __proto__, empty, a/b, NUL, 300 cha
   });
 });
 
-/** Partition values, each with the folder name it must get under `__proto__=`. */
+/** Partition values, each with the folder name it must get under `__proto___part=`. */
 const PARTITIONS: Array<[value: string | null, folder: string]> = [
   ['a/b', 'a%2Fb'],
   ['k=v', 'k%3Dv'],
@@ -236,7 +236,7 @@ describe('a dataset partitioned by a column named __proto__, with hostile values
   const rows: QueryResultRow[] = PARTITIONS.map(([value], i) => [cell('seq', String(i)), ...(value === null ? [] : [cell('__proto__', value)]), cell('constructor', `c${i}`)]);
   beforeAll(async () => {
     emulator = await withEmulator();
-    queryId = emulator.addQuery({ rows, sql: 'SELECT * FROM lake' });
+    queryId = emulator.addQuery({ rows });
     dir = await mkdtemp(path.join(tmpdir(), 'ctlake-hostile-partitions-'));
     db = await duckdb();
   });
@@ -250,7 +250,7 @@ describe('a dataset partitioned by a column named __proto__, with hostile values
   async function checkDataset(root: string, ext: string): Promise<void> {
     const files = (await listFiles(root)).filter((f) => f !== '_manifest.json' && f !== '_SUCCESS');
     const folders = [...new Set(files.map((f) => f.slice(0, f.lastIndexOf('/'))))].sort();
-    expect(folders).toEqual([...new Set(PARTITIONS.map(([, folder]) => `__proto__=${folder}`))].sort());
+    expect(folders).toEqual([...new Set(PARTITIONS.map(([, folder]) => `__proto___part=${folder}`))].sort());
     for (const f of files) {
       expect(path.resolve(root, f).startsWith(root)).toBe(true);
       expect(f.split('/')).toHaveLength(2);
@@ -258,14 +258,16 @@ describe('a dataset partitioned by a column named __proto__, with hostile values
     const reader = await db.runAndReadAll(
       `SELECT seq, "__proto__" AS p, "constructor" AS c FROM ${ext === 'parquet' ? 'read_parquet' : 'read_json'}('${root}**/*.${ext}', hive_partitioning = true, hive_types_autocast = false) ORDER BY CAST(seq AS INTEGER)`,
     );
-    expect(reader.getRowsJS()).toEqual(PARTITIONS.map(([value], i) => [String(i), value === '' ? null : value, `c${i}`]));
+    // The key is __proto___part, so the file's own column comes back, empty text and all: no folder shadows it.
+    expect(reader.getRowsJS()).toEqual(PARTITIONS.map(([value], i) => [String(i), value, `c${i}`]));
     const manifest = JSON.parse(await readFile(path.join(root, '_manifest.json'), 'utf8')) as Manifest;
-    // One file per folder; the manifest keeps each value unescaped (what it records for the default partition is write-dataset's to say).
+    // One file per folder; the manifest keeps each value unescaped, and null for Hive's default partition.
     const listed = manifest.exports[0]!.files;
     expect(listed).toHaveLength(folders.length);
     for (const f of listed) {
-      const folder = f.path.slice('__proto__='.length, f.path.indexOf('/'));
-      if (folder !== '__HIVE_DEFAULT_PARTITION__') expect(f.partition['__proto__']).toBe(decodeURIComponent(folder));
+      const folder = f.path.slice('__proto___part='.length, f.path.indexOf('/'));
+      expect(Object.hasOwn(f.partition, '__proto___part')).toBe(true);
+      expect(f.partition['__proto___part']).toBe(folder === '__HIVE_DEFAULT_PARTITION__' ? null : decodeURIComponent(folder));
     }
   }
 
@@ -288,11 +290,11 @@ describe('a dataset partitioned by a column named __proto__, with hostile values
     const root = path.join(dir, 'long') + '/';
     const error = await exportQuery({ queryId: long, out: root, partitionBy: ['constructor'], ...emulatorOptions(emulator) }).catch((e: unknown) => e);
     expect(isCtlakeError(error, 'VALUE_INVALID')).toBe(true);
-    expect((error as Error).message).toMatch(/^column constructor: "x{80}"\.\.\. \(300 characters\) makes a folder name of 312 bytes, more than the 255 a file system allows; choose another partitionBy$/);
+    expect((error as Error).message).toMatch(/^column constructor: "x{80}"\.\.\. \(300 characters\) makes a folder name of 317 bytes, more than the 255 a file system allows; choose another partitionBy$/);
     expect(await listFiles(root).catch(() => [])).toEqual([]);
     const run = await runCli(['export', '--query-id', long, '--out', root, '--partition-by', 'constructor'], emulatorEnv(emulator));
     expect(run.status).toBe(1);
     expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(run.stderr).toContain('makes a folder name of 312 bytes');
+    expect(run.stderr).toContain('makes a folder name of 317 bytes');
   });
 });

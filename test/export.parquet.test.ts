@@ -11,6 +11,8 @@ import { captureIO, emulatorEnv, withEmulator } from './support/lake.js';
 import { duckdb, parquetTypes, query } from './support/duckdb.js';
 
 const BIG = 'x'.repeat(64 * 1024);
+/** The rows' select list; the store `x` is unknown to the emulator, so the columns are typed by name. */
+const SQL = 'SELECT eventTime, eventName, readOnly, userIdentity.arn, userIdentity.sessionContext.sessionIssuer.arn, n, userIdentity, errorCode, managementEvent FROM x';
 const UNICODE = 'Zoë 🚀 日本語 \u0000 "quoted" \\ back';
 
 /** 2,500 CloudTrail-like rows: every typed field, nulls as absent keys, two arn, a 64 KiB value and unicode. */
@@ -40,7 +42,7 @@ describe('export to Parquet', () => {
   const source = rows();
   beforeAll(async () => {
     emulator = await withEmulator();
-    queryId = emulator.addQuery({ rows: source, sql: 'SELECT eventTime, eventName FROM x' });
+    queryId = emulator.addQuery({ rows: source, sql: SQL });
     dir = await mkdtemp(path.join(tmpdir(), 'ctlake-parquet-'));
     db = await duckdb();
   });
@@ -84,7 +86,7 @@ describe('export to Parquet', () => {
     const kv = await query(db, `SELECT decode(key) AS key, decode(value) AS value FROM parquet_kv_metadata('${file}')`);
     const map = Object.fromEntries(kv.map((r) => [r.key, r.value]));
     expect(map['ctlake.query_id']).toBe(queryId);
-    expect(map['ctlake.sql']).toBe('SELECT eventTime, eventName FROM x');
+    expect(map['ctlake.sql']).toBe(SQL);
     expect(JSON.parse(map['ctlake.columns'] as string)).toContainEqual({ source: 'arn', name: 'arn', type: 'string' });
     expect(await readdir(dir)).toEqual(['events.parquet']);
   });
@@ -119,7 +121,7 @@ describe('export to Parquet', () => {
     const late = emulator.addQuery({ rows: [...Array.from({ length: 5 }, (): QueryResultRow => [{ a: '1' }]), [{ a: '2' }, { b: 'late' }]] });
     const file = path.join(dir, 'late.parquet');
     const error = (await exportQuery({ queryId: late, out: file, pageSize: 5, endpointUrl: emulator.url, region: 'us-east-1' }).catch((e: Error) => e)) as Error;
-    expect(error.message).toBe('column b first appears at row 6, after the Parquet schema was fixed by the first page; declare it up front with --column b:string (or its type), or export to NDJSON');
+    expect(error.message).toBe('column b first appears at row 6, but the schema was fixed by the first page; declare it up front with --column b:string (or its type), or export raw NDJSON');
     expect(await readdir(dir)).not.toContain('late.parquet');
     await exportQuery({ queryId: late, out: file, pageSize: 5, endpointUrl: emulator.url, region: 'us-east-1', columns: { b: 'string' } });
     expect(await query(db, `SELECT a, b FROM read_parquet('${file}') ORDER BY a`)).toEqual([

@@ -135,8 +135,8 @@ describe('exportQuery to sinks of the caller', () => {
   let lakeId: string;
   beforeAll(async () => {
     emulator = await startEmulator({ sample: 2000, seed: 3 });
-    queryId = emulator.addQuery({ rows: source, sql: 'SELECT * FROM sample' });
-    lakeId = emulator.addQuery({ rows: lake, sql: 'SELECT * FROM lake' });
+    queryId = emulator.addQuery({ rows: source });
+    lakeId = emulator.addQuery({ rows: lake });
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIDEMULATOR', AWS_SECRET_ACCESS_KEY: 'emulator-secret' });
     db = await duckdb();
     dir = await mkdtemp(path.join(tmpdir(), 'ctlake-user-sinks-'));

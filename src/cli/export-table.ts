@@ -238,14 +238,15 @@ _manifest.json, then _SUCCESS; a failed export removes what it wrote.
 With --sql or --sql-file, ctlake starts the query itself (waiting for a free
 slot when the account already runs 10), and cancels it if interrupted.`,
   flags: EXPORT_FLAGS,
-  footer: `On a terminal, progress is drawn on stderr: a spinner while the query waits, then
-a bar of TotalResultsCount with rows/s, bytes written and an ETA (nothing is drawn
-when stdout is the same terminal); elsewhere a JSON progress line every 10 s.
+  footer: `On a terminal, progress is drawn on stderr: a spinner while the query waits,
+then a bar of TotalResultsCount with rows/s, bytes written and an ETA (nothing
+is drawn when stdout is the same terminal); elsewhere a JSON line every 10 s.
 
 Exit codes: 0 success (also when the reader of stdout goes away), 1 failure,
 2 usage error (bad options, SQL the service refuses), 3 the query ended FAILED,
 CANCELLED or TIMED_OUT (or --query-timeout passed), 9 the schema does not hold
-(a column the SQL did not announce, a dataset of another schema), 130 interrupted.
+(a column the SQL did not announce, a dataset of another schema), 130
+interrupted.
 With --window: 0 windows exported (also when more remain for the next run),
 6 nothing to do, 7 some exported then one failed (the next run retries it),
 8 another run holds the lock, or took it over from this run.`,

@@ -171,7 +171,7 @@ export class Lake {
         q.errorMessage = `Query exceeded the maximum run time of ${Math.round(this.#maxRunMs / 1000)} seconds.`;
       }),
     );
-    engine.run(query.sql).then(
+    engine.run(query.sql ?? "").then(
       (result) =>
         this.#later(Math.max(0, this.#runningMs - (Date.now() - started)), () =>
           settle('FINISHED', (q) => {

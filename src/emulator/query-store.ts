@@ -8,6 +8,7 @@ export interface CannedQuery {
   /** @default a random UUID */
   queryId?: string | undefined;
   rows: QueryResultRow[];
+  /** The statement DescribeQuery shows as QueryString. @default none: the rows belong to no store's schema, and the exporter takes their columns as they come */
   sql?: string | undefined;
   /**
    * Statuses reported, one per status-bearing call (DescribeQuery or
@@ -31,7 +32,8 @@ export interface CannedQuery {
 
 export interface StoredQuery {
   queryId: string;
-  sql: string;
+  /** The statement; undefined for a canned result given without one (DescribeQuery then has no QueryString). */
+  sql: string | undefined;
   rows: QueryResultRow[];
   /** Canned lifecycle steps still to report. */
   pending: QueryStatus[];
@@ -75,7 +77,9 @@ export class QueryStore {
     const pending = [...(canned.statuses ?? [])];
     const stored: StoredQuery = {
       queryId,
-      sql: canned.sql ?? `SELECT * FROM canned WHERE queryId = '${queryId}'`,
+      // No statement unless the test gives one: rows given as they are
+      // belong to no store's schema, so the exporter takes them as they come.
+      sql: canned.sql,
       rows,
       pending,
       status: pending[0] ?? canned.final ?? 'FINISHED',

@@ -7,7 +7,7 @@ import { isPrimitive, formatLakeType, type LakeType } from '../rows/lake-type.js
 import { outputColumns, parseSelectList } from '../rows/select-list.js';
 import type { ColumnSchema } from '../rows/schema.js';
 import { schemaOf, type SchemaColumn } from '../rows/unparsed-column.js';
-import { storeTypeOf, type StoreTypeSource } from '../source/store-type.js';
+import { storeTypeOf, type StoreTypeAnswer, type StoreTypeSource } from '../source/store-type.js';
 import type { RetryEvent, RetryOptions } from '../source/retry.js';
 
 /**
@@ -56,31 +56,31 @@ export interface SchemaInputs {
 }
 
 /** Store types learned from GetEventDataStore, by client and store reference: a job's windows ask once. */
-const known = new WeakMap<CloudTrailClient, Map<string, { storeType: LakeStoreType; source: StoreTypeSource }>>();
+const known = new WeakMap<CloudTrailClient, Map<string, StoreTypeAnswer>>();
 
 export async function resolveExportSchema(inputs: SchemaInputs): Promise<ExportSchema> {
   const list = inputs.sql === undefined ? ({ ok: false, reason: 'no SQL text' } as const) : parseSelectList(inputs.sql);
   if (!list.ok) return { columns: [], source: 'first-page', storeType: undefined, storeTypeSource: undefined, reason: list.reason };
-  const needsStore = list.items.some((item) => item.kind !== 'expression');
-  let storeType = inputs.storeType;
-  let storeTypeSource: StoreTypeSource | undefined = storeType === undefined ? undefined : 'option';
-  if (storeType === undefined && needsStore) {
+  const needsStore = list.items.some((item) => item.kind !== 'expression' || item.typeRef !== null);
+  let answer: StoreTypeAnswer | undefined = inputs.storeType === undefined ? undefined : { storeType: inputs.storeType, source: 'option' };
+  if (answer === undefined && needsStore) {
     const ref = list.storeRefs[0];
-    const cache = known.get(inputs.client) ?? new Map();
-    known.set(inputs.client, cache);
-    let answer = ref === undefined ? undefined : cache.get(ref);
-    if (answer === undefined) {
-      const asked = ref === undefined ? { storeType: 'cloudtrail-events' as const, source: 'assumed' as const, reason: 'the query names no event data store' } : await storeTypeOf(inputs.client, ref, inputs);
-      if (asked.source === 'assumed') inputs.onWarning?.(`typing the columns as CloudTrail events: ${asked.reason}; set the store type to be sure`);
-      answer = { storeType: asked.storeType, source: asked.source };
-      if (ref !== undefined) cache.set(ref, answer);
+    if (ref === undefined) {
+      answer = { storeType: undefined, source: 'unknown', reason: 'the query names no event data store' };
+    } else {
+      const cache = known.get(inputs.client) ?? new Map<string, StoreTypeAnswer>();
+      known.set(inputs.client, cache);
+      answer = cache.get(ref) ?? (await storeTypeOf(inputs.client, ref, inputs));
+      cache.set(ref, answer);
     }
-    storeType = answer.storeType;
-    storeTypeSource = answer.source;
   }
+  const storeType = answer?.storeType;
   const outputs = outputColumns(list.items, storeType === undefined ? null : lakeSchema(storeType));
+  if (answer?.source === 'unknown' && list.items.some((item) => item.kind === 'all')) {
+    inputs.onWarning?.(`the store type of ${list.storeRefs[0] ?? 'the query'} is not known (${answer.reason}), so SELECT * takes its columns from the first page; give the store type (cloudtrail-events, ...) to type them from Lake's published schema`);
+  }
   if (outputs === null) {
-    return { columns: [], source: 'first-page', storeType, storeTypeSource, reason: 'the select list has a * that the store schema cannot expand' };
+    return { columns: [], source: 'first-page', storeType, storeTypeSource: answer?.source, reason: 'the select list has a * that no store schema expands' };
   }
   const columns: SchemaColumn[] = [];
   const taken = new Set<string>();
@@ -94,7 +94,7 @@ export async function resolveExportSchema(inputs: SchemaInputs): Promise<ExportS
   for (const [name, type] of declaredColumns(inputs.typing)) {
     if (!taken.has(name)) columns.push({ source: name, type, fallback: false });
   }
-  return { columns: schemaOf(columns), source: 'sql', storeType, storeTypeSource };
+  return { columns: schemaOf(columns), source: 'sql', storeType, storeTypeSource: answer?.source };
 }
 
 function columnFor(source: string, type: LakeType | null, inputs: SchemaInputs): SchemaColumn {

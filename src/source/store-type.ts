@@ -11,13 +11,14 @@ import { withRetry, type RetryEvent, type RetryOptions } from './retry.js';
  * (events from integrations outside AWS).
  */
 
-/** How the store type of an export was settled. */
-export type StoreTypeSource = 'option' | 'event-data-store' | 'assumed';
+/** How the store type of an export was settled: given, read from the store, or not known. */
+export type StoreTypeSource = 'option' | 'event-data-store' | 'unknown';
 
 export interface StoreTypeAnswer {
-  storeType: LakeStoreType;
+  /** Undefined when it is not known. */
+  storeType: LakeStoreType | undefined;
   source: StoreTypeSource;
-  /** Why the type was assumed (GetEventDataStore refused, or the selectors named no known category). */
+  /** Why it is not known (GetEventDataStore refused, or the selectors name categories of two types). */
   reason?: string | undefined;
 }
 
@@ -62,9 +63,10 @@ export interface StoreTypeOptions {
  * Asks GetEventDataStore for the store `ref` (an ARN or id, as the query's
  * FROM names it) and reads its type from the selectors. A refusal (no
  * cloudtrail:GetEventDataStore permission, a store of another account, a
- * selector set of two types) is not a failure: the type is assumed to be
- * CloudTrail events, and `reason` says why, for a warning. Retried like
- * every call; an abort rejects with INTERRUPTED.
+ * selector set of two types) is not a failure: the type is not known, and
+ * `reason` says why, for a warning. Never guessed: a wrong guess would type
+ * every column of the export wrongly. Retried like every call; an abort
+ * rejects with INTERRUPTED.
  */
 export async function storeTypeOf(client: CloudTrailClient, ref: string, options: StoreTypeOptions): Promise<StoreTypeAnswer> {
   let selectors: AdvancedEventSelector[] | undefined;
@@ -78,9 +80,12 @@ export async function storeTypeOf(client: CloudTrailClient, ref: string, options
     selectors = output.AdvancedEventSelectors;
   } catch (error) {
     if (options.signal?.aborted) throw error;
-    return { storeType: 'cloudtrail-events', source: 'assumed', reason: `GetEventDataStore failed (${(error as Error).message.split('\n')[0]!.slice(0, 200)})` };
+    // The service's error name says enough (AccessDeniedException, EventDataStoreNotFoundException); its message may advise options that do not apply here.
+    const cause = (error as { cause?: { name?: unknown } }).cause;
+    const name = typeof cause?.name === 'string' && /^[A-Za-z]{1,80}$/.test(cause.name) ? cause.name : (error as Error).message.split('\n')[0]!.slice(0, 200);
+    return { storeType: undefined, source: 'unknown', reason: `GetEventDataStore answered ${name}` };
   }
   const storeType = storeTypeOfSelectors(selectors);
-  if (storeType === undefined) return { storeType: 'cloudtrail-events', source: 'assumed', reason: 'its advanced event selectors name event categories of more than one store type' };
+  if (storeType === undefined) return { storeType: undefined, source: 'unknown', reason: 'its advanced event selectors name event categories of more than one store type' };
   return { storeType, source: 'event-data-store' };
 }
