@@ -10,6 +10,7 @@ import {
   type SerializedSql,
 } from './lake-statement.js';
 import { prestoRenderer, type PrestoRenderer } from './presto-text.js';
+import { peerVersion } from '../version.js';
 
 /**
  * The emulator's SQL engine: CloudTrail Lake's query language approximated on
@@ -71,8 +72,11 @@ const PRESTO_MACROS = [
   'CREATE MACRO from_iso8601_timestamp(text) AS CAST(text AS TIMESTAMPTZ)',
 ];
 
-const MISSING_DUCKDB =
-  'the emulator needs the optional dependency @duckdb/node-api; install it with npm install @duckdb/node-api';
+/** What to run when DuckDB is not installed: ctlake leaves it out of a default install (it is 70 MB, and only the emulator needs it). */
+function missingDuckDB(): string {
+  const at = `@duckdb/node-api@${peerVersion('@duckdb/node-api') ?? 'latest'}`;
+  return `the emulator needs DuckDB, which ctlake does not install by default: run npm install --global ${at} for a global ctlake, or npm install ${at} in the project that has ctlake`;
+}
 
 /** Loads @duckdb/node-api on first use, so the rest of ctlake runs without it. */
 async function importDuckDB(): Promise<typeof DuckDB> {
@@ -80,7 +84,7 @@ async function importDuckDB(): Promise<typeof DuckDB> {
     return await import('@duckdb/node-api');
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new Error(MISSING_DUCKDB, { cause: error });
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new Error(missingDuckDB(), { cause: error });
     throw error;
   }
 }
