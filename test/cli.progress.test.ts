@@ -96,6 +96,20 @@ describe.runIf(hasScript).concurrent('the live progress on a terminal', () => {
     expect(run.final.lines.join('\n')).toMatch(/^ctlake: 1000 rows, 10 pages, [\d.]+ KiB written to .*slow\.parquet in /m);
   });
 
+  it('SIGINT while the progress is drawn: it is erased before the stopping line, exit 130, nothing left drawn', async () => {
+    const out = path.join(dir, 'interrupted.ndjson');
+    // A query that waits for seconds (six polls), interrupted in the middle of the wait.
+    const waiting = emulator.addQuery({ rows: sampleRows(100), statuses: ['QUEUED', 'QUEUED', 'QUEUED', 'QUEUED', 'RUNNING', 'RUNNING'] });
+    const run = await runOnPty(['export', '--query-id', waiting, '--out', out], env, { ...SIZE, interruptAfterMs: 2500 });
+    expect(run.status).toBe(130);
+    const LIVE = /\[[=> ]{8,}\]|^[-\\|/] query (QUEUED|RUNNING)/;
+    expect(progressRows(run, LIVE).length, show(run.final)).toBeGreaterThan(0);
+    const final = run.final.lines.filter((line) => line !== '^C');
+    expect(final.some((line) => line.startsWith('ctlake: SIGINT: stopping')), show(run.final)).toBe(true);
+    for (const line of final) expect(line, show(run.final)).not.toMatch(LIVE);
+    expect(final.every((line) => line.startsWith('ctlake: ') || line === ''), show(run.final)).toBe(true);
+  });
+
   it('draws nothing when the data goes to the same terminal (--out -): the rows come out whole', async () => {
     const run = await runOnPty(['export', '--query-id', slowQuery(), '--out', '-', '--page-size', '100'], env, SIZE);
     expect(run.status).toBe(0);

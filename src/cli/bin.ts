@@ -20,8 +20,9 @@ let interrupts = 0;
 const onSignal = (signal: NodeJS.Signals) => {
   interrupts++;
   if (interrupts > 1) process.exit(EXIT.INTERRUPTED); // a second Ctrl-C exits at once
-  process.stderr.write(`\nctlake: ${signal}: stopping; press Ctrl-C again to exit at once\n`);
+  // Aborted first: the live progress erases itself on the abort, so the line stands on a clean screen.
   controller.abort(new Error(signal));
+  process.stderr.write(`\nctlake: ${signal}: stopping; press Ctrl-C again to exit at once\n`);
 };
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);

@@ -31,7 +31,7 @@ export async function exportCommand(args: string[], io: CliIO, say: (line: strin
   const settings = await exportSettings(values, io);
   // Data to stdout on the terminal stderr is (`--out -`): a live progress would be drawn among the data.
   const toTerminal = parseTarget(settings.options.out)?.kind === 'stdout' && sharesTerminal(io.stdout, io.stderr);
-  const log = new Log(io.stderr, { format: logFormat(args, io), quiet: values.quiet ?? false, live: io.stderrIsTTY ?? false, draw: !toTerminal });
+  const log = new Log(io.stderr, { format: logFormat(args, io), quiet: values.quiet ?? false, live: io.stderrIsTTY ?? false, draw: !toTerminal, signal: io.signal });
   log.forQuery(queryId);
   let summary: ExportSummary;
   try {

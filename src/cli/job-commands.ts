@@ -53,7 +53,7 @@ function plain<R extends { summary?: unknown; failure?: unknown }>({ summary: _,
 /** `ctlake export --window`: every closed window since the state's last, each its own query and files. */
 export async function windowCommand(values: ExportValues, args: string[], io: CliIO): Promise<number> {
   // A job writes only to its dataset: its live progress has the terminal to itself.
-  const log = new Log(io.stderr, { format: logFormat(args, io), quiet: values.quiet ?? false, live: io.stderrIsTTY ?? false });
+  const log = new Log(io.stderr, { format: logFormat(args, io), quiet: values.quiet ?? false, live: io.stderrIsTTY ?? false, signal: io.signal });
   // One window at a time: the hooks' events are the current window's.
   let current: string | undefined;
   const tally = { done: 0, failed: 0, rows: 0 };
@@ -115,7 +115,7 @@ export async function backfillCommand(args: string[], io: CliIO): Promise<number
   }
   if ((values.sql === undefined) === (values['sql-file'] === undefined)) throw usage('give one of --sql and --sql-file');
   // A job writes only to its dataset: its live progress has the terminal to itself.
-  const log = new Log(io.stderr, { format: logFormat(args, io), quiet: values.quiet ?? false, live: io.stderrIsTTY ?? false });
+  const log = new Log(io.stderr, { format: logFormat(args, io), quiet: values.quiet ?? false, live: io.stderrIsTTY ?? false, signal: io.signal });
   // Slices run at once and share the hooks: each slice's export runs in the
   // async context its 'start' event entered (backfill() calls onProgress
   // just before it starts the slice's export, in the same synchronous run),

@@ -19,6 +19,12 @@ export interface LogOptions {
   draw?: boolean | undefined;
   /** Interval of progress lines off a terminal. @default 10000 */
   intervalMs?: number | undefined;
+  /**
+   * The run's signal (SIGINT, SIGTERM): when it aborts, live progress stops
+   * and is erased at once, so that the "stopping" line bin.ts then writes,
+   * and whatever follows, stand on a clean screen.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -48,6 +54,7 @@ export class Log {
       this.#timer.unref();
     }
     if (!options.quiet && options.live && options.draw !== false) this.#live = new LiveProgress(stderr, this.#started);
+    options.signal?.addEventListener('abort', () => this.#live?.stop(), { once: true });
   }
 
   /** Whether live progress is drawn on the terminal: then a line that only says what the live lines show can go unsaid. */

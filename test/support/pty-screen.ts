@@ -36,12 +36,14 @@ export interface Screen {
 export async function runOnPty(
   args: string[],
   env: Record<string, string>,
-  size: { cols: number; rows: number; resize?: { afterMs: number; cols: number } },
+  size: { cols: number; rows: number; resize?: { afterMs: number; cols: number }; interruptAfterMs?: number },
 ): Promise<PtyRun> {
   const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
   // A resize is the terminal's own: `stty` sets the pty's size (on /dev/tty: a background job's stdin is /dev/null), and the kernel sends the CLI SIGWINCH.
   const resize = size.resize ? `(sleep ${size.resize.afterMs / 1000}; stty cols ${size.resize.cols} </dev/tty) & ` : '';
-  const line = `stty cols ${size.cols} rows ${size.rows}; ${resize}exec ${quote(process.execPath)} ${quote(BIN)} ${args.map(quote).join(' ')}`;
+  // SIGINT as Ctrl-C sends it, to the CLI: `$$` is the shell's pid, which exec hands to node.
+  const interrupt = size.interruptAfterMs === undefined ? '' : `(sleep ${size.interruptAfterMs / 1000}; kill -INT $$) & `;
+  const line = `stty cols ${size.cols} rows ${size.rows}; ${resize}${interrupt}exec ${quote(process.execPath)} ${quote(BIN)} ${args.map(quote).join(' ')}`;
   const chunks: string[] = [];
   const status = await new Promise<number | null>((resolve, reject) => {
     const child = spawn('script', ['-qfec', line, '/dev/null'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
