@@ -158,7 +158,8 @@ function timeValue(text: string | null, level: PartitionLevel): string | null {
     case 'month':
       return iso.slice(0, 7);
     case 'hour':
-      return iso.slice(11, 13);
+      // No leading zero: DuckDB's Hive reader takes `05` for text, so the key would not come back as the integer it is.
+      return String(new Date(ms).getUTCHours());
     default:
       return iso.slice(0, 10);
   }
