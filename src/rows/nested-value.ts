@@ -35,10 +35,15 @@
  *   reads (a timestamp holds no `, `), and `{type=x, arn=y, arn=z}` does
  *   not. `{}` is refused: Presto prints no struct without fields.
  * - Maps. A value ends at the closing `}` or at the first `, KEY=` (see
- *   nested-scalar.ts for what a KEY is), as in presto-json.ts: `{a=x, b=y}` is two entries, always, and a value that
- *   itself holds `, b=` at its top cannot be told from two entries (the
- *   text's own limit). A key repeated, or a `, KEY=` inside a value's
- *   brackets, is refused. Keys are data (`__proto__` is a key like any
+ *   nested-scalar.ts for what a KEY is), as in presto-json.ts: `{a=x, b=y}`
+ *   is two entries. A value that itself holds `, b=` at its top prints
+ *   exactly like two entries (the text's own limit), so a map whose value
+ *   holds `=` and is followed by another entry is refused: such a value
+ *   looks like `KEY=VALUE` pairs of its own (`{q=a=b, c=d}` may be
+ *   `q: "a=b, c=d"`), JSON text excepted. What no rule can see is a value
+ *   with no `=` before its `, b=` (`{greeting=Hello, name=Bob}` may be one
+ *   value): that reads as two entries. A key repeated, or a `, KEY=` inside
+ *   a value's brackets, is refused. Keys are data (`__proto__` is a key like any
  *   other) and are kept as their text, checked against the key type. `{}`
  *   is the empty map.
  * - Arrays. Elements of a nested type end where their own text ends (a
@@ -343,6 +348,14 @@ class NestedReader extends ScalarScanner {
         this.value = entries;
         return end + 1;
       }
+      // Another entry follows. A value that holds `=` itself (`{q=a=b, c=d}`)
+      // may be one value holding `, c=`: Presto prints `{q: "a=b, c=d"}` and
+      // `{q: "a=b", c: "d"}` alike. Such a value looks like pairs of its own,
+      // so the cell falls back rather than be split. JSON text is read whole.
+      const value = this.value;
+      if (typeof value === 'string' && value.includes('=') && !looksLikeJson(value)) {
+        return this.fail(`the value of map key ${quoted(key, 40)} holds "=" and is followed by ", KEY=": it may be one value holding ", KEY=", which Presto prints as two entries`);
+      }
       i = end + 2;
       equals = this.keyEnd(i);
     }
@@ -389,4 +402,9 @@ function after(context: ScalarContext): string {
   if (context === TOP) return 'the end of the text';
   if (context === ARRAY) return '", " or "]"';
   return '", name=" or "}"';
+}
+
+/** Text that starts as JSON does (`{"`, `[`): read whole by its own rule (nested-scalar.ts), never split at a `, KEY=` inside it. */
+function looksLikeJson(text: string): boolean {
+  return text.startsWith('{"') || text.startsWith('[');
 }
