@@ -4,7 +4,6 @@ import { declaredType, typeForColumn, type ColumnType, type NestedMode, type Typ
 import { firstName } from '../rows/flatten-row.js';
 import { lakeSchema } from '../rows/lake-schema.js';
 import { isPrimitive, formatLakeType, type LakeType } from '../rows/lake-type.js';
-import { outputColumns, parseSelectList } from '../rows/select-list.js';
 import type { ColumnSchema } from '../rows/schema.js';
 import { schemaOf, type SchemaColumn } from '../rows/unparsed-column.js';
 import { storeTypeOf, type StoreTypeAnswer, type StoreTypeSource } from '../source/store-type.js';
@@ -59,6 +58,10 @@ export interface SchemaInputs {
 const known = new WeakMap<CloudTrailClient, Map<string, StoreTypeAnswer>>();
 
 export async function resolveExportSchema(inputs: SchemaInputs): Promise<ExportSchema> {
+  // Loaded when an export first needs it: the Trino grammar costs about 30 MB
+  // and 0.1 s to load (and as much again on its first parse), which the
+  // library's other users (a row stream, list, describe) need not pay.
+  const { outputColumns, parseSelectList } = await import('../rows/select-list.js');
   const list = inputs.sql === undefined ? ({ ok: false, reason: 'no SQL text' } as const) : parseSelectList(inputs.sql);
   if (!list.ok) return { columns: [], source: 'first-page', storeType: undefined, storeTypeSource: undefined, reason: list.reason };
   const needsStore = list.items.some((item) => item.kind !== 'expression' || item.typeRef !== null);
