@@ -8,7 +8,7 @@ import type { PartitionLevel } from '../dataset/partition.js';
 import type { Destination } from '../destinations/destination.js';
 import type { ObjectStore } from '../destinations/store.js';
 import type { LockHandle } from '../destinations/store-lock.js';
-import type { ManifestExport } from '../dataset/manifest.js';
+import type { Manifest, ManifestExport } from '../dataset/manifest.js';
 import type { WrittenFile } from '../dataset/write-dataset.js';
 import { newTally, type RecordTally } from './query-records.js';
 import { createCloudTrailClient } from '../source/cloudtrail-client.js';
@@ -54,6 +54,12 @@ export interface ExportRun {
   partitionLevels: PartitionLevel[] | undefined;
   /** A dataset export's progress, for the failure path and the summary. */
   dataset: {
+    /**
+     * The manifest as prepareDataset read it before the query (undefined: none
+     * yet), for the schema check once the columns are settled; the commit
+     * checks again under the manifest's lock.
+     */
+    manifest: Manifest | undefined;
     /** writeDataset began: the earlier export of this key may be partly replaced. */
     filesStarted: boolean;
     /** Data files that are in, while the manifest that lists them is not yet. */
@@ -90,7 +96,7 @@ export function beginRun(options: ResolvedExportOptions): ExportRun {
     schema: undefined,
     exportSchema: undefined,
     partitionLevels: undefined,
-    dataset: { filesStarted: false, uncommitted: undefined, files: undefined, entry: undefined },
+    dataset: { manifest: undefined, filesStarted: false, uncommitted: undefined, files: undefined, entry: undefined },
     stop,
   };
 }

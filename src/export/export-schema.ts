@@ -3,7 +3,7 @@ import type { LakeStoreType } from '../lake-model.js';
 import { declaredType, typeForColumn, type ColumnType, type NestedMode, type TypingOptions } from '../rows/column-types.js';
 import { firstName } from '../rows/flatten-row.js';
 import { lakeSchema } from '../rows/lake-schema.js';
-import { isPrimitive, formatLakeType, type LakeType } from '../rows/lake-type.js';
+import { isPrimitive, type LakeType } from '../rows/lake-type.js';
 import type { ColumnSchema } from '../rows/schema.js';
 import { schemaOf, type SchemaColumn } from '../rows/unparsed-column.js';
 import { storeTypeOf, type StoreTypeAnswer, type StoreTypeSource } from '../source/store-type.js';
@@ -138,9 +138,4 @@ function primitiveColumnType(kind: string): ColumnType {
 function declaredColumns(typing: TypingOptions): Array<[string, ColumnType]> {
   const columns = typing.columns;
   return columns === undefined ? [] : Object.keys(columns).map((name) => [name, columns[name]!]);
-}
-
-/** A schema as one line for messages and the manifest: `name type` pairs. */
-export function describeColumn(column: ColumnSchema): string {
-  return `${column.name} ${column.type === 'nested' && column.lakeType ? formatLakeType(column.lakeType) : column.type}`;
 }

@@ -66,7 +66,7 @@ export async function openTarget(run: ExportRun): Promise<void> {
  */
 export async function prepareDataset(run: ExportRun): Promise<void> {
   const store = run.store!;
-  await readManifest(store);
+  run.dataset.manifest = await readManifest(store);
   const known = run.options.datasetKey ?? run.queryId;
   if (known !== undefined) await lockKey(run, known);
   if (isLocalDataset(run.options)) {

@@ -5,7 +5,7 @@ import { encodeStages, type Encoding } from '../formats/encode.js';
 import type { FlatRecord } from '../rows/flatten-row.js';
 import type { ColumnSchema } from '../rows/schema.js';
 import { version } from '../version.js';
-import { commitDataset, datasetSchemaClash, manifestFiles, readManifest } from '../dataset/manifest.js';
+import { commitDataset, datasetSchemaClash, manifestFiles } from '../dataset/manifest.js';
 import { partitionKeyType, settlePartitionLevels } from '../dataset/partition.js';
 import { CtlakeError } from '../errors.js';
 import { writeDataset } from '../dataset/write-dataset.js';
@@ -120,7 +120,7 @@ async function settleDataset(run: ExportRun, columns: readonly ColumnSchema[]): 
   } catch (error) {
     throw new CtlakeError('INVALID_OPTION', (n) => `${n('partitionBy')}: ${(error as Error).message}`, { option: 'partitionBy' });
   }
-  const clash = datasetSchemaClash(await readManifest(run.store!), datasetKeyOf(run), columnRecords(columns));
+  const clash = datasetSchemaClash(run.dataset.manifest, datasetKeyOf(run), columnRecords(columns));
   if (clash) throw new CtlakeError('SCHEMA_CHANGED', `${run.store!.root}: ${clash}`);
 }
 

@@ -7,22 +7,20 @@ import {
   RecordBatch,
   Schema,
   Struct,
-  TimeUnit,
-  Timestamp,
   Utf8,
   type Data,
   type DataType,
 } from 'apache-arrow';
 import type { ColumnType } from '../rows/column-types.js';
 import { cellOf, type FlatRecord } from '../rows/flatten-row.js';
-import { formatLakeType, type LakeType } from '../rows/lake-type.js';
+import { formatLakeType, type LakePrimitiveKind, type LakeType } from '../rows/lake-type.js';
 // A namespace import: the module links even where readNested is only declared (a build without the reader), and only a nested column calls it.
 import { readNested } from '../rows/nested-value.js';
 import type { NestedValue } from '../rows/nested-value.js';
 import { invalidValue, parseValue, unencodableValue, ValueError, wellFormed } from '../rows/parse-value.js';
 import type { ColumnSchema } from '../rows/schema.js';
 import { fallsBack, isUnparsedColumn } from '../rows/unparsed-column.js';
-import { arrowTypeOf, nestedData } from './arrow-nested.js';
+import { arrowTypeOf, nestedData, primitiveType } from './arrow-nested.js';
 
 /**
  * One fixed Arrow schema per file. Every batch is built from this same
@@ -56,23 +54,20 @@ function unparsedIndex(columns: readonly ColumnSchema[]): number {
   return at;
 }
 
+/** A flat column's Arrow type: that of the Lake scalar its type stands for (json is UTF-8 text). */
 function arrowType(type: ColumnType): DataType {
-  switch (type) {
-    case 'int64':
-      return new Int64();
-    case 'double':
-      return new Float64();
-    case 'boolean':
-      return new Bool();
-    case 'timestamp':
-      return new Timestamp(TimeUnit.MILLISECOND, 'UTC');
-    case 'string':
-    case 'json':
-      return new Utf8();
-    case 'nested':
-      throw new Error('internal: a nested column has the Arrow type of its lakeType');
-  }
+  if (type === 'nested') throw new Error('internal: a nested column has the Arrow type of its lakeType');
+  return primitiveType(FLAT_KINDS[type]);
 }
+
+const FLAT_KINDS: Readonly<Record<Exclude<ColumnType, 'nested'>, LakePrimitiveKind>> = {
+  int64: 'bigint',
+  double: 'double',
+  boolean: 'boolean',
+  timestamp: 'timestamp',
+  string: 'string',
+  json: 'string',
+};
 
 const encoder = new TextEncoder();
 let scratch = new Uint8Array(1 << 20);

@@ -68,7 +68,8 @@ export function arrowTypeOf(type: LakeType): DataType {
   }
 }
 
-function primitiveType(kind: LakePrimitiveKind): DataType {
+/** The Arrow type of a Lake scalar: flat columns (arrow-batch.ts) use it too. */
+export function primitiveType(kind: LakePrimitiveKind): DataType {
   switch (kind) {
     case 'string':
     case 'binary':

@@ -35,7 +35,7 @@
  * few passes; a text that would is refused. Pure: no state outlives a scanner.
  */
 import type { LakePrimitiveKind } from './lake-type.js';
-import { MAX_DEPTH } from './presto-json.js';
+import { isWhiteSpace, jsonExtent, MAX_DEPTH } from './presto-json.js';
 import { parseTimestamp, ValueError } from './parse-value.js';
 
 /** What may follow a value: the end of the text, or the separators and closer of a struct, a map or an array. */
@@ -54,7 +54,6 @@ const COMMA = 0x2c;
 const MINUS = 0x2d;
 const EQUALS = 0x3d;
 const OPEN_BRACKET = 0x5b;
-const BACKSLASH = 0x5c;
 const CLOSE_BRACKET = 0x5d;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
@@ -283,47 +282,3 @@ export function readPrimitive(text: string, kind: LakePrimitiveKind): Primitive 
   }
 }
 
-/**
- * The end of the JSON object or array at `pos`, found by matching brackets
- * outside string literals, or -1 minus the index where the scan stopped.
- * Canonical JSON has no white space outside strings, so any ends the scan;
- * JSON.parse checks the rest.
- */
-function jsonExtent(text: string, pos: number, maxDepth: number): number {
-  let depth = 0;
-  let i = pos;
-  for (; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === QUOTE) {
-      for (i++; ; i++) {
-        if (i >= text.length) return -i - 1;
-        const s = text.charCodeAt(i);
-        if (s === BACKSLASH) i++;
-        else if (s === QUOTE) break;
-      }
-    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-      if (++depth > maxDepth) return -i - 1;
-    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-      if (--depth === 0) return i + 1;
-    } else if (isWhiteSpace(c)) {
-      return -i - 1;
-    }
-  }
-  return -i - 1;
-}
-
-/** JavaScript's `\s`. */
-function isWhiteSpace(c: number): boolean {
-  if (c < 0x80) return c === SPACE || (c >= 0x09 && c <= 0x0d);
-  return (
-    c === 0xa0 ||
-    c === 0x1680 ||
-    (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 ||
-    c === 0x2029 ||
-    c === 0x202f ||
-    c === 0x205f ||
-    c === 0x3000 ||
-    c === 0xfeff
-  );
-}

@@ -308,29 +308,32 @@ class PrestoReader {
 
 /**
  * The end of the JSON object or list at `pos`, found by matching brackets
- * outside strings, or -1. Canonical JSON has no white space outside strings,
- * so any stops the scan early; JSON.parse validates the rest.
+ * outside strings; when there is none, a negative number, `-(i + 1)` for the
+ * index `i` where the scan stopped (so a caller can count what it scanned).
+ * Canonical JSON has no white space outside strings, so any stops the scan
+ * early; JSON.parse validates the rest. Shared with nested-scalar.ts.
  */
-function jsonExtent(text: string, pos: number, maxDepth: number): number {
+export function jsonExtent(text: string, pos: number, maxDepth: number): number {
   let depth = 0;
-  for (let i = pos; i < text.length; i++) {
+  let i = pos;
+  for (; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
       for (i++; ; i++) {
-        if (i >= text.length) return -1;
+        if (i >= text.length) return -i - 1;
         const s = text.charCodeAt(i);
         if (s === BACKSLASH) i++;
         else if (s === QUOTE) break;
       }
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-      if (++depth > maxDepth) return -1;
+      if (++depth > maxDepth) return -i - 1;
     } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
       if (--depth === 0) return i + 1;
     } else if (isWhiteSpace(c)) {
-      return -1;
+      return -i - 1;
     }
   }
-  return -1;
+  return -i - 1;
 }
 
 /**
@@ -375,7 +378,7 @@ function arrayIndex(key: string): number {
 }
 
 /** JavaScript's `\s`: the white space a key may not contain. */
-function isWhiteSpace(c: number): boolean {
+export function isWhiteSpace(c: number): boolean {
   if (c < 0x80) return c === SPACE || (c >= 0x09 && c <= 0x0d);
   return (
     c === 0xa0 ||
