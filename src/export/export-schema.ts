@@ -1,4 +1,5 @@
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { quoted } from '../errors.js';
 import type { LakeStoreType } from '../lake-model.js';
 import { declaredType, typeForColumn, type ColumnType, type NestedMode, type TypingOptions } from '../rows/column-types.js';
 import { firstName } from '../rows/flatten-row.js';
@@ -80,7 +81,7 @@ export async function resolveExportSchema(inputs: SchemaInputs): Promise<ExportS
   const storeType = answer?.storeType;
   const outputs = outputColumns(list.items, storeType === undefined ? null : lakeSchema(storeType));
   if (answer?.source === 'unknown' && list.items.some((item) => item.kind === 'all')) {
-    inputs.onWarning?.(`the store type of ${list.storeRefs[0] ?? 'the query'} is not known (${answer.reason}), so SELECT * takes its columns from the first page; give the store type (cloudtrail-events, ...) to type them from Lake's published schema`);
+    inputs.onWarning?.(`the store type of ${list.storeRefs[0] === undefined ? 'the query' : quoted(list.storeRefs[0])} is not known (${answer.reason}), so SELECT * takes its columns from the first page; give the store type (cloudtrail-events, ...) to type them from Lake's published schema`);
   }
   if (outputs === null) {
     return { columns: [], source: 'first-page', storeType, storeTypeSource: answer?.source, reason: 'the select list has a * that no store schema expands' };
