@@ -46,7 +46,11 @@ export type CtlakeErrorCode =
   /** Another run of the same job holds its lock. */
   | 'LOCK_HELD'
   /** A job's state file belongs to another job, or cannot be read. */
-  | 'STATE_INVALID';
+  | 'STATE_INVALID'
+  /** An export's checkpoint cannot be built on (its files changed, its columns differ); the export starts over. */
+  | 'RESUME_REFUSED'
+  /** `ctlake migrate`: the rows exported differ from the events Lake counts; the message names the days and slices. */
+  | 'RECONCILE_MISMATCH';
 
 export interface CtlakeErrorContext {
   queryId?: string | undefined;

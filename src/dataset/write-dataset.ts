@@ -45,6 +45,25 @@ export interface WrittenFile {
   schema: ColumnSchema[] | undefined;
 }
 
+/**
+ * Checkpoints of a long export: at a batch boundary the caller chooses, every
+ * open file is finished and committed, and `save` is told of every file
+ * finished so far, so that an export killed later can go on from that batch
+ * with the files it lists (`resumed`) instead of from the start.
+ */
+export interface DatasetCheckpoints {
+  /**
+   * Files an earlier run of this export committed before its last
+   * checkpoint: listed first in the result, and their part numbers are not
+   * used again. They are removed with the others if this export fails.
+   */
+  resumed: readonly WrittenFile[];
+  /** Asked after each batch is routed, with the rows routed since the last checkpoint: whether to checkpoint after it. */
+  due(batch: readonly FlatRecord[], rowsSince: number): boolean;
+  /** Every file finished so far (resumed ones first), all committed; the next batch waits for it. */
+  save(files: readonly WrittenFile[], batch: readonly FlatRecord[]): Promise<void>;
+}
+
 interface OpenFile {
   path: string;
   partition: Record<string, string | null>;
@@ -78,13 +97,23 @@ export async function writeDataset(
   encoding: Encoding,
   key: string,
   signal?: AbortSignal,
+  checkpoints?: DatasetCheckpoints,
 ): Promise<WrittenFile[]> {
   const open = new Map<string, OpenFile>();
   const parts = new Map<string, number>();
-  const finished: Array<Promise<WrittenFile>> = [];
+  const resumed = checkpoints?.resumed ?? [];
+  const finished: Array<Promise<WrittenFile>> = resumed.map((file) => Promise.resolve(file));
   const destinations: Destination[] = [];
   /** Files committed so far: removed again if the export fails. */
-  const committed: string[] = [];
+  const committed: string[] = resumed.map((file) => file.path);
+  // A resumed export numbers its parts on from the files it had.
+  for (const file of resumed) {
+    const slash = file.path.lastIndexOf('/');
+    const folder = slash < 0 ? '' : file.path.slice(0, slash);
+    const part = Number(/part-(\d+)-/.exec(file.path.slice(slash + 1))?.[1] ?? -1);
+    parts.set(folder, Math.max(parts.get(folder) ?? 0, part + 1));
+  }
+  let sinceCheckpoint = 0;
   let clock = 0;
   let failure: unknown;
 
@@ -171,6 +200,12 @@ export async function writeDataset(
       if (batch.length) columns = Object.keys(batch[batch.length - 1]!);
       for (const [folder, records] of splitByPartition(layout.partitionBy, batch)) {
         await route(folder, partitionValues(folder), records);
+      }
+      sinceCheckpoint += batch.length;
+      if (checkpoints?.due(batch, sinceCheckpoint)) {
+        for (const [folder, file] of [...open]) await finish(folder, file);
+        await checkpoints.save(await Promise.all(finished), batch);
+        sinceCheckpoint = 0;
       }
     }
     // A column no row had is a misspelt --partition-by, not a column of nulls.

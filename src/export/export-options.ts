@@ -15,6 +15,7 @@ import { COLUMN_TYPES, type ColumnType, type NestedMode } from '../rows/column-t
 import { checkQueryId } from '../source/query-management.js';
 import { MAX_QUERY_WAIT_MS } from '../source/query-status.js';
 import { DEFAULT_RETRY, resolveRetry, type RetryEvent, type RetryOptions } from '../source/retry.js';
+import { checkCheckpoint, type ExportCheckpoint } from './export-checkpoint.js';
 
 
 export interface PageEvent {
@@ -129,6 +130,26 @@ export interface ExportOptions extends Omit<SourceOptions, 'queryId'> {
   maxOpenFiles?: number | undefined;
   /** Datasets: the name part of the files (`part-00000-KEY.parquet`) and the manifest's key. @default the QueryId */
   datasetKey?: string | undefined;
+  /**
+   * Datasets: take a checkpoint at the end of the first page after which at
+   * least this many rows went out since the last one: every open file is
+   * finished and committed (so files end there), and `onCheckpoint` is told
+   * where the pages go on. The export is waited for until it resolves.
+   * @default no checkpoints
+   */
+  checkpointRows?: number | undefined;
+  /** Told of each checkpoint (see checkpointRows): keep it to resume the export later with `resumeFrom`. */
+  onCheckpoint?: ((checkpoint: ExportCheckpoint) => Promise<void> | void) | undefined;
+  /**
+   * Datasets: go on from a checkpoint of an earlier run of this export (the
+   * same `queryId`, `pageSize` and `datasetKey`) instead of the first page:
+   * its files are read back and checked, kept, and the pages go on from its
+   * NextToken, without starting the query again. A checkpoint that cannot be
+   * built on fails with RESUME_REFUSED, InvalidNextTokenException with
+   * INVALID_NEXT_TOKEN, results past Lake's 7 days with QUERY_NOT_FOUND: then
+   * start over. Checked field by field (TypeError): it is input.
+   */
+  resumeFrom?: ExportCheckpoint | undefined;
   /** Datasets: the [start, end) window the export covers, recorded in the manifest. */
   window?: { start: string; end: string } | undefined;
   /** An S3 client for `s3://` outputs; else one is built from region, profile and s3EndpointUrl. */
@@ -154,6 +175,7 @@ export type Compression = ParquetCompression;
 
 export type ResolvedExportOptions = ResolvedSourceOptions<ExportOptions> & {
   sql: string | undefined;
+  resumeFrom: ExportCheckpoint | undefined;
   /**
    * The longest the query is waited for (src/source/query-status.ts): MAX_QUERY_WAIT_MS,
    * or queryTimeoutMs when that is longer, so that the user's bound is the one that ends a wait.
@@ -294,7 +316,13 @@ export function normalizeExportOptions(input: ExportOptions): ResolvedExportOpti
   if (input.datasetKey !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(input.datasetKey)) {
     throw optionError('datasetKey', input.datasetKey, 'letters, digits, _, . and - (up to 128)');
   }
-  return { ...source, sql, maxWaitMs, slotRetry, format, compression, types, columns, nested, storeType, rowGroupRows, sink, layout, s3: normalizeS3(input) };
+  for (const name of ['checkpointRows', 'onCheckpoint', 'resumeFrom'] as const) {
+    if (input[name] !== undefined && !dataset) throw optionError(name, input[name], 'an out that is a dataset (or a store): checkpoints are of dataset files');
+  }
+  if (input.checkpointRows !== undefined) checkInteger('checkpointRows', input.checkpointRows, 1, Number.MAX_SAFE_INTEGER);
+  if (input.onCheckpoint !== undefined && typeof input.onCheckpoint !== 'function') throw optionError('onCheckpoint', input.onCheckpoint, 'a function');
+  const resumeFrom = input.resumeFrom === undefined ? undefined : checkCheckpoint(input.resumeFrom, { queryId: input.queryId, pageSize: source.pageSize, key: input.datasetKey ?? input.queryId });
+  return { ...source, sql, resumeFrom, maxWaitMs, slotRetry, format, compression, types, columns, nested, storeType, rowGroupRows, sink, layout, s3: normalizeS3(input) };
 }
 
 /** Members each sink contract needs, checked before any I/O. */

@@ -17,6 +17,19 @@ export interface RecordBatchesOptions extends QueryPagesOptions {
   settle?: ((description: DescribeQueryCommandOutput | undefined) => Promise<readonly string[] | undefined>) | undefined;
 }
 
+/** The page a batch came from, for a checkpoint after it: its index and the token of the page after it. */
+export interface BatchPage {
+  index: number;
+  nextToken: string | undefined;
+}
+
+const batchPages = new WeakMap<readonly FlatRecord[], BatchPage>();
+
+/** The page a batch of queryRecordBatches came from; undefined for any other array. */
+export function pageOfBatch(batch: readonly FlatRecord[]): BatchPage | undefined {
+  return batchPages.get(batch);
+}
+
 /** What a finished pass over the pages saw. */
 export interface RecordTally {
   rows: number;
@@ -42,6 +55,11 @@ export async function* queryRecordBatches(
 ): AsyncGenerator<FlatRecord[]> {
   const columns = new ColumnSet();
   tally.columns = columns.names;
+  // A resumed chain's count includes the pages read before it (the check against TotalResultsCount is of the whole query).
+  if (options.resume) {
+    tally.rows = options.resume.rows;
+    tally.pages = options.resume.pages;
+  }
   const pages = readAhead(
     queryPages(client, {
       ...options,
@@ -67,6 +85,7 @@ export async function* queryRecordBatches(
     tally.totalResultsCount = page.totalResultsCount ?? tally.totalResultsCount;
     tally.bytesScanned = page.bytesScanned ?? tally.bytesScanned;
     options.onPage?.({ page: page.index, rows: records.length, totalRows: tally.rows, totalResultsCount: tally.totalResultsCount });
+    batchPages.set(records, { index: page.index, nextToken: page.nextToken });
     yield records;
   }
   if (!settled) await settle();

@@ -9,9 +9,11 @@ import { commitDataset, datasetSchemaClash, manifestFiles } from '../dataset/man
 import { partitionKeyType, settlePartitionLevels } from '../dataset/partition.js';
 import { CtlakeError } from '../errors.js';
 import { writeDataset } from '../dataset/write-dataset.js';
-import { queryRecordBatches } from './query-records.js';
+import { pageOfBatch, queryRecordBatches } from './query-records.js';
+import { checkpointProblem, resumedFiles, resumeRefused, type ExportCheckpoint } from './export-checkpoint.js';
+import type { DatasetCheckpoints, WrittenFile } from '../dataset/write-dataset.js';
 import { resolveExportSchema } from './export-schema.js';
-import { columnRecords } from '../rows/schema.js';
+import { columnRecords, type ColumnRecord } from '../rows/schema.js';
 import { UNPARSED_COLUMN_SOURCE } from '../rows/unparsed-column.js';
 
 /**
@@ -27,6 +29,7 @@ export function recordBatches(run: ExportRun, queryId: string): AsyncGenerator<F
     {
       ...options,
       queryId,
+      resume: options.resumeFrom && { nextToken: options.resumeFrom.nextToken, pages: options.resumeFrom.pages, rows: options.resumeFrom.rows },
       signal: run.controller.signal,
       onStatus: (description) => options.onStatus?.(description.QueryStatus ?? 'UNKNOWN'),
       onPage: (event) => options.onPage?.({ ...event, bytesWritten: run.destination?.bytesWritten() }),
@@ -44,6 +47,9 @@ export function recordBatches(run: ExportRun, queryId: string): AsyncGenerator<F
           onRetry: options.onRetry,
           onWarning: options.onWarning,
         });
+        if (options.resumeFrom && run.exportSchema.source !== 'sql') {
+          throw resumeRefused(options.resumeFrom, 'its columns came from the first page, which a resumed export does not read again');
+        }
         if (run.exportSchema.source !== 'sql') return undefined;
         run.schema = run.exportSchema.columns;
         if (run.store && options.layout) await settleDataset(run, run.exportSchema.columns);
@@ -80,7 +86,19 @@ export async function writeDatasetExport(run: ExportRun, batches: AsyncIterable<
   const given = options.layout!;
   // Read per batch, so the levels matched to the settled columns (settleDataset) apply from the first row.
   const layout = { ...given, get partitionBy() { return run.partitionLevels ?? given.partitionBy; } };
-  const files = await writeDataset(batches, store, layout, encodingFor(run, queryId), key, run.controller.signal);
+  const resume = options.resumeFrom;
+  const checkpoints =
+    options.checkpointRows !== undefined || resume
+      ? datasetCheckpoints({
+          queryId,
+          pageSize: options.pageSize,
+          everyRows: options.checkpointRows,
+          resumed: resume ? resumedFiles(resume) : [],
+          schema: () => run.schema && columnRecords(run.schema),
+          save: options.onCheckpoint,
+        })
+      : undefined;
+  const files = await writeDataset(batches, store, layout, encodingFor(run, queryId), key, run.controller.signal, checkpoints);
   run.dataset.uncommitted = files;
   const stats = tally.description?.QueryStatistics;
   const manifest = await commitDataset(store, {
@@ -122,6 +140,11 @@ async function settleDataset(run: ExportRun, columns: readonly ColumnSchema[]): 
   }
   const clash = datasetSchemaClash(run.dataset.manifest, datasetKeyOf(run), columnRecords(columns));
   if (clash) throw new CtlakeError('SCHEMA_CHANGED', `${run.store!.root}: ${clash}`);
+  const resume = run.options.resumeFrom;
+  if (resume) {
+    const problem = await checkpointProblem(run.store!, resume, columnRecords(columns));
+    if (problem) throw resumeRefused(resume, problem);
+  }
 }
 
 /** The encoding of every file of this export; Parquet footers carry the query id, SQL and column mapping. Sets `run.schema` once the columns are known. */
@@ -145,6 +168,40 @@ function encodingFor(run: ExportRun, queryId: string): Encoding {
         ...(tally.description?.QueryString ? { 'ctlake.sql': tally.description.QueryString } : {}),
         'ctlake.columns': JSON.stringify(columnRecords(columns)),
       };
+    },
+  };
+}
+
+/**
+ * The writeDataset checkpoints of an export: due at the end of a page that
+ * has a next one, once `everyRows` rows have gone out since the last; each
+ * is handed to `save` as an ExportCheckpoint.
+ */
+function datasetCheckpoints(options: {
+  queryId: string;
+  pageSize: number;
+  everyRows: number | undefined;
+  resumed: readonly WrittenFile[];
+  schema: () => ColumnRecord[] | undefined;
+  save: ((checkpoint: ExportCheckpoint) => Promise<void> | void) | undefined;
+}): DatasetCheckpoints {
+  const { everyRows, save } = options;
+  return {
+    resumed: options.resumed,
+    due: (batch, rowsSince) => everyRows !== undefined && save !== undefined && rowsSince >= everyRows && pageOfBatch(batch)?.nextToken !== undefined,
+    save: async (files, batch) => {
+      const page = pageOfBatch(batch)!;
+      const manifestFiles = files.map(({ path, partition, rows, bytes, sha256 }) => ({ path, partition, rows, bytes, sha256 }));
+      await save!({
+        queryId: options.queryId,
+        pageSize: options.pageSize,
+        nextToken: page.nextToken!,
+        pages: page.index + 1,
+        rows: manifestFiles.reduce((n, f) => n + f.rows, 0),
+        files: manifestFiles,
+        schema: options.schema(),
+        at: new Date().toISOString(),
+      });
     },
   };
 }

@@ -15,6 +15,17 @@ export interface QueryPage {
   totalResultsCount: number | undefined;
   /** QueryStatistics.BytesScanned on this page. */
   bytesScanned: number | undefined;
+  /** The token of the page after this one; undefined on the last page. A checkpoint resumes from it. */
+  nextToken: string | undefined;
+}
+
+/** Where a chain of pages read before goes on: the NextToken of the next page to read, and what the pages before it held. */
+export interface PageResume {
+  nextToken: string;
+  /** Pages read before: the next page's index. */
+  pages: number;
+  /** Rows those pages held. */
+  rows: number;
 }
 
 export interface QueryPagesOptions {
@@ -37,6 +48,14 @@ export interface QueryPagesOptions {
    * only bound such a chain has. @default ceil(UNCOUNTED_ROW_LIMIT / pageSize)
    */
   uncountedPageLimit?: number | undefined;
+  /**
+   * Go on from a page read before (by this process or an earlier one: Lake
+   * keeps a query's results, and its tokens stay valid, for 7 days) instead
+   * of the first page. The query must be the one the token was given for,
+   * paged by the same pageSize; the service answers InvalidNextTokenException
+   * (INVALID_NEXT_TOKEN) otherwise.
+   */
+  resume?: PageResume | undefined;
   /** Called after every DescribeQuery while the query is waited for. */
   onStatus?: ((description: DescribeQueryCommandOutput) => void) | undefined;
   /** Called once with the DescribeQuery of the FINISHED query, before the first page. */
@@ -103,10 +122,10 @@ export async function* queryPages(client: CloudTrailClient, options: QueryPagesO
   const description = await waitForQuery(client, options);
   options.onDescribe?.(description);
 
-  const guard = new ChainGuard(queryId, options.pageSize, options.uncountedPageLimit);
-  let nextToken: string | undefined;
+  const guard = new ChainGuard(queryId, options.pageSize, options.uncountedPageLimit, options.resume);
+  let nextToken = options.resume?.nextToken;
   let disagreements = 0;
-  for (let index = 0; ; index++) {
+  for (let index = options.resume?.pages ?? 0; ; index++) {
     const token = nextToken;
     const answer = await fetchPage(client, options, token, index);
     if ('pending' in answer) {
@@ -165,9 +184,12 @@ class ChainGuard {
   #emptyRun = 0;
   #total: number | undefined;
 
-  constructor(queryId: string, pageSize: number, uncountedPageLimit: number | undefined) {
+  constructor(queryId: string, pageSize: number, uncountedPageLimit: number | undefined, resume: PageResume | undefined) {
     this.#queryId = queryId;
     this.#uncountedPageLimit = uncountedPageLimit ?? Math.ceil(UNCOUNTED_ROW_LIMIT / pageSize);
+    // A resumed chain counts the pages and rows read before it.
+    this.#rows = resume?.rows ?? 0;
+    this.#pages = resume?.pages ?? 0;
   }
 
   check(page: QueryPage, nextToken: string | undefined): void {
@@ -257,5 +279,5 @@ function checkedPage(response: GetQueryResultsCommandOutput, queryId: string, in
   for (const [name, value] of [['TotalResultsCount', stats?.TotalResultsCount], ['BytesScanned', stats?.BytesScanned]] as const) {
     if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) fail(`has ${name} ${quoted(value)}, not a whole number`);
   }
-  return { index, rows: rows as QueryResultRow[], totalResultsCount: stats?.TotalResultsCount, bytesScanned: stats?.BytesScanned };
+  return { index, rows: rows as QueryResultRow[], totalResultsCount: stats?.TotalResultsCount, bytesScanned: stats?.BytesScanned, nextToken: response.NextToken };
 }
