@@ -1,8 +1,9 @@
 import { once } from 'node:events';
 import { startEmulator } from '../emulator/server.js';
+import { BILLING_MODES } from '../emulator/event-data-store.js';
 import { LAKE_STORE_TYPES } from '../rows/lake-schema.js';
 import { logFormat, usage } from './args.js';
-import { milliseconds, share, wholeNumber, word } from './flag-readers.js';
+import { milliseconds, share, utcTime, wholeNumber, word } from './flag-readers.js';
 import { EXIT } from './exit-codes.js';
 import { commandHelp, parseFlags, type CommandSpec } from './flag-table.js';
 import { Log } from './progress.js';
@@ -41,11 +42,39 @@ store ARN, store type and event count on stdout, and runs until Ctrl-C (exit
     },
     sample: { type: 'string', read: wholeNumber(0, 100_000_000), value: 'N', option: 'sample', help: 'Generate N sample events of the store type (default 1000 when no --events)' },
     seed: { type: 'string', read: wholeNumber(0, 2 ** 32 - 1), value: 'S', option: 'seed', help: 'Seed of the sample generator (default 1): same seed, same events' },
+    'events-from': { type: 'string', read: utcTime, value: 'T', option: 'eventsFrom', help: 'Sample eventTimes start at this UTC time (default 2024-05-01T00:00:00Z, or 7 days before --events-to)' },
+    'events-to': { type: 'string', read: utcTime, value: 'T', option: 'eventsTo', help: 'Sample eventTimes end before this UTC time (default 7 days after --events-from)' },
+    'uneven-days': { type: 'boolean', option: 'unevenDays', help: 'Spread sample events unevenly over the days: quiet weekends, busy days, one day in 25 empty' },
     region: { type: 'string', value: 'REGION', option: 'region', help: 'Region in the event data store ARN (default us-east-1)' },
     'queued-time': { type: 'string', read: milliseconds, value: 'D', option: 'queuedMs', help: 'How long a started query stays QUEUED (default 0; e.g. 500ms, 2s)' },
     'running-time': { type: 'string', read: milliseconds, value: 'D', option: 'runningMs', help: 'Least time a started query stays RUNNING (default 0)' },
     'max-run-time': { type: 'string', read: milliseconds, value: 'D', option: 'maxRunMs', help: 'Run-time limit before TIMED_OUT (default 1h)' },
     retention: { type: 'string', read: milliseconds, value: 'D', option: 'retentionMs', help: 'How long results are kept (default 7d)' },
+    'tps-read': {
+      type: 'string',
+      read: wholeNumber(1, 1_000_000),
+      value: 'N',
+      option: 'tpsRead',
+      help: 'Requests per second to GetQueryResults, DescribeQuery, ListQueries, GetEventDataStore and ListEventDataStores before ThrottlingException (a token bucket of N; default unlimited)',
+    },
+    'tps-write': { type: 'string', read: wholeNumber(1, 1_000_000), value: 'N', option: 'tpsWrite', help: 'The same for StartQuery, CancelQuery and the rest (default unlimited)' },
+    'timeout-events': {
+      type: 'string',
+      read: wholeNumber(0, Number.MAX_SAFE_INTEGER),
+      value: 'N',
+      option: 'timeoutEvents',
+      help: 'A query scanning more than N events (an aggregate: N × 100) ends TIMED_OUT with partial rows (default unlimited)',
+    },
+    'retention-days': {
+      type: 'string',
+      read: wholeNumber(7, 3653),
+      value: 'N',
+      option: 'retentionDays',
+      help: "The store's RetentionPeriod: events before the UTC day N days ago are gone (default 2557)",
+    },
+    'billing-mode': { type: 'string', read: word(BILLING_MODES), value: 'MODE', option: 'billingMode', help: `GetEventDataStore's BillingMode: ${BILLING_MODES.join(' or ')} (default the first)` },
+    federation: { type: 'boolean', option: 'federation', help: 'GetEventDataStore says FederationStatus ENABLED, with a FederationRoleArn' },
+    'token-key': { type: 'string', value: 'KEY', option: 'tokenKey', help: 'Key of the page tokens (hex or text): emulators with the same key and data accept each other\'s tokens' },
     'throttle-rate': { type: 'string', read: share, value: 'P', option: 'faults.throttleRate', help: 'Share of requests answered ThrottlingException, 0 to 1' },
     'error-rate': { type: 'string', read: share, value: 'P', option: 'faults.serverErrorRate', help: 'Share of requests answered HTTP 500, 0 to 1' },
     'reset-rate': { type: 'string', read: share, value: 'P', option: 'faults.resetRate', help: 'Share of responses cut off by a connection reset, 0 to 1' },
@@ -88,6 +117,16 @@ export async function emulatorCommand(args: string[], io: CliIO): Promise<number
     runningMs: values['running-time'],
     maxRunMs: values['max-run-time'],
     retentionMs: values.retention,
+    tpsRead: values['tps-read'],
+    tpsWrite: values['tps-write'],
+    timeoutEvents: values['timeout-events'],
+    retentionDays: values['retention-days'],
+    billingMode: values['billing-mode'],
+    federation: values.federation,
+    tokenKey: values['token-key'],
+    eventsFrom: values['events-from'] === undefined ? undefined : new Date(values['events-from']),
+    eventsTo: values['events-to'] === undefined ? undefined : new Date(values['events-to']),
+    unevenDays: values['uneven-days'],
     faults: {
       throttleRate: values['throttle-rate'],
       serverErrorRate: values['error-rate'],

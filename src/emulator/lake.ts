@@ -1,15 +1,18 @@
 import type { QueryResultRow } from '../lake-model.js';
-import type { LakeStoreType } from '../rows/lake-schema.js';
 import { QUERY_STATUSES, type QueryStatus } from '../source/query-status.js';
+import { describeEventDataStore, retentionCutoff, type EventDataStoreInfo } from './event-data-store.js';
 import type { FaultPlan } from './faults.js';
-import { QueryStore, type StoredQuery } from './query-store.js';
+import { QueryStore, type StoredQuery, type TokenKey } from './query-store.js';
 import { ServiceError } from './service-error.js';
 
 /** What the emulator needs of a SQL engine (src/emulator/sql-engine.ts provides it). */
 export interface SqlRunner {
   /** DuckDB's parse error for a statement that does not parse, else undefined. */
   check(sql: string): Promise<string | undefined>;
-  run(sql: string): Promise<{ rows: QueryResultRow[]; eventsScanned: number; bytesScanned: number }>;
+  /** `aggregate`: the query aggregates, so Lake reads a sliver of each event it scans (see `timeoutEvents`). */
+  run(sql: string): Promise<{ rows: QueryResultRow[]; eventsScanned: number; bytesScanned: number; aggregate: boolean }>;
+  /** Deletes the events older than `cutoff` (the store's retention); resolves to how many went. */
+  expireBefore(cutoff: Date): Promise<number>;
   close(): void | Promise<void>;
 }
 
@@ -25,52 +28,23 @@ export interface LifecycleOptions {
   retentionMs?: number | undefined;
   /** Queries QUEUED or RUNNING at once before StartQuery answers MaxConcurrentQueriesException. @default 10 */
   maxConcurrentQueries?: number | undefined;
+  /**
+   * The emulator's stand-in for Lake's hour: a query whose scan charges more
+   * than this many events ends TIMED_OUT, with the ErrorMessage of a query
+   * that ran out of time, and keeps the first floor(rows × N / charged) rows
+   * of its result as the partial results Lake serves for a timed-out query.
+   * A query charges the events in its eventTime range (its EventsScanned);
+   * one that aggregates (GROUP BY, or only aggregate calls in its select
+   * list) charges 1/100 of them, as Lake reads a sliver of each event for it.
+   * @default unlimited
+   */
+  timeoutEvents?: number | undefined;
+  /** The key that binds page tokens to what they page (see QueryStore). @default a random key per emulator */
+  tokenKey?: TokenKey | undefined;
 }
 
-export interface EventDataStoreInfo {
-  arn: string;
-  id: string;
-  name: string;
-  created: Date;
-  /** What the store holds; its advanced event selectors say so, as on the service. */
-  storeType: LakeStoreType;
-}
-
-interface AdvancedEventSelector {
-  Name: string;
-  FieldSelectors: Array<{ Field: string; Equals: string[] }>;
-}
-
-/**
- * The advanced event selectors the service shows for an event data store of
- * each type. A store holds one event category, and its selectors name it with
- * `eventCategory` Equals: `Management` and `Data` (data events also name their
- * `resources.type`, here those of the sample generator: S3 objects and Lambda
- * functions), `Insight`, `ConfigurationItem`, `Evidence`, or `ActivityAuditLog`
- * for events from outside AWS. A reader tells the store's schema by it.
- */
-export function advancedEventSelectors(storeType: LakeStoreType): AdvancedEventSelector[] {
-  const only = (name: string, category: string): AdvancedEventSelector[] => [{ Name: name, FieldSelectors: [{ Field: 'eventCategory', Equals: [category] }] }];
-  const data = (name: string, resourceType: string): AdvancedEventSelector => ({
-    Name: name,
-    FieldSelectors: [
-      { Field: 'eventCategory', Equals: ['Data'] },
-      { Field: 'resources.type', Equals: [resourceType] },
-    ],
-  });
-  switch (storeType) {
-    case 'cloudtrail-events':
-      return [...only('Management events', 'Management'), data('S3 object data events', 'AWS::S3::Object'), data('Lambda invocations', 'AWS::Lambda::Function')];
-    case 'cloudtrail-insights':
-      return only('Insights events', 'Insight');
-    case 'config-configuration-items':
-      return only('Config configuration items', 'ConfigurationItem');
-    case 'audit-manager-evidence':
-      return only('Audit Manager evidence', 'Evidence');
-    case 'integration-events':
-      return only('Events from integrations', 'ActivityAuditLog');
-  }
-}
+/** The share of each scanned event an aggregate query is charged for `timeoutEvents`. */
+export const AGGREGATE_SCAN_SHARE = 1 / 100;
 
 type Input = Record<string, unknown>;
 
@@ -89,18 +63,30 @@ export class Lake {
   readonly #runningMs: number;
   readonly #maxRunMs: number;
   readonly #maxConcurrent: number;
+  readonly #timeoutEvents: number | undefined;
   readonly #faults: FaultPlan | undefined;
+  #maxActive = 0;
 
   /** `faults` bends the answers as its misbehaviours say (tokenCycle, endlessTokens, countDrift, statusDisagree, listTokenCycle, listEndlessTokens). */
   constructor(eds: EventDataStoreInfo, engine: () => Promise<SqlRunner>, lifecycle: LifecycleOptions = {}, faults?: FaultPlan) {
     this.#eds = eds;
     this.#faults = faults;
     this.#engine = engine;
-    this.store = new QueryStore(lifecycle.retentionMs);
+    this.store = new QueryStore(lifecycle.retentionMs, lifecycle.tokenKey);
     this.#queuedMs = lifecycle.queuedMs ?? 0;
     this.#runningMs = lifecycle.runningMs ?? 0;
     this.#maxRunMs = lifecycle.maxRunMs ?? 3_600_000;
     this.#maxConcurrent = lifecycle.maxConcurrentQueries ?? 10;
+    const timeout = lifecycle.timeoutEvents;
+    if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 0)) {
+      throw new TypeError(`startEmulator: timeoutEvents must be a whole number of events, not ${JSON.stringify(timeout)}`);
+    }
+    this.#timeoutEvents = timeout;
+  }
+
+  /** The most queries QUEUED or RUNNING at one time so far. */
+  get maxActiveQueries(): number {
+    return Math.max(this.#maxActive, this.store.active());
   }
 
   /** The operations the emulator answers, by X-Amz-Target operation name. */
@@ -144,13 +130,16 @@ export class Lake {
       throw new ServiceError('UnsupportedOperationException', 'The emulator does not deliver query results to S3; leave out DeliveryS3Uri.');
     }
     const sql = bindParameters(input.QueryStatement, input.QueryParameters);
-    if (this.store.active() >= this.#maxConcurrent) {
-      throw new ServiceError('MaxConcurrentQueriesException', `You are already running the maximum number of concurrent queries (${this.#maxConcurrent}). Wait a minute for some queries to finish, and then run the query again.`);
-    }
     const engine = await this.#engine();
     const problem = await engine.check(sql);
     if (problem) throw new ServiceError('InvalidQueryStatementException', problem);
+    // Counted after the awaits, right before the query is added: StartQuery
+    // calls that overlap must not all pass the check and exceed the limit.
+    if (this.store.active() >= this.#maxConcurrent) {
+      throw new ServiceError('MaxConcurrentQueriesException', `You are already running the maximum number of concurrent queries (${this.#maxConcurrent}). Wait a minute for some queries to finish, and then run the query again.`);
+    }
     const query = this.store.addStarted(sql, undefined);
+    this.#maxActive = Math.max(this.#maxActive, this.store.active());
     this.#later(this.#queuedMs, () => this.#run(query, engine));
     return { QueryId: query.queryId };
   }
@@ -166,26 +155,46 @@ export class Lake {
       query.final = status;
       query.executionTimeInMillis = Date.now() - started;
     };
+    const timedOut = `Query exceeded the maximum run time of ${Math.round(this.#maxRunMs / 1000)} seconds.`;
     this.#later(this.#maxRunMs, () =>
       settle('TIMED_OUT', (q) => {
-        q.errorMessage = `Query exceeded the maximum run time of ${Math.round(this.#maxRunMs / 1000)} seconds.`;
+        q.errorMessage = timedOut;
       }),
     );
-    engine.run(query.sql ?? "").then(
-      (result) =>
+    const run = async () => {
+      await engine.expireBefore(retentionCutoff(this.#eds.retentionDays));
+      return engine.run(query.sql ?? '');
+    };
+    run().then(
+      (result) => {
+        const { over, rows } = this.#withinTimeout(result);
         this.#later(Math.max(0, this.#runningMs - (Date.now() - started)), () =>
-          settle('FINISHED', (q) => {
-            q.rows = result.rows;
-            q.totalResultsCount = result.rows.length;
+          settle(over ? 'TIMED_OUT' : 'FINISHED', (q) => {
+            q.rows = rows;
+            q.totalResultsCount = rows.length;
             q.eventsScanned = result.eventsScanned;
             q.bytesScanned = result.bytesScanned;
+            if (over) q.errorMessage = timedOut;
           }),
-        ),
+        );
+      },
       (error: unknown) =>
         settle('FAILED', (q) => {
           q.errorMessage = error instanceof Error ? error.message : String(error);
         }),
     );
+  }
+
+  /**
+   * Whether a result's scan charges more than `timeoutEvents` (see
+   * LifecycleOptions), and the rows it keeps: all of them, or the first
+   * floor(rows × limit / charged) of a query that timed out.
+   */
+  #withinTimeout(result: Awaited<ReturnType<SqlRunner['run']>>): { over: boolean; rows: QueryResultRow[] } {
+    const limit = this.#timeoutEvents;
+    const charged = result.aggregate ? result.eventsScanned * AGGREGATE_SCAN_SHARE : result.eventsScanned;
+    if (limit === undefined || charged <= limit) return { over: false, rows: result.rows };
+    return { over: true, rows: result.rows.slice(0, Math.floor((result.rows.length * limit) / charged)) };
   }
 
   #describeQuery(input: Input): unknown {
@@ -197,7 +206,7 @@ export class Lake {
       QueryString: query.sql,
       QueryStatus: query.status,
       QueryStatistics: {
-        EventsMatched: query.status === 'FINISHED' ? query.totalResultsCount : 0,
+        EventsMatched: query.status === 'FINISHED' || query.status === 'TIMED_OUT' ? query.totalResultsCount : 0,
         EventsScanned: query.eventsScanned,
         BytesScanned: query.bytesScanned,
         ExecutionTimeInMillis: query.executionTimeInMillis,
@@ -214,7 +223,8 @@ export class Lake {
     const offset = input.NextToken === undefined ? 0 : this.store.offsetOf(query, String(input.NextToken), size);
     let status = this.store.observe(query);
     if (status === 'FINISHED' && this.#faults?.disagree()) status = 'RUNNING';
-    if (status !== 'FINISHED') {
+    // A TIMED_OUT query still serves the rows it had (its partial results), each page saying TIMED_OUT.
+    if (status !== 'FINISHED' && !(status === 'TIMED_OUT' && query.rows.length > 0)) {
       return { QueryStatus: status, QueryStatistics: { ResultsCount: 0, TotalResultsCount: 0, BytesScanned: query.bytesScanned }, QueryResultRows: [], ErrorMessage: errorMessage(query) };
     }
     const faults = this.#faults?.options ?? {};
@@ -237,6 +247,7 @@ export class Lake {
       QueryStatistics: { ResultsCount: page.rows.length, ...(total === null ? {} : { TotalResultsCount: total }), BytesScanned: query.bytesScanned },
       QueryResultRows: page.rows,
       NextToken: page.nextToken,
+      ErrorMessage: errorMessage(query),
     };
   }
 
@@ -281,22 +292,6 @@ export class Lake {
     };
   }
 
-  #storeDescription(): Record<string, unknown> {
-    const created = epochSeconds(this.#eds.created);
-    return {
-      EventDataStoreArn: this.#eds.arn,
-      Name: this.#eds.name,
-      Status: 'ENABLED',
-      AdvancedEventSelectors: advancedEventSelectors(this.#eds.storeType),
-      MultiRegionEnabled: true,
-      OrganizationEnabled: false,
-      RetentionPeriod: 2557,
-      TerminationProtectionEnabled: true,
-      CreatedTimestamp: created,
-      UpdatedTimestamp: created,
-    };
-  }
-
   /**
    * The service lists a store by its ARN and name only: the model marks the
    * other EventDataStore members (AdvancedEventSelectors, Status, ...) as
@@ -310,7 +305,7 @@ export class Lake {
 
   #getEventDataStore(input: Input): unknown {
     this.#checkStore(input, true);
-    return { ...this.#storeDescription(), BillingMode: 'EXTENDABLE_RETENTION_PRICING' };
+    return describeEventDataStore(this.#eds);
   }
 }
 

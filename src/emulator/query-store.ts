@@ -49,6 +49,19 @@ export interface StoredQuery {
   deliveryS3Uri: string | undefined;
 }
 
+/**
+ * The key of the page tokens' HMAC: a string of hex digits (an even number
+ * of them) is read as bytes in hex, any other string as its UTF-8 bytes.
+ */
+export type TokenKey = string | Uint8Array;
+
+/** The bytes of a TokenKey; a TypeError for an empty one. */
+export function tokenKeyBytes(key: TokenKey): Buffer {
+  const bytes = typeof key !== 'string' ? Buffer.from(key) : /^(?:[0-9a-fA-F]{2})+$/.test(key) ? Buffer.from(key, 'hex') : Buffer.from(key, 'utf8');
+  if (bytes.length === 0) throw new TypeError('startEmulator: tokenKey must not be empty');
+  return bytes;
+}
+
 export interface ListFilter {
   startTime?: Date | undefined;
   endTime?: Date | undefined;
@@ -59,16 +72,20 @@ export interface ListFilter {
  * The emulator's queries: their lifecycle, retention and pages. Page tokens
  * are opaque and bound to what they page (the query and page size, or a
  * ListQueries filter) by an HMAC with a per-server key; any other token is
- * InvalidNextTokenException, as on the service. A query older than the
- * retention (7 days on the service) is QueryIdNotFoundException.
+ * InvalidNextTokenException, as on the service. A token holds no time and no
+ * connection: it stays good for its query as long as the query is kept (the
+ * retention), from any client. Two emulators given the same `tokenKey`
+ * accept each other's tokens for queries of the same id. A query older than
+ * the retention (7 days on the service) is QueryIdNotFoundException.
  */
 export class QueryStore {
   readonly #queries = new Map<string, StoredQuery>();
-  readonly #tokenKey = randomBytes(16);
+  readonly #tokenKey: Buffer;
   readonly #retentionMs: number;
 
-  constructor(retentionMs = 7 * 24 * 3600 * 1000) {
+  constructor(retentionMs = 7 * 24 * 3600 * 1000, tokenKey?: TokenKey) {
     this.#retentionMs = retentionMs;
+    this.#tokenKey = tokenKey === undefined ? randomBytes(16) : tokenKeyBytes(tokenKey);
   }
 
   add(canned: CannedQuery): StoredQuery {

@@ -1,4 +1,5 @@
 import { mulberry32 } from './faults.js';
+import { slotTimes } from './sample-span.js';
 
 /**
  * Synthetic CloudTrail events for the emulator's event data store: records
@@ -17,6 +18,12 @@ export interface SampleOptions {
   start?: Date | undefined;
   /** Events spread over [start, start + spanMs). @default 604800000 (7 days) */
   spanMs?: number | undefined;
+  /**
+   * Spread the events unevenly over the days of the span (days counted from
+   * `start`): quiet weekends, busier and quieter days, one day in 25 with
+   * none (src/emulator/sample-span.ts). @default false: evenly, with jitter
+   */
+  unevenDays?: boolean | undefined;
 }
 
 const ACCOUNTS = ['123456789012', '111122223333', '444455556666', '777788889999'] as const;
@@ -146,7 +153,7 @@ function stsExpiration(ms: number): string {
   return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()}, ${h % 12 || 12}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} ${h < 12 ? 'AM' : 'PM'}`;
 }
 
-export function checkOptions(count: number, options: SampleOptions): { seed: number; start: number; spanMs: number } {
+export function checkOptions(count: number, options: SampleOptions): { seed: number; start: number; spanMs: number; unevenDays: boolean } {
   if (!Number.isSafeInteger(count) || count < 0) throw new TypeError(`count must be a non-negative integer, got ${JSON.stringify(count)}`);
   const seed = options.seed ?? 1;
   if (!Number.isFinite(seed)) throw new TypeError(`seed must be a finite number, got ${String(seed)}`);
@@ -154,12 +161,13 @@ export function checkOptions(count: number, options: SampleOptions): { seed: num
   if (!Number.isFinite(start)) throw new TypeError(`start must be a valid Date, got ${String(options.start)}`);
   const spanMs = options.spanMs ?? 7 * 86_400_000;
   if (!Number.isFinite(spanMs) || spanMs <= 0) throw new TypeError(`spanMs must be a positive number, got ${String(spanMs)}`);
-  return { seed, start, spanMs };
+  return { seed, start, spanMs, unevenDays: options.unevenDays === true };
 }
 
 /**
  * Yields `count` events in ascending eventTime (ties allowed, whole seconds)
- * over [start, start + spanMs), spaced evenly with jitter. Deterministic: the
+ * over [start, start + spanMs), spaced evenly with jitter (or by uneven days,
+ * `unevenDays`). Deterministic: the
  * same seed, count, start and span give byte-identical events. Memory is
  * constant in `count`: besides small name pools, at most 16 live role sessions
  * are kept, so a million events stream without being held.
@@ -174,7 +182,9 @@ export function sampleEvents(count: number, options: SampleOptions = {}): Genera
   return generate(count, checkOptions(count, options)); // options are checked now, not at the first next()
 }
 
-function* generate(count: number, { seed, start, spanMs }: ReturnType<typeof checkOptions>): Generator<CloudTrailEvent> {
+function* generate(count: number, options: ReturnType<typeof checkOptions>): Generator<CloudTrailEvent> {
+  const { seed } = options;
+  const timeAt = slotTimes(count, options);
   const r = new Rng(seed);
   const ips = Array.from({ length: 24 }, () => `${r.pick([3, 18, 34, 52, 54, 98, 203])}.${Math.floor(r.f() * 256)}.${Math.floor(r.f() * 256)}.${1 + Math.floor(r.f() * 254)}`);
   const users: User[] = USERS.map(([a, name]) => ({
@@ -431,7 +441,7 @@ function* generate(count: number, { seed, start, spanMs }: ReturnType<typeof che
 
   for (let i = 0; i < count; i++) {
     // Slot i covers [i, i+1) of count equal slots: times never decrease.
-    const t = Math.floor((start + Math.floor(((i + r.f()) * spanMs) / count)) / 1000) * 1000;
+    const t = Math.floor(timeAt(i, r.f()) / 1000) * 1000;
     const x = r.f();
     if (x < 0.035) yield consoleLogin(t);
     else if (x < 0.045) yield serviceEvent(t);

@@ -1,4 +1,5 @@
 import { Rng, checkOptions, type SampleOptions } from './sample-events.js';
+import { slotTimes } from './sample-span.js';
 
 /**
  * Synthetic events from integrations outside AWS, for an emulated event data
@@ -151,8 +152,9 @@ export function sampleIntegrationEvents(count: number, options: SampleOptions = 
   return generate(count, checkOptions(count, options)); // options are checked now, not at the first next()
 }
 
-function* generate(count: number, { seed, start, spanMs }: ReturnType<typeof checkOptions>): Generator<IntegrationEvent> {
-  const r = new Rng(seed);
+function* generate(count: number, options: ReturnType<typeof checkOptions>): Generator<IntegrationEvent> {
+  const timeAt = slotTimes(count, options);
+  const r = new Rng(options.seed);
   const channels = SOURCES.map(() => `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:channel/${r.uuid()}`);
   const people: Person[] = PEOPLE.map((name, i) => ({
     name,
@@ -162,7 +164,7 @@ function* generate(count: number, { seed, start, spanMs }: ReturnType<typeof che
   }));
 
   for (let i = 0; i < count; i++) {
-    const t = Math.floor((start + Math.floor(((i + r.f()) * spanMs) / count)) / 1000) * 1000;
+    const t = Math.floor(timeAt(i, r.f()) / 1000) * 1000;
     const x = r.f();
     const which = x < 0.45 ? 0 : x < 0.7 ? 1 : 2;
     const source = SOURCES[which]!;

@@ -3,13 +3,17 @@ import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { LAKE_STORE_TYPES, isLakeStoreType, type LakeStoreType } from '../rows/lake-schema.js';
+import { createdBefore, storeSettings, type EventDataStoreInfo, type EventDataStoreOptions } from './event-data-store.js';
 import { FaultPlan, type FaultOptions } from './faults.js';
 import { Lake, type LifecycleOptions, type SqlRunner } from './lake.js';
+import type { SqlEngine } from './sql-engine.js';
 import type { CannedQuery } from './query-store.js';
+import { RequestLimits, RequestStats, type EmulatorStats, type RateLimitOptions } from './request-limits.js';
 import { checkSignature, type EmulatorCredentials } from './request-signature.js';
+import type { SampleOptions } from './sample-events.js';
 import { ServiceError } from './service-error.js';
 
-export interface EmulatorOptions extends LifecycleOptions {
+export interface EmulatorOptions extends LifecycleOptions, RateLimitOptions, EventDataStoreOptions {
   /** Port on 127.0.0.1; 0 picks a free one. @default 0 */
   port?: number | undefined;
   /** @default 'us-east-1' */
@@ -31,6 +35,12 @@ export interface EmulatorOptions extends LifecycleOptions {
   sample?: number | undefined;
   /** Seed of the sample generator: the same seed gives the same events. @default 1 */
   seed?: number | undefined;
+  /** The sample events' eventTimes start here (a Date, or text Date.parse reads, such as `2023-01-01T00:00:00Z`). @default 2024-05-01T00:00:00Z, or 7 days before `eventsTo` */
+  eventsFrom?: Date | string | undefined;
+  /** ... and end before this. @default 7 days after `eventsFrom` */
+  eventsTo?: Date | string | undefined;
+  /** Spread the sample events unevenly over the days of [eventsFrom, eventsTo): quiet weekends, busy days, one day in 25 with none. @default false: evenly */
+  unevenDays?: boolean | undefined;
   /**
    * Load CloudTrail log files (`{"Records": [...]}`, plain or .gz), NDJSON of
    * events, or directories of them. Keys match the published columns without
@@ -54,6 +64,8 @@ export interface RequestRecord {
   fault: string | undefined;
   /** The error the request got for its credentials (`credentials` option), e.g. `UnrecognizedClientException`. */
   denied?: string | undefined;
+  /** True when the request was over `tpsRead` or `tpsWrite` and answered ThrottlingException, and did nothing else. */
+  throttled?: boolean | undefined;
 }
 
 export interface Emulator {
@@ -70,6 +82,8 @@ export interface Emulator {
   setFaults(faults: FaultOptions): void;
   /** Every request so far, in arrival order. */
   readonly requests: RequestRecord[];
+  /** Requests answered and throttled, by operation, and the most queries QUEUED or RUNNING at once. */
+  stats(): EmulatorStats;
   close(): Promise<void>;
 }
 
@@ -100,16 +114,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   if (options.sample && storeType !== 'cloudtrail-events' && storeType !== 'integration-events') {
     throw new TypeError(`startEmulator: no sample events for storeType ${storeType}; load its records with events, or use cloudtrail-events or integration-events`);
   }
-  const eds = { arn: eventDataStoreArn, id: eventDataStoreId, name: 'ctlake-emulator', created: new Date(), storeType };
+  const eds: EventDataStoreInfo = { arn: eventDataStoreArn, id: eventDataStoreId, name: 'ctlake-emulator', accountId, created: new Date(), storeType, ...storeSettings(options) };
+  const limits = new RequestLimits(options);
 
-  let engine: Promise<SqlRunner & { load(events: AsyncIterable<Record<string, unknown>> | Iterable<Record<string, unknown>>): Promise<number> }> | undefined;
+  let engine: Promise<SqlRunner & Pick<SqlEngine, 'load' | 'oldestEventTime'>> | undefined;
   const getEngine = () => {
     engine ??= import('./sql-engine.js').then(({ createSqlEngine }) => createSqlEngine({ eventDataStoreId, eventDataStoreArn, storeType }));
     return engine;
   };
+  // Built before any events load, so that a bad option is refused before DuckDB starts.
+  const faults = new FaultPlan(options.faults);
+  const lake = new Lake(eds, getEngine, options, faults);
   let eventCount = 0;
   if (options.sample) {
-    const sample = { seed: options.seed ?? 1 };
+    const sample = sampleSpan(options);
     if (storeType === 'cloudtrail-events') {
       const { sampleEvents } = await import('./sample-events.js');
       eventCount += await (await getEngine()).load(sampleEvents(options.sample, sample));
@@ -123,11 +141,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     eventCount += await (await getEngine()).load(readEventFiles(options.events));
   }
 
-  const faults = new FaultPlan(options.faults);
-  const lake = new Lake(eds, getEngine, options, faults);
+  // A store cannot hold events from before it was created: its CreatedTimestamp is the day before the oldest.
+  if (engine) eds.created = createdBefore(await (await engine).oldestEventTime());
+
   for (const query of options.queries ?? []) lake.store.add(query);
   const handlers = lake.operations;
   const requests: RequestRecord[] = [];
+  const stats = new RequestStats();
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -155,8 +175,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     } catch {
       return sendError(res, new ServiceError('SerializationException', 'The request body is not valid JSON.'));
     }
+    // Over the rate limit: answered ThrottlingException before anything else, faults included.
+    if (!limits.admit(operation)) {
+      requests.push({ operation, input, fault: undefined, throttled: true });
+      stats.count(operation, true);
+      return sendError(res, new ServiceError('ThrottlingException', 'Rate exceeded'));
+    }
     const fault = faults.next(operation);
     requests.push({ operation, input, fault });
+    stats.count(operation, fault === 'throttle');
     const delay = faults.latencyMs + (fault === 'slow' ? faults.slowMs : 0);
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     if (res.destroyed) return;
@@ -189,6 +216,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     addQuery: (query) => lake.store.add(query).queryId,
     setFaults: (next) => faults.set(next),
     requests,
+    stats: () => stats.snapshot(lake.maxActiveQueries),
     close: async () => {
       lake.close();
       server.closeAllConnections();
@@ -197,6 +225,22 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (engine) await (await engine.catch(() => undefined))?.close();
     },
   };
+}
+
+/** The sample generator's seed and time span, from the emulator's options; a TypeError for a bad time. */
+function sampleSpan(options: EmulatorOptions): SampleOptions {
+  const day = 86_400_000;
+  const time = (name: string, value: Date | string | undefined): number | undefined => {
+    if (value === undefined) return undefined;
+    const ms = value instanceof Date ? value.getTime() : Date.parse(value);
+    if (!Number.isFinite(ms)) throw new TypeError(`startEmulator: ${name} must be a Date or a time such as 2023-01-01T00:00:00Z, not ${JSON.stringify(String(value)).slice(0, 80)}`);
+    return ms;
+  };
+  const to = time('eventsTo', options.eventsTo);
+  const from = time('eventsFrom', options.eventsFrom) ?? (to === undefined ? Date.UTC(2024, 4, 1) : to - 7 * day);
+  const end = to ?? from + 7 * day;
+  if (end <= from) throw new TypeError(`startEmulator: eventsTo must be after eventsFrom (${new Date(from).toISOString()})`);
+  return { seed: options.seed ?? 1, start: new Date(from), spanMs: end - from, unevenDays: options.unevenDays === true };
 }
 
 function send(res: ServerResponse, status: number, body: unknown, errorType?: string): void {

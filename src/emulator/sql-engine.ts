@@ -1,6 +1,7 @@
 import type * as DuckDB from '@duckdb/node-api';
 import type { LakeStoreType } from '../rows/lake-schema.js';
 import { DEFAULT_STORE_TYPE, EVENT_TABLE, createEventTableSql, loadEvents } from './event-table.js';
+import { quoteIdentifier } from './store-columns.js';
 import {
   lakeErrorMessage,
   outputColumnNames,
@@ -10,6 +11,7 @@ import {
   type SerializedSql,
 } from './lake-statement.js';
 import { prestoRenderer, type PrestoRenderer } from './presto-text.js';
+import { deserializeSqlQuery, isAggregateQuery, scanCountTree } from './scan-range.js';
 import { peerVersion } from '../version.js';
 
 /**
@@ -38,8 +40,16 @@ export interface SqlResult {
   rows: Array<Array<Record<string, string>>>;
   /** Every output column's name, nulls or not; names may repeat. */
   columns: string[];
+  /**
+   * The events in the eventTime range the query's WHERE bounds (see
+   * scan-range.ts), or the whole store for a query that does not read the
+   * store's table directly.
+   */
   eventsScanned: number;
+  /** eventsScanned × the mean JSON size of an event. */
   bytesScanned: number;
+  /** Whether the query aggregates (GROUP BY, or only aggregate calls in its select list). */
+  aggregate: boolean;
 }
 
 export interface SqlEngine {
@@ -55,6 +65,14 @@ export interface SqlEngine {
   check(sql: string): Promise<string | undefined>;
   /** Runs a query; rejects with an Error carrying DuckDB's message if it is not accepted or fails. */
   run(sql: string): Promise<SqlResult>;
+  /**
+   * Deletes the events whose eventTime is before `cutoff`, as Lake deletes
+   * events past the store's retention; resolves to how many went. Events
+   * without an eventTime stay.
+   */
+  expireBefore(cutoff: Date): Promise<number>;
+  /** The oldest eventTime in the store; undefined while it has none. */
+  oldestEventTime(): Promise<Date | undefined>;
   close(): void;
 }
 
@@ -119,6 +137,7 @@ class DuckDBSqlEngine implements SqlEngine {
   readonly #storeType: LakeStoreType;
   #events = 0;
   #bytes = 0;
+  #countTemplate: SerializedSql | undefined;
 
   constructor(instance: DuckDB.DuckDBInstance, render: PrestoRenderer, options: SqlEngineOptions) {
     this.#instance = instance;
@@ -160,12 +179,12 @@ class DuckDBSqlEngine implements SqlEngine {
   }
 
   async run(sql: string): Promise<SqlResult> {
-    // Scan statistics are taken before the query: loads may go on meanwhile.
-    const eventsScanned = this.#events;
-    const bytesScanned = this.#bytes;
     return this.#withConnection(async (connection) => {
       const { problem, sql: resolved, parsed } = await this.#prepare(connection, sql);
       if (problem !== undefined) throw new Error(problem);
+      // The scan is counted before the query runs: loads may go on meanwhile.
+      const eventsScanned = await this.#scanned(connection, parsed);
+      const bytesScanned = Math.round(eventsScanned * this.bytesPerEvent);
       let result: DuckDB.DuckDBResult;
       try {
         result = await connection.stream(resolved);
@@ -181,8 +200,53 @@ class DuckDBSqlEngine implements SqlEngine {
       } catch (error) {
         throw new Error(lakeErrorMessage(error, EVENT_TABLE, this.#store.id), { cause: error });
       }
-      return { rows, columns, eventsScanned, bytesScanned };
+      return { rows, columns, eventsScanned, bytesScanned, aggregate: isAggregateQuery(parsed) };
     });
+  }
+
+  async expireBefore(cutoff: Date): Promise<number> {
+    if (this.#events === 0) return 0;
+    return this.#withConnection(async (connection) => {
+      const at = `TIMESTAMP '${cutoff.toISOString().slice(0, 23).replace('T', ' ')}'`;
+      const result = await connection.run(`DELETE FROM ${quoteIdentifier(EVENT_TABLE)} WHERE eventtime < ${at}`);
+      const gone = result.rowsChanged;
+      if (gone > 0) {
+        this.#bytes -= Math.round(gone * this.bytesPerEvent);
+        this.#events -= gone;
+      }
+      return gone;
+    });
+  }
+
+  async oldestEventTime(): Promise<Date | undefined> {
+    return this.#withConnection(async (connection) => {
+      const reader = await connection.runAndReadAll(`SELECT epoch_ms(min(eventtime)) FROM ${quoteIdentifier(EVENT_TABLE)}`);
+      const ms = reader.getRows()[0]?.[0];
+      return ms === null || ms === undefined ? undefined : new Date(Number(ms));
+    });
+  }
+
+  /**
+   * The events a parsed query scans: a COUNT(*) over its table with only the
+   * eventTime conditions of its WHERE (scan-range.ts). The whole store when
+   * the query does not read the table directly, or the count cannot be built.
+   */
+  async #scanned(connection: DuckDB.DuckDBConnection, parsed: SerializedSql): Promise<number> {
+    try {
+      this.#countTemplate ??= await this.#serialize(connection, `SELECT count(*) FROM ${quoteIdentifier(EVENT_TABLE)}`);
+      const tree = scanCountTree(parsed, this.#countTemplate, EVENT_TABLE);
+      if (tree === undefined) return this.#events;
+      const text = (await connection.runAndReadAll(deserializeSqlQuery(tree))).getRows()[0]?.[0];
+      const count = (await connection.runAndReadAll(String(text))).getRows()[0]?.[0];
+      return Number(count ?? this.#events);
+    } catch {
+      return this.#events;
+    }
+  }
+
+  async #serialize(connection: DuckDB.DuckDBConnection, sql: string): Promise<SerializedSql> {
+    const reader = await connection.runAndReadAll(serializeSqlQuery(sql));
+    return JSON.parse(String(reader.getRows()[0]?.[0] ?? '{}')) as SerializedSql;
   }
 
   close(): void {
@@ -209,8 +273,7 @@ class DuckDBSqlEngine implements SqlEngine {
   ): Promise<{ problem?: string | undefined; sql: string; parsed: SerializedSql }> {
     const resolved = resolveEventDataStore(sql, this.#store, EVENT_TABLE);
     if (resolved.error !== undefined) return { problem: resolved.error, sql, parsed: {} };
-    const reader = await connection.runAndReadAll(serializeSqlQuery(resolved.sql));
-    const parsed = JSON.parse(String(reader.getRows()[0]?.[0] ?? '{}')) as SerializedSql;
+    const parsed = await this.#serialize(connection, resolved.sql);
     const problem = statementProblem(parsed);
     return { problem: problem && lakeErrorMessage(problem, EVENT_TABLE, this.#store.id), sql: resolved.sql, parsed };
   }

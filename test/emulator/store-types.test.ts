@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-cloudtrail';
 import { lakeSchema } from '../../src/rows/lake-schema.js';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
-import { advancedEventSelectors } from '../../src/emulator/lake.js';
+import { advancedEventSelectors } from '../../src/emulator/event-data-store.js';
 import { sampleIntegrationEventArray, sampleIntegrationEvents } from '../../src/emulator/sample-integration-events.js';
 import { emulatorClient } from '../support/lake.js';
 
