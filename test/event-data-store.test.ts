@@ -56,7 +56,7 @@ describe('describeEventDataStore against the emulator', () => {
     expect((error as Error).message).toContain(`event data store "${missing}" not found`);
 
     const long = `arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/${'x'.repeat(300)}\u0007`;
-    const cut = await describeEventDataStore(client, long, call).catch((e: unknown) => e as CtlakeError);
+    const cut = (await describeEventDataStore(client, long, call).catch((e: unknown) => e)) as CtlakeError;
     expect(cut.code).toBe('INVALID_OPTION');
     expect(cut.message).toContain('characters)');
     expect(cut.message.length).toBeLessThan(300);
@@ -100,7 +100,7 @@ describe('describeEventDataStore against an endpoint that answers hostile values
     ['PartitionKeys', { EventDataStoreArn: ARN, PartitionKeys: [{ Name: 'a' }] }],
   ])('names %s when it is not as the model says', async (field, body) => {
     try {
-      const error = await answering(body).catch((e: unknown) => e as CtlakeError);
+      const error = (await answering(body).catch((e: unknown) => e)) as CtlakeError;
       expect(error).toBeInstanceOf(CtlakeError);
       expect(error.code).toBe('UNEXPECTED_RESPONSE');
       expect(error.message).toContain(`has ${field} `);
