@@ -1,4 +1,4 @@
-import { GetEventDataStoreCommand, type AdvancedEventSelector, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { GetEventDataStoreCommand, type AdvancedEventSelector, type CloudTrailClient, type GetEventDataStoreCommandOutput } from '@aws-sdk/client-cloudtrail';
 import type { LakeStoreType } from '../lake-model.js';
 import { withRetry, type RetryEvent, type RetryOptions } from './retry.js';
 
@@ -60,6 +60,21 @@ export interface StoreTypeOptions {
 }
 
 /**
+ * One GetEventDataStore call for the store `ref` (an ARN or id), retried as
+ * every call is; its errors are withRetry's CtlakeErrors. The one place the
+ * call is made: storeTypeOf and describeEventDataStore
+ * (event-data-store.ts) read its answer each their own way.
+ */
+export async function getEventDataStore(client: CloudTrailClient, ref: string, options: StoreTypeOptions): Promise<GetEventDataStoreCommandOutput> {
+  return withRetry(() => client.send(new GetEventDataStoreCommand({ EventDataStore: ref }), { abortSignal: options.signal }), {
+    operation: 'GetEventDataStore',
+    signal: options.signal,
+    retry: options.retry,
+    onRetry: options.onRetry,
+  });
+}
+
+/**
  * Asks GetEventDataStore for the store `ref` (an ARN or id, as the query's
  * FROM names it) and reads its type from the selectors. A refusal (no
  * cloudtrail:GetEventDataStore permission, a store of another account, a
@@ -71,13 +86,7 @@ export interface StoreTypeOptions {
 export async function storeTypeOf(client: CloudTrailClient, ref: string, options: StoreTypeOptions): Promise<StoreTypeAnswer> {
   let selectors: AdvancedEventSelector[] | undefined;
   try {
-    const output = await withRetry(() => client.send(new GetEventDataStoreCommand({ EventDataStore: ref }), { abortSignal: options.signal }), {
-      operation: 'GetEventDataStore',
-      signal: options.signal,
-      retry: options.retry,
-      onRetry: options.onRetry,
-    });
-    selectors = output.AdvancedEventSelectors;
+    selectors = (await getEventDataStore(client, ref, options)).AdvancedEventSelectors;
   } catch (error) {
     if (options.signal?.aborted) throw error;
     // The service's error name says enough (AccessDeniedException, EventDataStoreNotFoundException); its message may advise options that do not apply here.
