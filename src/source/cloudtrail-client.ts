@@ -1,6 +1,9 @@
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CtlakeError, maskSecrets, quoted } from '../errors.js';
 import { CredentialLog, profileClientConfig, useProfile } from './aws-profile.js';
+import type { CallStats } from './call-stats.js';
+import { limitClient } from './limit-client.js';
+import type { RateLimiter } from './rate-limit.js';
 
 export interface ClientOptions {
   /** AWS region; else the SDK's chain (AWS_REGION, the profile's region). */
@@ -37,6 +40,15 @@ export interface ClientOptions {
    * @default 120000
    */
   requestDeadlineMs?: number | undefined;
+  /**
+   * Paces every request the client sends to Lake's rates (limitClient in
+   * ./limit-client.ts). Share one RateLimiter among all the clients and
+   * exports of one account and region: the rates are the account's.
+   * @default none: requests go as fast as they are made
+   */
+  rateLimiter?: RateLimiter | undefined;
+  /** Records every request the client sends: counts, throttled answers, page latencies, waits. @default none */
+  callStats?: CallStats | undefined;
 }
 
 export const DEFAULT_REQUEST_DEADLINE_MS = 120_000;
@@ -53,6 +65,10 @@ export const DEFAULT_REQUEST_DEADLINE_MS = 120_000;
  *
  * The profile is read as AWS_PROFILE is, and a profile or credential failure
  * is told apart from the service's (useProfile in ./aws-profile.ts).
+ *
+ * With `rateLimiter` or `callStats`, every request also takes a slot and is
+ * recorded (limitClient); one that is not a RateLimiter or CallStats is a
+ * TypeError naming the option.
  */
 export function createCloudTrailClient(options: ClientOptions = {}): CloudTrailClient {
   if (options.endpointUrl) checkEndpointUrl(options.endpointUrl);
@@ -77,7 +93,7 @@ export function createCloudTrailClient(options: ClientOptions = {}): CloudTrailC
   // so wrapping the handler it built keeps its socket settings and adds the deadline.
   const config = client.config as unknown as { requestHandler: RequestHandler };
   config.requestHandler = withDeadline(config.requestHandler, options.requestDeadlineMs ?? DEFAULT_REQUEST_DEADLINE_MS);
-  return client;
+  return limitClient(client, { limiter: options.rateLimiter, stats: options.callStats });
 }
 
 interface HandlerOptions {
