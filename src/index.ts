@@ -24,6 +24,14 @@ export type { WindowOptions, WindowRunSummary } from './jobs/export-windows.js';
 export { backfill } from './jobs/backfill.js';
 export type { BackfillOptions, BackfillProgress, BackfillSummary } from './jobs/backfill.js';
 export type { JobOptions, RunResult } from './jobs/job-run.js';
+
+// A whole event data store: planned, paced, resumable, reconciled.
+export { migrate } from './jobs/migrate.js';
+export type { MigrateOptions, MigrateProgress, MigrateSummary } from './jobs/migrate.js';
+export type { MigrationPlan } from './jobs/migrate-plan.js';
+export type { MigrateSlice, MigrateState } from './jobs/migrate-state.js';
+export type { ReconcileResult } from './jobs/reconcile.js';
+export type { ExportCheckpoint } from './export/export-checkpoint.js';
 export type { JobState, RunRecord } from './jobs/job-state.js';
 
 // Where bytes go: the sink contracts, and the local store ctlake ships.
@@ -43,6 +51,11 @@ export type { CancelQueryOptions, CancelQueryResult, DescribeQueryOptions, Descr
 // The client, types and schema vocabulary that options and summaries use.
 export { createCloudTrailClient } from './source/cloudtrail-client.js';
 export type { ClientOptions } from './source/cloudtrail-client.js';
+export { RateLimiter } from './source/rate-limit.js';
+export type { RateLimiterOptions } from './source/rate-limit.js';
+export { CallStats } from './source/call-stats.js';
+export type { CallStatsSnapshot } from './source/call-stats.js';
+export { limitClient } from './source/limit-client.js';
 export type { RetryEvent, RetryOptions } from './source/retry.js';
 export type { QueryStatus } from './lake-model.js';
 export type { ColumnSchema } from './rows/schema.js';

@@ -115,7 +115,7 @@ describe('checkpoints and resume of a dataset export', () => {
     expect(summary.rows).toBe(2500);
     const file = path.join(out, kept!.files[0]!.path);
     const bytes = await readFile(file);
-    bytes[bytes.length - 20] ^= 1;
+    bytes[bytes.length - 20]! ^= 1;
     await writeFile(file, bytes);
     await expect(exportQuery({ ...base(), queryId: started, out, datasetKey: 'slice-2', resumeFrom: kept })).rejects.toSatisfy((error) => isCtlakeError(error, 'RESUME_REFUSED'));
     await expect(exportQuery({ ...base(), queryId: '0a1b2c3d-0000-4000-8000-00000000beef', out, datasetKey: 'slice-2', resumeFrom: kept })).rejects.toThrow(/resumeFrom.queryId/);

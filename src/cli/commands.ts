@@ -58,6 +58,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     table: () => import('./export-table.js').then((m) => m.BACKFILL_SPEC),
   },
   {
+    name: 'migrate',
+    summary: 'Move a whole event data store: plan, rate limits, resumable slices, reconciliation',
+    load: () => import('./migrate-command.js').then((m) => m.migrateCommand),
+    table: () => import('./migrate-table.js').then((m) => m.MIGRATE_SPEC),
+  },
+  {
     name: 'verify',
     summary: 'Check a dataset against its _manifest.json (files, sizes, SHA-256, rows)',
     load: () => import('./verify-command.js').then((m) => m.verifyCommand),

@@ -16,6 +16,8 @@ export const EXIT = {
   LOCK_HELD: 8,
   /** The rows or the dataset do not fit the export's schema: a column the SQL did not announce, or a dataset whose files have another schema. */
   SCHEMA_CHANGED: 9,
+  /** `ctlake migrate`: Lake's per-day counts differ from the rows committed; the next run exports those slices again. */
+  RECONCILE_MISMATCH: 10,
   INTERRUPTED: 130,
 } as const;
 
@@ -29,6 +31,7 @@ const BY_CODE: Partial<Record<CtlakeErrorCode, number>> = {
   VERIFY_FAILED: EXIT.VERIFY_FAILED,
   LOCK_HELD: EXIT.LOCK_HELD,
   SCHEMA_CHANGED: EXIT.SCHEMA_CHANGED,
+  RECONCILE_MISMATCH: EXIT.RECONCILE_MISMATCH,
   STATE_INVALID: EXIT.USAGE,
   DESTINATION_CLOSED: EXIT.OK,
 };

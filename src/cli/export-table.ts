@@ -284,7 +284,7 @@ const BACKFILL_OWN = {
 type Hidden<T, S> = { [K in Exclude<keyof T, keyof S>]: T[K] & { hidden: true } };
 
 /** The flags of `flags` that `shown` does not redeclare, hidden from --help; parsed all the same. */
-function hiddenBesides<T extends Record<string, FlagSpec>, S extends Record<string, FlagSpec>>(flags: T, shown: S): Hidden<T, S> {
+export function hiddenBesides<T extends Record<string, FlagSpec>, S extends Record<string, FlagSpec>>(flags: T, shown: S): Hidden<T, S> {
   return Object.fromEntries(Object.entries(flags).filter(([name]) => !Object.hasOwn(shown, name)).map(([name, flag]) => [name, { ...flag, hidden: true }])) as Hidden<T, S>;
 }
 

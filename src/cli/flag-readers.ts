@@ -70,3 +70,10 @@ export const columnType: Reader<{ name: string; type: ColumnType }> = (text, fla
     throw usage(`${flag} must be NAME:TYPE with TYPE one of ${COLUMN_TYPES.join(', ')}, not ${quoted(text)}`);
   }
 };
+
+/** Requests a second: a number above 0, at most 1000. */
+export const perSecond: Reader<number> = (text, flag) => {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0 || value > 1000) throw usage(`${flag} must be a number of requests a second, above 0 and at most 1000, not '${text}'`);
+  return value;
+};

@@ -60,7 +60,11 @@ export function checkJob(options: JobOptions): void {
  * lost: ..."), not with the INTERRUPTED its exports end with when the lost
  * lock aborts them: an interrupt is the caller's signal only.
  */
-export async function withJobState<T>(options: JobOptions, body: (state: StateFile | undefined, lock: LockHandle | undefined) => Promise<T>): Promise<T> {
+export async function withJobState<T, S = JobState>(
+  options: Pick<JobOptions, 'state' | 's3Client' | 'region' | 'profile' | 's3EndpointUrl' | 's3ForcePathStyle' | 'lockLeaseMs' | 'signal'>,
+  body: (state: StateFile<S> | undefined, lock: LockHandle | undefined) => Promise<T>,
+  validate?: (value: unknown, location: string) => S,
+): Promise<T> {
   if (!options.state) return body(undefined, undefined);
   let s3: S3Client | undefined;
   const s3Client = async () => {
@@ -69,7 +73,7 @@ export async function withJobState<T>(options: JobOptions, body: (state: StateFi
     return (s3 = createS3Client({ region: options.region, profile: options.profile, endpointUrl: options.s3EndpointUrl, forcePathStyle: options.s3ForcePathStyle }));
   };
   try {
-    const file = await openStateFile(options.state, s3Client);
+    const file = await openStateFile<S>(options.state, s3Client, validate);
     const lock = await acquireLock(file.store, file.lockName, { leaseMs: options.lockLeaseMs });
     try {
       return await body(file, lock);

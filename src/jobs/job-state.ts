@@ -46,22 +46,26 @@ export interface JobState {
 }
 
 /** Where a job keeps its state and its lock (`STATE.lock` beside it). */
-export interface StateFile {
+export interface StateFile<S = JobState> {
   store: ObjectStore;
   name: string;
   lockName: string;
   location: string;
-  read(): Promise<JobState | undefined>;
+  read(): Promise<S | undefined>;
   /**
    * Written whole (a rename, or one PutObject), so a reader sees the old
    * state or the new one; and conditionally (S3 If-Match on the ETag read),
    * so that a run which lost its lock cannot overwrite its successor's.
    */
-  write(state: JobState): Promise<void>;
+  write(state: S): Promise<void>;
 }
 
 /** `./state.json` or `s3://bucket/state/logins.json`. S3 needs `s3`, a client. */
-export async function openStateFile(location: string, s3: (() => Promise<S3Client>) | undefined): Promise<StateFile> {
+export async function openStateFile<S = JobState>(
+  location: string,
+  s3: (() => Promise<S3Client>) | undefined,
+  validate: (value: unknown, location: string) => S = validateState as unknown as (value: unknown, location: string) => S,
+): Promise<StateFile<S>> {
   let store: ObjectStore;
   let name: string;
   if (location.startsWith('s3://')) {
@@ -81,7 +85,7 @@ export async function openStateFile(location: string, s3: (() => Promise<S3Clien
   /** The tag of the state as this run last read or wrote it. */
   let tag: string | undefined;
   let read = false;
-  const readState = async (): Promise<JobState | undefined> => {
+  const readState = async (): Promise<S | undefined> => {
     const tagged = await store.getTagged(name);
     tag = tagged?.tag;
     read = true;
@@ -92,7 +96,7 @@ export async function openStateFile(location: string, s3: (() => Promise<S3Clien
     } catch {
       throw new CtlakeError('STATE_INVALID', (n) => `${n('state')} ${location} is not JSON; ${stateFix(n)}`, { option: 'state' });
     }
-    return validateState(parsed, location);
+    return validate(parsed, location);
   };
   return {
     store,
@@ -173,17 +177,11 @@ export function validateState(value: unknown, location: string): JobState {
   const bad = (what: string): never => {
     throw new CtlakeError('STATE_INVALID', (n) => `${n('state')} ${location} is not a valid ctlake job state: ${what}; ${stateFix(n)}`, { option: 'state' });
   };
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const { isObject, text, instant, count } = stateFields(bad);
   if (!isObject(value)) return bad(`it holds ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}, not an object`);
   for (const key of Object.keys(value)) if (!STATE_KEYS.has(key)) bad(`it has an unknown field ${quoted(key)}`);
   if (value.stateVersion !== 1) bad(`its stateVersion is ${quoted(value.stateVersion)}, not 1`);
   if (value.job !== 'windows' && value.job !== 'backfill') bad(`its job is ${quoted(value.job)}, not "windows" or "backfill"`);
-  const text = (field: string, v: unknown) => (typeof v === 'string' ? v : bad(`its ${field} is ${quoted(v)}, not a string`));
-  const instant = (field: string, v: unknown) => {
-    const ms = typeof v === 'string' && ISO_INSTANT.test(v) ? Date.parse(v) : NaN;
-    return inRange(ms) ? (v as string) : bad(`its ${field} is ${quoted(v)}, not a UTC time such as 2026-01-01T00:00:00Z from 1970 to 9999`);
-  };
-  const count = (field: string, v: unknown) => (Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : bad(`its ${field} is ${quoted(v)}, not a whole number`));
   const state: JobState = {
     stateVersion: 1,
     job: value.job as JobState['job'],
@@ -215,6 +213,24 @@ export function validateState(value: unknown, location: string): JobState {
     state.runs[key] = record;
   }
   return state;
+}
+
+/**
+ * The checks of a state's fields, each failing through `bad` with the field
+ * named and the value quoted: an object; a string (of at most 4,096
+ * characters: a state is input, and a field goes into messages); an
+ * ISO-8601 UTC instant from 1970 to 9999; a whole number, not negative.
+ */
+export function stateFields(bad: (what: string) => never) {
+  return {
+    isObject: (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v),
+    text: (field: string, v: unknown): string => (typeof v === 'string' && v.length <= 4096 ? v : bad(`its ${field} is ${quoted(v)}, not a string`)),
+    instant: (field: string, v: unknown): string => {
+      const ms = typeof v === 'string' && ISO_INSTANT.test(v) ? Date.parse(v) : NaN;
+      return inRange(ms) ? (v as string) : bad(`its ${field} is ${quoted(v)}, not a UTC time such as 2026-01-01T00:00:00Z from 1970 to 9999`);
+    },
+    count: (field: string, v: unknown): number => (Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : bad(`its ${field} is ${quoted(v)}, not a whole number`)),
+  };
 }
 
 export function sqlHash(sql: string): string {
