@@ -237,6 +237,11 @@ describe('projectPlan', () => {
     expect(slow.expiring).toHaveLength(40);
   });
 
+  it('lists no day of a slice of no events', () => {
+    const plan = projectPlan(planSlices([], { from: T0, to: T0 + 60 * DAY }), { now: NOW, retentionDays: 7 });
+    expect(plan.expiring).toEqual([]);
+  });
+
   it('lists a day cut into pieces once', () => {
     const slices = planSlices(census([[0, 10_000_000]]), { from: T0, to: T0 + DAY });
     const plan = projectPlan(slices, { now: NOW, retentionDays: 7 });
@@ -266,7 +271,7 @@ describe('renderPlan and planJson', () => {
     expect(text).toContain('events           37,037,010');
     expect(text).toContain('55.6 GB (1,500 bytes an event, assumed)');
     expect(text).toContain(`${plan.cost.text} at $0.005 per GB scanned`);
-    expect(text).toMatch(/projected time {3}\d+d \d+h \(1 slices at once, 100 rows\/s each, 1m a query before its first page, assumed\)/);
+    expect(text).toMatch(/projected time {3}\d+d \d+h \(concurrency 1, 100 rows\/s each, 1m a query before its first page, assumed\)/);
     expect(lines.filter((l) => /^ {4}\d{4}-\d\d-\d\d {2}deleted from /.test(l))).toHaveLength(EXPIRING_LISTED);
     expect(lines.at(-1)).toBe(`    and ${plan.expiring.length - EXPIRING_LISTED} more`);
   });
