@@ -46,7 +46,9 @@ function planProblems(slices: PlannedSlice[], days: DayCount[], o: { from: numbe
       check(s.days.length === 1 && s.days[0] === dayText(s.start), `${at}: a piece of one day`);
       check(s.start % MINUTE === 0 || s.start === o.from, `${at}: starts at a whole minute`);
       check(s.end % MINUTE === 0 || s.end === o.to, `${at}: ends at a whole minute`);
-      check(s.end - s.start >= o.minMs || s.start === o.from || s.end === o.to, `${at}: no shorter than minSliceMs`);
+      const dayStart = Math.floor(s.start / DAY) * DAY;
+      const part = Math.min(dayStart + DAY, o.to) - Math.max(dayStart, o.from);
+      check(s.end - s.start >= Math.min(o.minMs, part), `${at}: no shorter than minSliceMs, unless its part of the day is`);
     }
     for (const d of s.days) check(Date.parse(d) < s.end && Date.parse(d) + DAY > s.start, `${at}: covers ${d}`);
   }
@@ -112,6 +114,11 @@ describe('planSlices', () => {
     const hourly = planSlices([day!], { from: T0, to: T0 + DAY, minSliceMs: HOUR });
     expect(hourly).toHaveLength(24);
     expect(hourly.every((s) => s.end - s.start === HOUR)).toBe(true);
+    // From 29 s past a minute, rounding a boundary to a whole minute would leave a first piece of 31 s.
+    const from = T0 + 29_000;
+    const odd = planSlices([day!], { from, to: T0 + DAY, minSliceMs: MINUTE });
+    checkPlan(odd, [day!], { from, to: T0 + DAY, target: 2_000_000, maxMs: DEFAULT_MAX_SLICE_MS, minMs: MINUTE });
+    expect(Math.min(...odd.map((s) => s.end - s.start))).toBeGreaterThanOrEqual(MINUTE);
   });
 
   it('cuts days longer than maxSliceMs', () => {
