@@ -46,7 +46,9 @@ function planProblems(slices: PlannedSlice[], days: DayCount[], o: { from: numbe
       check(s.days.length === 1 && s.days[0] === dayText(s.start), `${at}: a piece of one day`);
       check(s.start % MINUTE === 0 || s.start === o.from, `${at}: starts at a whole minute`);
       check(s.end % MINUTE === 0 || s.end === o.to, `${at}: ends at a whole minute`);
-      check(s.end - s.start >= o.minMs || s.start === o.from || s.end === o.to, `${at}: no shorter than minSliceMs`);
+      const dayStart = Math.floor(s.start / DAY) * DAY;
+      const part = Math.min(dayStart + DAY, o.to) - Math.max(dayStart, o.from);
+      check(s.end - s.start >= Math.min(o.minMs, part), `${at}: no shorter than minSliceMs, unless its part of the day is`);
     }
     for (const d of s.days) check(Date.parse(d) < s.end && Date.parse(d) + DAY > s.start, `${at}: covers ${d}`);
   }
@@ -112,6 +114,11 @@ describe('planSlices', () => {
     const hourly = planSlices([day!], { from: T0, to: T0 + DAY, minSliceMs: HOUR });
     expect(hourly).toHaveLength(24);
     expect(hourly.every((s) => s.end - s.start === HOUR)).toBe(true);
+    // From 29 s past a minute, rounding a boundary to a whole minute would leave a first piece of 31 s.
+    const from = T0 + 29_000;
+    const odd = planSlices([day!], { from, to: T0 + DAY, minSliceMs: MINUTE });
+    checkPlan(odd, [day!], { from, to: T0 + DAY, target: 2_000_000, maxMs: DEFAULT_MAX_SLICE_MS, minMs: MINUTE });
+    expect(Math.min(...odd.map((s) => s.end - s.start))).toBeGreaterThanOrEqual(MINUTE);
   });
 
   it('cuts days longer than maxSliceMs', () => {
@@ -237,6 +244,11 @@ describe('projectPlan', () => {
     expect(slow.expiring).toHaveLength(40);
   });
 
+  it('lists no day of a slice of no events', () => {
+    const plan = projectPlan(planSlices([], { from: T0, to: T0 + 60 * DAY }), { now: NOW, retentionDays: 7 });
+    expect(plan.expiring).toEqual([]);
+  });
+
   it('lists a day cut into pieces once', () => {
     const slices = planSlices(census([[0, 10_000_000]]), { from: T0, to: T0 + DAY });
     const plan = projectPlan(slices, { now: NOW, retentionDays: 7 });
@@ -266,7 +278,7 @@ describe('renderPlan and planJson', () => {
     expect(text).toContain('events           37,037,010');
     expect(text).toContain('55.6 GB (1,500 bytes an event, assumed)');
     expect(text).toContain(`${plan.cost.text} at $0.005 per GB scanned`);
-    expect(text).toMatch(/projected time {3}\d+d \d+h \(1 slices at once, 100 rows\/s each, 1m a query before its first page, assumed\)/);
+    expect(text).toMatch(/projected time {3}\d+d \d+h \(concurrency 1, 100 rows\/s each, 1m a query before its first page, assumed\)/);
     expect(lines.filter((l) => /^ {4}\d{4}-\d\d-\d\d {2}deleted from /.test(l))).toHaveLength(EXPIRING_LISTED);
     expect(lines.at(-1)).toBe(`    and ${plan.expiring.length - EXPIRING_LISTED} more`);
   });

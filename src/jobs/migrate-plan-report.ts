@@ -24,7 +24,7 @@ export function renderPlan(plan: MigrationPlan): string[] {
     ['events', count(plan.events)],
     ['estimated bytes', `${bytesText(plan.bytesEstimate)} (${count(a.bytesPerEvent)} bytes an event${assumed('bytesPerEvent')})`],
     ['estimated cost', `${plan.cost.text} at $${a.pricePerGb} per GB scanned`],
-    ['projected time', `${durationWords(plan.durationMs)} (${a.concurrency} slices at once, ${count(a.pageRowsPerSecond)} rows/s each${assumed('pageRowsPerSecond')}, ${durationWords(a.queryRunMs)} a query before its first page${assumed('queryRunMs')})`],
+    ['projected time', `${durationWords(plan.durationMs)} (concurrency ${a.concurrency}, ${count(a.pageRowsPerSecond)} rows/s each${assumed('pageRowsPerSecond')}, ${durationWords(a.queryRunMs)} a query before its first page${assumed('queryRunMs')})`],
     ['projected end', end],
     ['retention', a.retentionDays === undefined ? 'not known: days that would expire are not projected' : `${count(a.retentionDays)} days`],
   ];

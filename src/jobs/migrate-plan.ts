@@ -246,7 +246,8 @@ const POLL_TPS = 0.2;
  * DescribeQuery); then readTps is shared among them.
  *
  * A day expires when its slice's projected end is after the day's midnight
- * plus retentionDays (Lake deletes events by eventTime, daily): going
+ * plus retentionDays (days of a slice of no events are not listed: they
+ * lose nothing) (Lake deletes events by eventTime, daily): going
  * oldest first saves the most days, but a long run can still lose its old
  * days while its newest are fine, and the list says which. A figure
  * measured in a run (pageRowsPerSecond, bytesPerEvent) makes a better
@@ -294,7 +295,8 @@ export function projectPlan(slices: readonly PlannedSlice[], options: ProjectPla
     events += slice.events;
     const startsAt = isoTime(start);
     schedule.push({ key: slice.key, events: slice.events, startsAt, endsAt: isoTime(end) });
-    if (retentionDays === undefined) continue;
+    // A slice of no events loses nothing to retention.
+    if (retentionDays === undefined || slice.events === 0) continue;
     for (const day of slice.days) {
       const deletedAt = dayStartOf(day) + retentionDays * DAY_MS;
       if (end <= deletedAt || listed.has(day)) continue;
