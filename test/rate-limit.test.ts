@@ -159,7 +159,7 @@ describe('RateLimiter pacing (fake clock)', () => {
     const waiting = [limiter.acquire('write'), limiter.acquire('write')];
     const refused = await limiter.acquire('write').catch((e: unknown) => e);
     expect(isCtlakeError(refused, 'THROTTLED')).toBe(true);
-    expect((refused as Error).message).toMatch(/^2 write calls already wait for the rate limiter, the most it queues \(maxWaiting\)/);
+    expect((refused as Error).message).toMatch(/^2 write calls already wait for the rate limiter, the most it queues \(its maxWaiting\)/);
     // Reads have their own queue.
     await limiter.acquire('read');
     await vi.advanceTimersByTimeAsync(2000);
@@ -240,7 +240,8 @@ describe('limitClient over the real SDK and the emulator', () => {
   });
 
   it('an abort of the send ends its wait, and the request is never sent', async () => {
-    const client = limitClient(emulatorClient(emulator), { limiter: new RateLimiter({ readPerSecond: 0.5 }) });
+    const stats = new CallStats();
+    const client = limitClient(emulatorClient(emulator), { limiter: new RateLimiter({ readPerSecond: 0.5 }), stats });
     await client.send(new DescribeQueryCommand({ QueryId: QUERY_ID }));
     const before = emulator.requests.length;
     const controller = new AbortController();
@@ -249,6 +250,9 @@ describe('limitClient over the real SDK and the emulator', () => {
     setTimeout(() => controller.abort(reason), 20);
     await expect(send).rejects.toBe(reason);
     expect(emulator.requests.length).toBe(before);
+    // Not sent, so not a request; its wait counts.
+    expect({ ...stats.snapshot().byOperation }).toEqual({ DescribeQuery: { requests: 1, throttled: 0 } });
+    expect(stats.snapshot().waitedMs).toBeGreaterThanOrEqual(15);
     client.destroy();
   });
 
