@@ -42,7 +42,9 @@ type Next = (args: unknown) => Promise<unknown>;
  * Recorded: one request per operation once its slot is granted, whether it
  * is answered or fails; a throttled answer (CallStats); for GetQueryResults,
  * the time from the slot to the parsed answer, which is the signing, the
- * request and the SDK's parse of the page; the time spent waiting.
+ * request and the SDK's parse of the page; the time spent waiting, an
+ * aborted wait's too. A request refused before it took a slot (an abort,
+ * a full queue) is not counted as sent.
  */
 export function limitClient<C extends CloudTrailClient>(client: C, options: LimitClientOptions = {}): C {
   if (typeof options !== 'object' || options === null) throw optionError('options', options, 'an object such as { limiter, stats }');
@@ -55,8 +57,12 @@ export function limitClient<C extends CloudTrailClient>(client: C, options: Limi
     const operation = command.replace(/Command$/, '');
     if (limiter) {
       const asked = performance.now();
-      await limiter.acquire(callKind(command), context.__smithy_context?.abortSignal);
-      stats?.recordWait(performance.now() - asked);
+      try {
+        await limiter.acquire(callKind(command), context.__smithy_context?.abortSignal);
+      } finally {
+        // An aborted wait was time spent waiting too.
+        stats?.recordWait(performance.now() - asked);
+      }
     }
     const sent = performance.now();
     let result: unknown;

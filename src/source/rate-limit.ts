@@ -85,7 +85,7 @@ class Lane {
       return Promise.reject(
         new CtlakeError(
           'THROTTLED',
-          (n) => `${this.#maxWaiting} ${this.#kind} calls already wait for the rate limiter, the most it queues (${n('maxWaiting')}); send fewer calls at once`,
+          `${this.#maxWaiting} ${this.#kind} calls already wait for the rate limiter, the most it queues (its maxWaiting); send fewer calls at once`,
           { option: 'maxWaiting' },
         ),
       );
