@@ -6,6 +6,7 @@ import { GetQueryResultsCommand } from '@aws-sdk/client-cloudtrail';
 import { startEmulator } from '../../src/emulator/server.js';
 import { exportQuery } from '../../src/export/export-query.js';
 import { isCtlakeError } from '../../src/errors.js';
+import { sampleRows } from '../support/lake.js';
 import { emulatorStarter, runQuery } from './limits-harness.js';
 
 describe('timeoutEvents: a query whose scan is too big ends TIMED_OUT with partial rows', () => {
@@ -58,6 +59,17 @@ describe('timeoutEvents: a query whose scan is too big ends TIMED_OUT with parti
     );
     expect(isCtlakeError(error, 'QUERY_TIMED_OUT')).toBe(true);
     expect(error).toMatchObject({ status: 'TIMED_OUT', message: expect.stringContaining('ended TIMED_OUT: Query exceeded the maximum run time') });
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('is not exported when only GetQueryResults says TIMED_OUT: its pages of partial rows fail the export QUERY_TIMED_OUT', async () => {
+    const { emulator } = await start({ sample: 0 });
+    // DescribeQuery's first answer is FINISHED; from then on the query is TIMED_OUT, and its pages carry rows.
+    const queryId = emulator.addQuery({ rows: sampleRows(40), statuses: ['FINISHED'], final: 'TIMED_OUT', errorMessage: 'Query exceeded the maximum run time of 3600 seconds.' });
+    const dir = await mkdtemp(path.join(tmpdir(), 'ctlake-timeout-pages-'));
+    const error = await exportQuery({ queryId, out: path.join(dir, 'partial.ndjson'), endpointUrl: emulator.url, region: 'us-east-1', pageSize: 10 }).catch((e: unknown) => e);
+    expect(isCtlakeError(error, 'QUERY_TIMED_OUT')).toBe(true);
+    expect(emulator.requests.map((r) => r.operation)).toEqual(['DescribeQuery', 'GetQueryResults']);
     expect(await readdir(dir)).toEqual([]);
   });
 
