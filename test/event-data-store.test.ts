@@ -36,8 +36,9 @@ describe('describeEventDataStore against the emulator', () => {
       storeType: 'cloudtrail-insights',
       retentionDays: 2557,
       billingMode: 'EXTENDABLE_RETENTION_PRICING',
-      partitionKeys: [],
-      federationStatus: undefined,
+      // The emulator's stand-in for Lake's undocumented partition keys (docs/emulator.md).
+      partitionKeys: [{ name: 'eventTime', type: 'timestamp' }],
+      federationStatus: 'DISABLED',
       terminationProtection: true,
       multiRegion: true,
       organization: false,
