@@ -97,10 +97,10 @@ export function formatMigrateReport(migrate) {
       `emulator at --tps-read ${s.tpsRead} --tps-write ${s.tpsWrite}, ${s.latencyMs} ms on every answer; median of ${s.repeat} run${s.repeat === 1 ? '' : 's'}`,
     '',
     ...table(
-      ['concurrency', 'slices', 'rows', 'wall s', 'rows/s', 'CPU s', 'CPU s/100k', 'peak RSS MB', 'pages/s', 'p50 ms', 'p95 ms', 'throttled', 'queries', 'ceiling', 'x ceiling', 'start bound'],
+      ['concurrency', 'slices', 'rows', 'wall s', 'rows/s', 'CPU s', 'CPU s/100k', 'emu CPU s', 'other CPU s', 'peak RSS MB', 'pages/s', 'p50 ms', 'p95 ms', 'throttled', 'queries', 'ceiling', 'x ceiling', 'start bound'],
       migrate.runs.map((r) =>
         r.failed
-          ? [String(r.concurrency), ...Array(15).fill('-')]
+          ? [String(r.concurrency), ...Array(17).fill('-')]
           : [
               String(r.concurrency),
               count(r.slices),
@@ -109,6 +109,8 @@ export function formatMigrateReport(migrate) {
               count(r.rowsPerSec),
               fixed(r.cpuMs / 1000, 2),
               fixed(r.cpuMsPer100kRows / 1000, 2),
+              fixed(r.emulatorCpuMs / 1000, 1),
+              fixed(r.otherCpuMs / 1000, 1),
               fixed(r.peakRssMB, 0),
               fixed(r.pagesPerSecond, 2),
               count(r.pageLatencyMs?.p50),

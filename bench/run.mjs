@@ -1,5 +1,7 @@
 // `npm run bench`: how fast ctlake exports, and in how much memory, against
-// what fetching the pages alone costs.
+// what fetching the pages alone costs. With `--cases migrate` (or
+// `--migrate`), also how fast `ctlake migrate` moves a whole store under
+// Lake's rate limits (bench/migrate-run.mjs).
 //
 // How it measures, and why:
 // - Three kinds of process. This one only orchestrates. The emulator (a
