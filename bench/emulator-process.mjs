@@ -22,7 +22,18 @@
 //     a major collection of it stalls every answer for a moment; without the
 //     settle such pauses fall on whichever case runs when the heap fills,
 //     always the same one in a repeated run.
+//   ← { type: 'stats' }        → { type: 'stats', stats }: Emulator.stats(),
+//     the requests answered and throttled so far, by operation.
 //   ← { type: 'close' }, or the parent going away: close and exit 0.
+//
+// The migrate case (bench/migrate-run.mjs) starts it with other arguments:
+//   argv: --sample N --events-from T --events-to T --latency-ms MS
+//         --tps-read R --tps-write W
+//   → { type: 'ready', url, eventDataStoreId, eventCount, setupMs }
+// N sample events spread unevenly over [T1, T2) (--uneven-days), queried with
+// real SQL on DuckDB, Lake's rate limits played by the emulator (a token
+// bucket of R, and of W, requests a second), and every answer of every
+// operation delayed by MS. The same messages apply, but 'latency' is not used.
 // Progress goes to stderr; stdout is not used.
 //
 // The rows: D generated sample events, queried with real SQL (SELECT * in
@@ -43,35 +54,24 @@ import { DEFAULT_RETRY } from '../dist/source/retry.js';
 import { startEmulator } from '../dist/emulator/index.js';
 
 const { values } = parseArgs({
-  options: { rows: { type: 'string' }, 'small-rows': { type: 'string' }, 'distinct-rows': { type: 'string' } },
+  options: {
+    rows: { type: 'string' },
+    'small-rows': { type: 'string' },
+    'distinct-rows': { type: 'string' },
+    sample: { type: 'string' },
+    'events-from': { type: 'string' },
+    'events-to': { type: 'string' },
+    'latency-ms': { type: 'string' },
+    'tps-read': { type: 'string' },
+    'tps-write': { type: 'string' },
+  },
 });
-const rows = Number(values.rows);
-const smallRows = Math.min(Number(values['small-rows']), rows);
-const distinctRows = Math.min(Number(values['distinct-rows']), rows);
 if (!process.send) throw new Error('bench/emulator-process.mjs runs under bench/run.mjs (fork with IPC)');
 
 const started = performance.now();
 const seconds = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
-console.error(`bench: emulator: generating ${distinctRows.toLocaleString('en-US')} sample events ...`);
-const emulator = await startEmulator({ sample: distinctRows, seed: 1 });
-const client = createCloudTrailClient({ endpointUrl: emulator.url, region: 'us-east-1' });
-
-console.error(`bench: emulator: events loaded at ${seconds()}; running SELECT * ...`);
-const sql = `SELECT * FROM ${emulator.eventDataStoreId} ORDER BY eventTime`;
-const { QueryId } = await client.send(new StartQueryCommand({ QueryStatement: sql }));
-const description = await waitForQuery(client, { queryId: QueryId, retry: DEFAULT_RETRY, pollMinMs: 100, pollMaxMs: 1000 });
-const distinct = [];
-for await (const page of queryPages(client, { queryId: QueryId, pageSize: 1000, retry: DEFAULT_RETRY })) distinct.push(...page.rows);
-client.destroy();
-
-/** The first `count` rows of the endless cycle through `distinct`; rows are shared, not copied. */
-const cycle = (count) => Array.from({ length: count }, (_, i) => distinct[i % distinct.length]);
-const bytesPerRow = (description.QueryStatistics?.BytesScanned ?? 0) / Math.max(1, distinct.length);
-const canned = (count) =>
-  emulator.addQuery({ rows: cycle(count), sql, eventsScanned: count, bytesScanned: Math.round(bytesPerRow * count) });
-const full = canned(rows);
-const small = canned(smallRows);
-console.error(`bench: emulator: ${rows.toLocaleString('en-US')} rows ready at ${seconds()}`);
+const ready = values.sample === undefined ? await startExportLake() : await startMigrateLake();
+const { emulator } = ready;
 
 let closing = false;
 async function close() {
@@ -88,6 +88,8 @@ process.on('message', (message) => {
   } else if (message.type === 'settle') {
     globalThis.gc?.();
     process.send({ type: 'settle' });
+  } else if (message.type === 'stats') {
+    process.send({ type: 'stats', stats: { ...emulator.stats() } });
   } else if (message.type === 'cpu') {
     process.send({ type: 'cpu', usage: process.cpuUsage() });
   } else if (message.type === 'close') {
@@ -100,7 +102,53 @@ process.on('SIGINT', () => void close());
 process.send({
   type: 'ready',
   url: emulator.url,
-  queries: { full, small },
+  ...(ready.queries ? { queries: ready.queries } : { eventDataStoreId: ready.eventDataStoreId }),
   eventCount: emulator.eventCount,
   setupMs: Math.round(performance.now() - started),
 });
+
+/** The export cases' Lake: canned queries cycling through `--distinct-rows` real SELECT * rows. */
+async function startExportLake() {
+  const rows = Number(values.rows);
+  const smallRows = Math.min(Number(values['small-rows']), rows);
+  const distinctRows = Math.min(Number(values['distinct-rows']), rows);
+  console.error(`bench: emulator: generating ${distinctRows.toLocaleString('en-US')} sample events ...`);
+  const emulator = await startEmulator({ sample: distinctRows, seed: 1 });
+  const client = createCloudTrailClient({ endpointUrl: emulator.url, region: 'us-east-1' });
+
+  console.error(`bench: emulator: events loaded at ${seconds()}; running SELECT * ...`);
+  const sql = `SELECT * FROM ${emulator.eventDataStoreId} ORDER BY eventTime`;
+  const { QueryId } = await client.send(new StartQueryCommand({ QueryStatement: sql }));
+  const description = await waitForQuery(client, { queryId: QueryId, retry: DEFAULT_RETRY, pollMinMs: 100, pollMaxMs: 1000 });
+  const distinct = [];
+  for await (const page of queryPages(client, { queryId: QueryId, pageSize: 1000, retry: DEFAULT_RETRY })) distinct.push(...page.rows);
+  client.destroy();
+
+  /** The first `count` rows of the endless cycle through `distinct`; rows are shared, not copied. */
+  const cycle = (count) => Array.from({ length: count }, (_, i) => distinct[i % distinct.length]);
+  const bytesPerRow = (description.QueryStatistics?.BytesScanned ?? 0) / Math.max(1, distinct.length);
+  const canned = (count) =>
+    emulator.addQuery({ rows: cycle(count), sql, eventsScanned: count, bytesScanned: Math.round(bytesPerRow * count) });
+  const full = canned(rows);
+  const small = canned(smallRows);
+  console.error(`bench: emulator: ${rows.toLocaleString('en-US')} rows ready at ${seconds()}`);
+  return { emulator, queries: { full, small } };
+}
+
+/** The migrate case's Lake: real SQL over uneven sample days, Lake's rate limits, a latency on every answer. */
+async function startMigrateLake() {
+  const sample = Number(values.sample);
+  console.error(`bench: emulator: generating ${sample.toLocaleString('en-US')} sample events ...`);
+  const emulator = await startEmulator({
+    sample,
+    seed: 1,
+    eventsFrom: values['events-from'],
+    eventsTo: values['events-to'],
+    unevenDays: true,
+    tpsRead: Number(values['tps-read']),
+    tpsWrite: Number(values['tps-write']),
+    faults: { latencyMs: Number(values['latency-ms']) },
+  });
+  console.error(`bench: emulator: ${emulator.eventCount.toLocaleString('en-US')} events loaded at ${seconds()}`);
+  return { emulator, eventDataStoreId: emulator.eventDataStoreId };
+}

@@ -160,13 +160,13 @@ function caseRow(c) {
 }
 
 /** Columns padded to their widest cell: text left, figures right. */
-function table(header, rows) {
+export function table(header, rows) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const numeric = header.map((_, i) => rows.every((r) => /^[-+<=\d.,%x ]+$/.test(String(r[i])) || r[i] === '-'));
   const line = (cells) => cells.map((cell, i) => (numeric[i] && i > 0 ? String(cell).padStart(widths[i]) : String(cell).padEnd(widths[i]))).join('  ').trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 
-const round = (value, digits) => Math.round(value * 10 ** digits) / 10 ** digits;
-const fixed = (value, digits) => (value === undefined || Number.isNaN(value) ? '-' : value.toFixed(digits));
-const count = (value) => (value === undefined ? '-' : value.toLocaleString('en-US'));
+export const round = (value, digits) => Math.round(value * 10 ** digits) / 10 ** digits;
+export const fixed = (value, digits) => (value === undefined || Number.isNaN(value) ? '-' : value.toFixed(digits));
+export const count = (value) => (value === undefined ? '-' : value.toLocaleString('en-US'));

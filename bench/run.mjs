@@ -1,5 +1,7 @@
 // `npm run bench`: how fast ctlake exports, and in how much memory, against
-// what fetching the pages alone costs.
+// what fetching the pages alone costs. With `--cases migrate` (or
+// `--migrate`), also how fast `ctlake migrate` moves a whole store under
+// Lake's rate limits (bench/migrate-run.mjs).
 //
 // How it measures, and why:
 // - Three kinds of process. This one only orchestrates. The emulator (a
@@ -37,176 +39,22 @@
 //   the directory at the end. Stdout carries only the table; progress and the
 //   children's messages go to stderr. The table is also saved as JSON in
 //   bench/results/ so that runs can be compared.
-import { execFileSync, fork, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
-import { CASES, formatReport, summarizeCase, summarizeMemory } from './results-table.mjs';
+import { formatMigrateReport } from './migrate-table.mjs';
+import { runMigrate } from './migrate-run.mjs';
+import { readOptions, USAGE } from './options.mjs';
+import { CHILD_ENV, machineBusyMs, machineInfo, startEmulatorProcess, waitForQuiet } from './processes.mjs';
+import { formatReport, summarizeCase, summarizeMemory } from './results-table.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.dirname(HERE);
 const QUERY = 'SELECT * FROM <eds> ORDER BY eventTime';
 const PAGE_SIZE = 1000;
-
-const USAGE = `usage: npm run bench -- [options]
-
-  --rows N           rows to export (default 1000000); the memory check also exports a tenth of them
-  --small-rows N     rows of the memory check's smaller export (default rows / 10)
-  --distinct-rows N  sample events behind the rows; the result cycles through them (default 100000)
-  --latency LIST     delays per GetQueryResults page, in ms, comma-separated (default 0,50)
-  --repeat N         runs of each case; the median wall time is reported (default 1)
-  --cases LIST       exports to run, of ndjson,ndjson.gz,parquet (default all); the floor always runs
-  --quiet-wait S     before each case, wait up to S seconds for other processes to leave the CPUs idle (default 120; 0: do not wait)
-  --cpu-prof DIR     write V8 CPU profiles of every case into DIR/CASE-LATENCY-ROWS-RUN/, one per thread
-  --no-save          do not write bench/results/*.json
-  -h, --help         this text
-
-The table goes to stdout, progress to stderr.`;
-
-function positiveInteger(name, text) {
-  const value = Number(String(text).replace(/[_,]/g, ''));
-  if (!Number.isInteger(value) || value < 1) throw new TypeError(`--${name} must be a whole number of at least 1, not ${JSON.stringify(text)}`);
-  return value;
-}
-
-function readOptions(argv) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      rows: { type: 'string', default: '1000000' },
-      'small-rows': { type: 'string' },
-      'distinct-rows': { type: 'string', default: '100000' },
-      latency: { type: 'string', default: '0,50' },
-      repeat: { type: 'string', default: '1' },
-      cases: { type: 'string', default: CASES.filter((c) => c !== 'floor').join(',') },
-      'quiet-wait': { type: 'string', default: '120' },
-      'cpu-prof': { type: 'string' },
-      'no-save': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) return undefined;
-  const rows = positiveInteger('rows', values.rows);
-  const latencies = values.latency.split(',').map((text) => {
-    const ms = Number(text);
-    if (!Number.isInteger(ms) || ms < 0) throw new TypeError(`--latency takes whole milliseconds of 0 or more, not ${JSON.stringify(text)}`);
-    return ms;
-  });
-  const exports = values.cases.split(',').filter((c) => c !== 'floor');
-  const unknown = exports.filter((c) => !CASES.includes(c));
-  if (unknown.length) throw new TypeError(`--cases takes ${CASES.slice(1).join(', ')}; not ${JSON.stringify(unknown.join(','))}`);
-  return {
-    rows,
-    smallRows: values['small-rows'] ? positiveInteger('small-rows', values['small-rows']) : Math.max(1, Math.round(rows / 10)),
-    distinctRows: Math.min(rows, positiveInteger('distinct-rows', values['distinct-rows'])),
-    latencies: [...new Set(latencies)],
-    repeat: positiveInteger('repeat', values.repeat),
-    cases: ['floor', ...CASES.filter((c) => exports.includes(c))],
-    quietWaitMs: values['quiet-wait'] === '0' ? 0 : positiveInteger('quiet-wait', values['quiet-wait']) * 1000,
-    cpuProfDir: values['cpu-prof'] ? path.resolve(values['cpu-prof']) : undefined,
-    save: !values['no-save'],
-  };
-}
-
-function machineInfo() {
-  const git = (...args) => execFileSync('git', args, { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  let commit;
-  let dirty;
-  try {
-    commit = git('rev-parse', 'HEAD');
-    dirty = git('status', '--porcelain', '--untracked-files=no') !== '';
-  } catch {
-    // Not a git checkout, or no git: the results say so.
-  }
-  const cpus = os.cpus();
-  return {
-    node: process.version,
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    cpus: cpus.length,
-    cpuModel: cpus[0]?.model,
-    totalMemBytes: os.totalmem(),
-    git: commit ? { commit, dirty } : undefined,
-  };
-}
-
-/** The environment of every child: dummy credentials (the emulator checks no signatures), nothing else changed. */
-const CHILD_ENV = {
-  ...process.env,
-  AWS_ACCESS_KEY_ID: 'bench',
-  AWS_SECRET_ACCESS_KEY: 'bench',
-  AWS_REGION: 'us-east-1',
-  AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-};
-
-/** The emulator's child process, and a request/answer helper over its IPC channel. */
-async function startEmulatorProcess({ rows, smallRows, distinctRows }) {
-  // The emulator holds the events and the rendered results in memory (a few
-  // GB for a million distinct rows), more than Node's default heap limit.
-  const heapMiB = Math.floor((os.totalmem() * 0.75) / 2 ** 20);
-  const child = fork(path.join(HERE, 'emulator-process.mjs'), ['--rows', String(rows), '--small-rows', String(smallRows), '--distinct-rows', String(distinctRows)], {
-    stdio: ['ignore', 2, 2, 'ipc'],
-    execArgv: [`--max-old-space-size=${heapMiB}`, '--expose-gc'],
-    env: CHILD_ENV,
-  });
-  const answer = (type) =>
-    new Promise((resolve, reject) => {
-      const onMessage = (message) => {
-        if (message.type !== type) return;
-        child.off('exit', onExit);
-        child.off('message', onMessage);
-        resolve(message);
-      };
-      const onExit = (code, signal) => reject(new Error(`the emulator process exited (${signal ?? code}) before answering ${type}`));
-      child.on('message', onMessage);
-      child.once('exit', onExit);
-    });
-  const ready = await answer('ready');
-  return {
-    ...ready,
-    request: async (message) => {
-      const reply = answer(message.type);
-      child.send(message);
-      return reply;
-    },
-    close: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.send({ type: 'close' });
-      await exited;
-    },
-  };
-}
-
-/** CPU time all processes on the machine have used, in ms (os.cpus(), summed over CPUs). */
-function machineBusyMs() {
-  return os.cpus().reduce((sum, { times }) => sum + times.user + times.nice + times.sys + times.irq, 0);
-}
-
-/**
- * Waits until the machine has been nearly idle (under 15% of one CPU used,
- * by anything) for one second, or until `maxWaitMs` has passed: on a shared
- * machine a test run next door would otherwise take a core from the case.
- * The emulator and this process are idle between cases.
- */
-async function waitForQuiet(maxWaitMs) {
-  const deadline = Date.now() + maxWaitMs;
-  let told = false;
-  for (;;) {
-    const before = machineBusyMs();
-    await sleep(1000);
-    const busy = machineBusyMs() - before;
-    if (busy < 150) return;
-    if (Date.now() >= deadline) return void process.stderr.write(`bench: the machine is still busy (${busy} ms of CPU per second); running anyway\n`);
-    if (!told) process.stderr.write(`bench: waiting up to ${maxWaitMs / 1000} s for other processes to leave the CPUs idle ...\n`);
-    told = true;
-  }
-}
 
 /** Runs one case in a fresh process and returns its result line, with the emulator's CPU meanwhile. */
 async function runCase({ name, queryId, rows, latencyMs, emulator, dir, cpuProfDir, quietWaitMs, run = 1, label = name }) {
@@ -272,9 +120,37 @@ async function main() {
   }
   if (options.cpuProfDir) mkdirSync(options.cpuProfDir, { recursive: true });
 
-  let emulator;
   try {
-    emulator = await startEmulatorProcess(options);
+    const document = {
+      startedAt: startedAt.toISOString(),
+      finishedAt: undefined,
+      machine: machineInfo(),
+      ...(options.cases.length ? await runExports(options, dir) : {}),
+      ...(options.migrate ? { migrate: await runMigrate({ ...options.migrate, repeat: options.repeat, quietWaitMs: options.quietWaitMs }, dir) } : {}),
+    };
+    document.finishedAt = new Date().toISOString();
+    const reports = [];
+    if (document.cases) reports.push(formatReport(document));
+    if (document.migrate) reports.push(formatMigrateReport(document.migrate));
+    process.stdout.write(reports.join('\n'));
+    const failed = [...(document.cases ?? []), ...(document.small ?? []), ...(document.migrate?.runs ?? [])].some((c) => c.failed);
+    if (failed) process.exitCode = 1;
+    if (options.save) {
+      const results = path.join(HERE, 'results');
+      mkdirSync(results, { recursive: true });
+      const file = path.join(results, `${startedAt.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}.json`);
+      await writeFile(file, JSON.stringify(document, null, 2) + '\n');
+      process.stderr.write(`bench: results saved to ${path.relative(process.cwd(), file)}\n`);
+    }
+  } finally {
+    removeDir();
+  }
+}
+
+/** The export cases and the floor, with the memory check: the part of the results document they fill. */
+async function runExports(options, dir) {
+  const emulator = await startEmulatorProcess(['--rows', String(options.rows), '--small-rows', String(options.smallRows), '--distinct-rows', String(options.distinctRows)]);
+  try {
     process.stderr.write(`bench: emulator ready at ${emulator.url} in ${(emulator.setupMs / 1000).toFixed(1)} s (${emulator.eventCount} events)\n`);
     // One untimed pass first: the emulator's JIT is cold, and the first case
     // measured would otherwise pay for warming it up.
@@ -289,11 +165,7 @@ async function main() {
     const memoryLatencyMs = options.latencies.includes(0) ? 0 : options.latencies[0];
     const small = await runLatency({ options, emulator, queryId: emulator.queries.small, rows: smallRows, latencyMs: memoryLatencyMs, cases: options.cases.filter((c) => c !== 'floor'), dir });
     const memory = summarizeMemory(small, cases.filter((c) => c.latencyMs === memoryLatencyMs));
-
-    const document = {
-      startedAt: startedAt.toISOString(),
-      finishedAt: new Date().toISOString(),
-      machine: machineInfo(),
+    return {
       settings: {
         rows: options.rows,
         smallRows,
@@ -311,19 +183,8 @@ async function main() {
       memory,
       small,
     };
-    const report = formatReport(document);
-    process.stdout.write(report);
-    if ([...cases, ...small].some((c) => c.failed)) process.exitCode = 1;
-    if (options.save) {
-      const results = path.join(HERE, 'results');
-      mkdirSync(results, { recursive: true });
-      const file = path.join(results, `${startedAt.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}.json`);
-      await writeFile(file, JSON.stringify(document, null, 2) + '\n');
-      process.stderr.write(`bench: results saved to ${path.relative(process.cwd(), file)}\n`);
-    }
   } finally {
-    await emulator?.close();
-    removeDir();
+    await emulator.close();
   }
 }
 
