@@ -25,6 +25,20 @@ describe('callKind', () => {
 });
 
 describe('RateLimiter options', () => {
+  it('spaces calls 5 % further apart than the rate by default, so that an early arrival does not meet a strict bucket', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const limiter = new RateLimiter({ writePerSecond: 1 });
+      const start = performance.now();
+      const at: number[] = [];
+      await Promise.all([0, 1, 2].map(() => limiter.acquire('write').then(() => at.push(performance.now() - start))).concat([vi.advanceTimersByTimeAsync(5000)]));
+      expect(at.map(Math.round)).toEqual([0, 1050, 2100]);
+      expect(() => new RateLimiter({ spacingMargin: 2 })).toThrow(/spacingMargin/);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('defaults to Lake’s published rates', () => {
     expect(new RateLimiter().rates).toEqual({ read: 10, write: 1 });
     expect(new RateLimiter({ readPerSecond: 2.5, writePerSecond: 0.5 }).rates).toEqual({ read: 2.5, write: 0.5 });
@@ -67,7 +81,7 @@ describe('RateLimiter pacing (fake clock)', () => {
   });
 
   it('grants one call every 1/rate seconds, in the order asked, the first at once', async () => {
-    const limiter = new RateLimiter({ readPerSecond: 10 });
+    const limiter = new RateLimiter({ readPerSecond: 10, spacingMargin: 0 });
     const start = performance.now();
     const grants: Array<{ id: string; at: number }> = [];
     const all = askMany(limiter, 'read', 5, grants);
@@ -80,7 +94,7 @@ describe('RateLimiter pacing (fake clock)', () => {
   });
 
   it('paces reads and writes each at its own rate, independently', async () => {
-    const limiter = new RateLimiter({ readPerSecond: 10, writePerSecond: 1 });
+    const limiter = new RateLimiter({ readPerSecond: 10, writePerSecond: 1, spacingMargin: 0 });
     const start = performance.now();
     const grants: Array<{ id: string; at: number }> = [];
     const all = [...askMany(limiter, 'write', 3, grants), ...askMany(limiter, 'read', 3, grants)];
@@ -91,7 +105,7 @@ describe('RateLimiter pacing (fake clock)', () => {
   });
 
   it('saves up no slots while idle: after a pause the calls are still spaced (burst 1)', async () => {
-    const limiter = new RateLimiter({ readPerSecond: 4 });
+    const limiter = new RateLimiter({ readPerSecond: 4, spacingMargin: 0 });
     await limiter.acquire('read');
     await vi.advanceTimersByTimeAsync(10_000);
     const start = performance.now();
@@ -104,7 +118,7 @@ describe('RateLimiter pacing (fake clock)', () => {
 
   it('never grants more than `rate` calls in any 1-second window, whenever the calls come', async () => {
     const rate = 10;
-    const limiter = new RateLimiter({ readPerSecond: rate });
+    const limiter = new RateLimiter({ readPerSecond: rate, spacingMargin: 0 });
     const grants: number[] = [];
     let seed = 7;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
@@ -123,7 +137,7 @@ describe('RateLimiter pacing (fake clock)', () => {
   });
 
   it('an aborted wait rejects with the signal’s reason and gives its place to the next call', async () => {
-    const limiter = new RateLimiter({ readPerSecond: 10 });
+    const limiter = new RateLimiter({ readPerSecond: 10, spacingMargin: 0 });
     const start = performance.now();
     await limiter.acquire('read');
     const controller = new AbortController();
@@ -144,7 +158,7 @@ describe('RateLimiter pacing (fake clock)', () => {
   });
 
   it('a signal aborted already rejects at once and takes no place', async () => {
-    const limiter = new RateLimiter({ writePerSecond: 1 });
+    const limiter = new RateLimiter({ writePerSecond: 1, spacingMargin: 0 });
     const reason = new Error('gone');
     await expect(limiter.acquire('write', AbortSignal.abort(reason))).rejects.toBe(reason);
     expect(limiter.waiting('write')).toBe(0);
@@ -154,7 +168,7 @@ describe('RateLimiter pacing (fake clock)', () => {
   });
 
   it('bounds its queue: a call beyond maxWaiting is refused with THROTTLED', async () => {
-    const limiter = new RateLimiter({ writePerSecond: 1, maxWaiting: 2 });
+    const limiter = new RateLimiter({ writePerSecond: 1, maxWaiting: 2, spacingMargin: 0 });
     await limiter.acquire('write');
     const waiting = [limiter.acquire('write'), limiter.acquire('write')];
     const refused = await limiter.acquire('write').catch((e: unknown) => e);
@@ -169,7 +183,7 @@ describe('RateLimiter pacing (fake clock)', () => {
 
 describe('RateLimiter pacing (real clock)', () => {
   it('takes at least (N - 1)/rate seconds for N calls', async () => {
-    const limiter = new RateLimiter({ readPerSecond: 20 });
+    const limiter = new RateLimiter({ readPerSecond: 20, spacingMargin: 0 });
     const start = performance.now();
     await Promise.all(Array.from({ length: 6 }, () => limiter.acquire('read')));
     expect(performance.now() - start).toBeGreaterThanOrEqual(250 - 1);
@@ -218,7 +232,7 @@ describe('limitClient over the real SDK and the emulator', () => {
   });
 
   it('paces the sends of one client and records each', async () => {
-    const limiter = new RateLimiter({ readPerSecond: 20 });
+    const limiter = new RateLimiter({ readPerSecond: 20, spacingMargin: 0 });
     const stats = new CallStats();
     const client = createCloudTrailClient({ endpointUrl: emulator.url, region: 'us-east-1', rateLimiter: limiter, callStats: stats });
     const before = emulator.requests.length;
