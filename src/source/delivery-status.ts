@@ -98,7 +98,7 @@ export async function waitForDelivery(client: CloudTrailClient, queryId: string,
     if (status !== undefined && status !== 'PENDING' && status !== 'SUCCESS') throw deliveryFailure(queryId, uri, status as Exclude<DeliveryStatus, 'SUCCESS' | 'PENDING'>);
     const waited = Date.now() - started;
     if (waited >= maxWait) {
-      const still = `still ${status ?? 'without a DeliveryStatus'} (query ${queryStatus}) after ${Math.round(waited / 60_000)} minutes`;
+      const still = `still ${status ?? 'without a DeliveryStatus'} (query ${queryStatus}) after ${waited >= 120_000 ? `${Math.round(waited / 60_000)} minutes` : `${Math.round(waited / 1000)} s`}`;
       throw new CtlakeError('UNEXPECTED_RESPONSE', `DescribeQuery: the delivery of query ${queryId} to ${uri} is ${still}; the service is not settling it`, { queryId, status });
     }
     await sleep(delay, undefined, { signal }).catch((error: unknown) => {
