@@ -1,11 +1,14 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
 import { runCli } from './support/cli-process.js';
 import { csvText, publicKeyEndpoint, resultFiles, testKey, writeDelivery, type TestKey } from './support/delivery.js';
 import type { FakeEndpoint } from './support/fake-endpoint.js';
-import { QUERY_ID } from './support/lake.js';
+import { captureIO, QUERY_ID } from './support/lake.js';
+import { startS3 } from './support/s3.js';
 
 // `ctlake verify` on a folder Lake delivered to; ListPublicKeys from a stand-in endpoint (the emulator does not serve it yet).
 
@@ -114,6 +117,46 @@ describe('ctlake verify DELIVERY', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/ListPublicKeys/);
     expect(result.stderr).toMatch(/--endpoint-url/);
+  });
+
+  it('exits 5 for a symbolic link in the folder, and never reads through it', async () => {
+    const dir = queryFolder('linked');
+    await writeDelivery(dir, files(), { key });
+    await rm(path.join(dir, 'result_2.csv.gz'));
+    await symlink('/etc/passwd', path.join(dir, 'result_2.csv.gz'));
+    const result = await runCli(['verify', dir, '--endpoint-url', endpoint.url], env);
+    expect(result.status).toBe(5);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('result_2.csv.gz: a symbolic link, which ctlake never reads in a delivery; remove it');
+    expect(lines[1]).toMatch(/^result_2\.csv\.gz: missing, or cannot be read \(not a regular file\)/);
+  });
+
+  it('checks a delivery on S3, and names what was changed there', async () => {
+    const s3 = await startS3('audit');
+    try {
+      const prefix = `lake/AWSLogs/111122223333/CloudTrail-Lake/Query/2024/05/01/${QUERY_ID}/`;
+      const local = queryFolder('for-s3');
+      const delivered = files();
+      const signFile = await writeDelivery(local, delivered, { key });
+      const put = (name: string, body: Buffer | string) => s3.client.send(new PutObjectCommand({ Bucket: 'audit', Key: prefix + name, Body: body }));
+      for (const file of delivered) await put(file.name, file.bytes);
+      await put('result_sign.json', JSON.stringify(signFile));
+      const s3env = { ...env, AWS_ACCESS_KEY_ID: 'AKIDEMULATOR', AWS_SECRET_ACCESS_KEY: 'emulator-secret', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_S3: s3.url };
+      const verify = async () => {
+        const run = captureIO(s3env);
+        const code = await main(['verify', `s3://audit/${prefix}`, '--s3-force-path-style', '--endpoint-url', endpoint.url], run.io);
+        return { code, stdout: run.stdout() };
+      };
+      const good = await verify();
+      expect(good.stdout).toMatch(/^OK s3:\/\/audit\/lake\/.*: 2 files, /);
+      expect(good.code).toBe(0);
+      await put('result_2.csv.gz', resultFiles(['eventname\nnothing\n'])[0]!.bytes);
+      const changed = await verify();
+      expect(changed.code).toBe(5);
+      expect(changed.stdout).toMatch(/^result_2\.csv\.gz: SHA-256 [0-9a-f]{64} differs from the fileHashValue/);
+    } finally {
+      await s3.close();
+    }
   });
 
   it('--help tells of deliveries', async () => {

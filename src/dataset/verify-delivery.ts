@@ -36,10 +36,17 @@ export interface DeliveryVerifyOptions {
   publicKeys: (time: Date, region: string) => Promise<readonly DeliveryPublicKey[]>;
 }
 
-/** Whether the store holds a delivery: a result_sign.json at its root. */
+/**
+ * Whether the store holds a delivery: a result_sign.json at its root. One
+ * read, not a listing (a dataset may hold a million files); a sign file
+ * that cannot be read (a link, a refused GetObject) counts as one, so that
+ * verifyDeliveryFolder says what is wrong with it.
+ */
 export async function isDelivery(store: ObjectStore): Promise<boolean> {
-  for await (const object of store.list()) if (object.name === SIGN_FILE) return true;
-  return false;
+  return store.get(SIGN_FILE).then(
+    (bytes) => bytes !== undefined,
+    () => true,
+  );
 }
 
 /**
