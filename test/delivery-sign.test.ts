@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fingerprintOf, MAX_SIGNED_FILES, parseSignFile, publicKeysAround, signedData, verifyDelivery, type DeliveryPublicKey, type SignFile } from '../src/source/delivery-sign.js';
+import { fingerprintOf, MAX_SIGNED_FILES, parseSignFile, publicKeysAround, resultFileOrder, signedData, verifyDelivery, type DeliveryPublicKey, type SignFile } from '../src/source/delivery-sign.js';
 import { csvText, publicKeyEndpoint, resultFiles, signFileFor, testKey, type DeliveredFile, type TestKey } from './support/delivery.js';
 import type { FakeEndpoint } from './support/fake-endpoint.js';
 import { FAST_RETRY } from './support/lake.js';
@@ -48,6 +48,11 @@ describe('verifyDelivery', () => {
   it('signs the hashes joined by single spaces, in the order listed', () => {
     const sign = parsed(signFileFor(files, { key }));
     expect(signedData(sign)).toBe(`${sign.files[0]!.fileHashValue} ${sign.files[1]!.fileHashValue}`);
+  });
+
+  it('orders the result files by their number', () => {
+    const names = ['result_10.csv.gz', 'result_2.csv.gz', 'other.gz', 'result_1.csv.gz', 'result_9.csv.gz'];
+    expect(resultFileOrder({ files: names.map((fileName) => ({ fileName, fileHashValue: '0'.repeat(64) })) })).toEqual(['result_1.csv.gz', 'result_2.csv.gz', 'result_9.csv.gz', 'result_10.csv.gz', 'other.gz']);
   });
 
   it('finds a key without a Fingerprint by the MD5 of its DER bytes', async () => {

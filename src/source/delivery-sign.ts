@@ -150,6 +150,22 @@ function signedFiles(value: unknown, problems: string[]): SignedFile[] | undefin
   return files;
 }
 
+/**
+ * The names of the signed files in the order their rows come: by the N of
+ * `result_N.csv.gz` (so result_10 after result_9), then, for any other
+ * name, as the sign file lists them.
+ */
+export function resultFileOrder(sign: Pick<SignFile, 'files'>): string[] {
+  const rank = (name: string) => {
+    const match = /^result_(\d{1,9})\.csv\.gz$/.exec(name);
+    return match ? Number(match[1]) : Number.MAX_SAFE_INTEGER;
+  };
+  return sign.files
+    .map((file, index) => ({ name: file.fileName, rank: rank(file.fileName), index }))
+    .sort((a, b) => a.rank - b.rank || a.index - b.index)
+    .map((file) => file.name);
+}
+
 /** The data Lake signs: the fileHashValues, as the sign file writes them, joined by single spaces in its order. */
 export function signedData(sign: Pick<SignFile, 'files'>): string {
   return sign.files.map((file) => file.fileHashValue).join(' ');
