@@ -143,6 +143,16 @@ describe('deliveredRows', () => {
     expect(lead).toBeLessThan(20_000);
   });
 
+  it('stops with INTERRUPTED when aborted', async () => {
+    const controller = new AbortController();
+    const source = Readable.from([gz(csvText(['a'], Array.from({ length: 5000 }, (_, i) => [String(i)])))]);
+    const reading = (async () => {
+      for await (const _ of deliveredRows(source, { batchSize: 10, signal: controller.signal })) controller.abort();
+    })();
+    await expect(reading).rejects.toMatchObject({ code: 'INTERRUPTED' });
+    expect(source.destroyed).toBe(true);
+  });
+
   it('stops reading when the consumer stops', async () => {
     const source = Readable.from([gz(csvText(['a'], Array.from({ length: 5000 }, (_, i) => [String(i)])))]);
     for await (const batch of deliveredRows(source, { batchSize: 10 })) {
