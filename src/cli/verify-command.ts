@@ -113,7 +113,7 @@ async function verifyDelivered(store: ObjectStore, values: { json?: boolean | un
       },
     });
     if (values.json) io.stdout.write(JSON.stringify(report) + '\n');
-    else if (report.ok) io.stdout.write(`OK ${report.delivery}: ${report.files.length} files, ${formatBytes(report.bytes)}, signed by key ${report.fingerprint} (${report.region}, ${report.queryCompleteTime})\n`);
+    else if (report.ok) io.stdout.write(`OK ${report.delivery}: ${report.files.length} file${report.files.length === 1 ? '' : 's'}, ${formatBytes(report.bytes)}, signed by key ${report.fingerprint} (${report.region}, ${report.queryCompleteTime})\n`);
     else for (const line of report.problems) io.stdout.write(`${line}\n`);
     if (report.ok) return EXIT.OK;
     const count = report.problems.length;
