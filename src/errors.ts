@@ -50,7 +50,9 @@ export type CtlakeErrorCode =
   /** An export's checkpoint cannot be built on (its files changed, its columns differ); the export starts over. */
   | 'RESUME_REFUSED'
   /** `ctlake migrate`: the rows exported differ from the events Lake counts; the message names the days and slices. */
-  | 'RECONCILE_MISMATCH';
+  | 'RECONCILE_MISMATCH'
+  /** Lake's own delivery to S3 (DeliveryS3Uri) ended without SUCCESS, or the query has no DeliveryS3Uri; `status` is the DeliveryStatus, the message the fix. */
+  | 'DELIVERY_FAILED';
 
 export interface CtlakeErrorContext {
   queryId?: string | undefined;
