@@ -194,7 +194,11 @@ describe('examples/scheduled/', () => {
       for (const m of (await readFile(path.join(sourceDir, file), 'utf8')).matchAll(/new (\w+)Command\(/g)) sent.add(`cloudtrail:${m[1]}`);
     }
     expect([...actions].filter((a) => a.startsWith('cloudtrail:')).sort()).toEqual([...sent].sort());
-    expect(sent).toEqual(new Set(['cloudtrail:StartQuery', 'cloudtrail:DescribeQuery', 'cloudtrail:GetQueryResults', 'cloudtrail:CancelQuery', 'cloudtrail:ListQueries', 'cloudtrail:GetEventDataStore']));
+    expect(sent).toEqual(
+      new Set(['cloudtrail:StartQuery', 'cloudtrail:DescribeQuery', 'cloudtrail:GetQueryResults', 'cloudtrail:CancelQuery', 'cloudtrail:ListQueries', 'cloudtrail:GetEventDataStore', 'cloudtrail:ListPublicKeys']),
+    );
+    // ListPublicKeys (a delivery's signature, --delivery-s3-uri and verify) names no resource: its own statement, on "*".
+    expect(policy.Statement.find((s) => s.Sid === 'VerifyLakeDeliveries')).toMatchObject({ Action: 'cloudtrail:ListPublicKeys', Resource: '*' });
     const cloudtrail = policy.Statement.find((s) => list(s.Action).some((a) => a.startsWith('cloudtrail:')))!;
     // The service authorization reference's form: arn:${Partition}:cloudtrail:${Region}:${Account}:eventdatastore/${EventDataStoreId}
     expect(list(cloudtrail.Resource)).toEqual([expect.stringMatching(/^arn:aws:cloudtrail:[a-z]{2}-[a-z]+-\d:\d{12}:eventdatastore\/EXAMPLE_EVENT_DATA_STORE_ID$/)]);

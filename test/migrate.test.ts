@@ -97,6 +97,16 @@ describe('migrate an event data store', () => {
     expect(again.queriesStarted).toBe(0);
   });
 
+  it('a second run of the same migration while the first holds its lock fails with LOCK_HELD (exit 8), and the first goes on', async () => {
+    const o = options('locked');
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const first = migrate({ ...o, onProgress: (e) => e.phase === 'start' && started() });
+    await running;
+    await expect(migrate(o)).rejects.toSatisfy((e) => isCtlakeError(e, 'LOCK_HELD'));
+    expect((await first).status).toBe('exported');
+  });
+
   it('a state of another store, SQL or output is refused; a damaged state is refused with the fix', async () => {
     const state = path.join(dir, 'damaged.state.json');
     await writeFile(state, JSON.stringify({ stateVersion: 1, job: 'migrate', __proto__: 1 }));

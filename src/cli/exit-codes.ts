@@ -18,6 +18,8 @@ export const EXIT = {
   SCHEMA_CHANGED: 9,
   /** `ctlake migrate`: Lake's per-day counts differ from the rows committed; the next run exports those slices again. */
   RECONCILE_MISMATCH: 10,
+  /** Lake did not deliver the query's results to DeliveryS3Uri (DeliveryStatus FAILED, ACCESS_DENIED, ...). */
+  DELIVERY_FAILED: 11,
   INTERRUPTED: 130,
 } as const;
 
@@ -32,6 +34,7 @@ const BY_CODE: Partial<Record<CtlakeErrorCode, number>> = {
   LOCK_HELD: EXIT.LOCK_HELD,
   SCHEMA_CHANGED: EXIT.SCHEMA_CHANGED,
   RECONCILE_MISMATCH: EXIT.RECONCILE_MISMATCH,
+  DELIVERY_FAILED: EXIT.DELIVERY_FAILED,
   STATE_INVALID: EXIT.USAGE,
   DESTINATION_CLOSED: EXIT.OK,
 };

@@ -62,6 +62,8 @@ export async function exportSettings(values: ExportValues, io: CliIO) {
     queryTimeoutMs: values['query-timeout'],
     out,
     eventDataStore: values['event-data-store'],
+    deliveryS3Uri: values['delivery-s3-uri'],
+    via: values.via,
     format,
     compression,
     types,

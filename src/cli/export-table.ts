@@ -126,6 +126,19 @@ const OUTPUT_FLAGS = {
 const LAKE_FLAGS = {
   'event-data-store': { type: 'string', value: 'ARN', option: 'eventDataStore', help: "The event data store's ARN or id (optional)" },
   'page-size': { type: 'string', read: wholeNumber(1, 1000), value: 'N', option: 'pageSize', help: 'Rows per GetQueryResults call, 1 to 1000 (default 1000)' },
+  'delivery-s3-uri': {
+    type: 'string',
+    value: 's3://B/P',
+    option: 'deliveryS3Uri',
+    help: 'With --sql: Lake also delivers the results there as signed gzip CSV; ctlake waits for the delivery, verifies result_sign.json, and checks it holds as many rows (recorded in the summary and manifest)',
+  },
+  via: {
+    type: 'string',
+    read: word(['pages', 'delivery'] as const),
+    value: 'pages|delivery',
+    option: 'via',
+    help: 'Read the rows from GetQueryResults pages (default) or, with --delivery-s3-uri, from the delivered files once their signature verified',
+  },
   ...AWS_FLAGS,
   'request-deadline': {
     type: 'string',

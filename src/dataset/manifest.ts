@@ -55,6 +55,26 @@ export interface ManifestExport {
   storeTypeSource?: string | undefined;
   /** The partition levels, in folder order, with the type a Hive reader should give each key. */
   partitions?: Array<{ key: string; column: string; type: PartitionKeyType }> | undefined;
+  /**
+   * Lake's own delivery of the query (StartQuery DeliveryS3Uri), verified
+   * before the commit: its folder, each delivered file's name and SHA-256,
+   * the signature and the fingerprint of the key it verified with; `via`
+   * says whether the rows came from the files or the pages were
+   * cross-checked against them.
+   */
+  delivery?:
+    | {
+        s3Uri: string;
+        deliveryStatus: string;
+        via: 'delivery' | 'cross-check';
+        files: Array<{ name: string; sha256: string; bytes: number }>;
+        signature: string;
+        publicKeyFingerprint: string;
+        queryCompleteTime: string | undefined;
+        verified: true;
+        rows: number;
+      }
+    | undefined;
   startedAt: string;
   endedAt: string;
   ctlakeVersion: string;

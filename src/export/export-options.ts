@@ -38,6 +38,21 @@ export interface ExportOptions extends Omit<SourceOptions, 'queryId'> {
   sql?: string | undefined;
   /** CloudTrail's positional QueryParameters for `?` in `sql` (1 to 10). */
   queryParameters?: string[] | undefined;
+  /**
+   * StartQuery's DeliveryS3Uri (`s3://bucket/prefix`, with `sql`): Lake
+   * writes the results there too, as gzip CSV with a signed
+   * `result_sign.json`. The export waits for DeliveryStatus SUCCESS, checks
+   * the signature, and, reading pages (`via: 'pages'`), checks that the
+   * delivery holds as many rows; the manifest and the summary record the
+   * delivery.
+   */
+  deliveryS3Uri?: string | undefined;
+  /**
+   * Where the rows come from: 'pages' (GetQueryResults) or 'delivery' (the
+   * delivered CSV files, read only after their signature verified; needs
+   * `deliveryS3Uri`). @default 'pages'
+   */
+  via?: 'pages' | 'delivery' | undefined;
   /** Cancel a query still QUEUED or RUNNING after this long, and fail with QUERY_TIMED_OUT. */
   queryTimeoutMs?: number | undefined;
   /** Backoff while the account already runs 10 queries. @default { retries: 40, minDelayMs: 5000, maxDelayMs: 60000 } */
@@ -175,6 +190,7 @@ export type Compression = ParquetCompression;
 
 export type ResolvedExportOptions = ResolvedSourceOptions<ExportOptions> & {
   sql: string | undefined;
+  via: 'pages' | 'delivery';
   resumeFrom: ExportCheckpoint | undefined;
   /**
    * The longest the query is waited for (src/source/query-status.ts): MAX_QUERY_WAIT_MS,
@@ -279,6 +295,14 @@ export function normalizeExportOptions(input: ExportOptions): ResolvedExportOpti
     throw optionError('queryParameters', params, 'up to 10 non-empty strings');
   }
   if (params?.length && sql === undefined) throw optionError('queryParameters', params, 'sql to go with them');
+  const deliveryS3Uri = input.deliveryS3Uri;
+  if (deliveryS3Uri !== undefined && (typeof deliveryS3Uri !== 'string' || !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(deliveryS3Uri) || deliveryS3Uri.length > 1024)) {
+    throw optionError('deliveryS3Uri', deliveryS3Uri, 's3://bucket or s3://bucket/prefix');
+  }
+  if (deliveryS3Uri !== undefined && sql === undefined) throw optionError('deliveryS3Uri', deliveryS3Uri, 'sql to go with it: Lake delivers a query it starts');
+  const via = input.via ?? 'pages';
+  if (via !== 'pages' && via !== 'delivery') throw optionError('via', input.via, "'pages' or 'delivery'");
+  if (via === 'delivery' && deliveryS3Uri === undefined) throw optionError('via', input.via, 'a deliveryS3Uri to read the delivered files from');
   if (input.queryTimeoutMs !== undefined) checkInteger('queryTimeoutMs', input.queryTimeoutMs, 1, 7 * 86_400_000);
   if (input.requestTimeoutMs !== undefined) checkInteger('requestTimeoutMs', input.requestTimeoutMs, 1, 86_400_000);
   if (input.requestDeadlineMs !== undefined) checkInteger('requestDeadlineMs', input.requestDeadlineMs, 1, 86_400_000);
@@ -322,7 +346,8 @@ export function normalizeExportOptions(input: ExportOptions): ResolvedExportOpti
   if (input.checkpointRows !== undefined) checkInteger('checkpointRows', input.checkpointRows, 1, Number.MAX_SAFE_INTEGER);
   if (input.onCheckpoint !== undefined && typeof input.onCheckpoint !== 'function') throw optionError('onCheckpoint', input.onCheckpoint, 'a function');
   const resumeFrom = input.resumeFrom === undefined ? undefined : checkCheckpoint(input.resumeFrom, { queryId: input.queryId, pageSize: source.pageSize, key: input.datasetKey ?? input.queryId });
-  return { ...source, sql, resumeFrom, maxWaitMs, slotRetry, format, compression, types, columns, nested, storeType, rowGroupRows, sink, layout, s3: normalizeS3(input) };
+  if (via === 'delivery' && (input.resumeFrom !== undefined || input.checkpointRows !== undefined)) throw optionError('via', via, "'pages' with checkpoints: a delivery is read whole");
+  return { ...source, sql, via, resumeFrom, maxWaitMs, slotRetry, format, compression, types, columns, nested, storeType, rowGroupRows, sink, layout, s3: normalizeS3(input) };
 }
 
 /** Members each sink contract needs, checked before any I/O. */

@@ -12,6 +12,7 @@ import type { Manifest, ManifestExport } from '../dataset/manifest.js';
 import type { WrittenFile } from '../dataset/write-dataset.js';
 import { newTally, type RecordTally } from './query-records.js';
 import { createCloudTrailClient } from '../source/cloudtrail-client.js';
+import type { DeliveryRecord } from './export-delivery.js';
 
 /**
  * The state one export shares between its steps (open the target, take the
@@ -68,6 +69,8 @@ export interface ExportRun {
     files: WrittenFile[] | undefined;
     entry: ManifestExport | undefined;
   };
+  /** Lake's delivery of the query (deliveryS3Uri), once verified: the rows came from it, or it was cross-checked. */
+  delivery: DeliveryRecord | undefined;
   /** Listener on the caller's signal; removed when the run ends. */
   readonly stop: () => void;
 }
@@ -97,6 +100,7 @@ export function beginRun(options: ResolvedExportOptions): ExportRun {
     exportSchema: undefined,
     partitionLevels: undefined,
     dataset: { manifest: undefined, filesStarted: false, uncommitted: undefined, files: undefined, entry: undefined },
+    delivery: undefined,
     stop,
   };
 }

@@ -1,3 +1,4 @@
+import type { DeliveryRecord } from './export-delivery.js';
 import type { Compression, OutputFormat } from './export-options.js';
 import type { ExportRun } from './export-run.js';
 import type { ColumnSchema } from '../rows/schema.js';
@@ -38,6 +39,8 @@ export interface ExportSummary {
   compression: Compression;
   /** The Parquet file's schema (source column, file name, type); for NDJSON, undefined. */
   schema: ColumnSchema[] | undefined;
+  /** With deliveryS3Uri: Lake's delivery, verified (its folder, files, SHA-256, signature, key), and whether the rows came from it or it was cross-checked. */
+  delivery: DeliveryRecord | undefined;
   durationMs: number;
   queryStatistics: QueryStatisticsSummary;
 }
@@ -62,6 +65,7 @@ export function summarize(run: ExportRun, queryId: string): ExportSummary {
     format: options.format,
     compression: options.compression,
     schema: run.schema,
+    delivery: run.delivery,
     durationMs: Math.round(performance.now() - run.startedMs),
     queryStatistics: {
       totalResultsCount: tally.totalResultsCount,

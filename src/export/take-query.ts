@@ -16,6 +16,7 @@ export async function takeQuery(run: ExportRun): Promise<string> {
   const queryId = await startQuery(run.client, {
     sql: options.sql as string,
     parameters: options.queryParameters,
+    deliveryS3Uri: options.deliveryS3Uri,
     signal: run.controller.signal,
     retry: options.retry,
     slotRetry: options.slotRetry,

@@ -9,7 +9,9 @@ import { commitDataset, datasetSchemaClash, manifestFiles } from '../dataset/man
 import { partitionKeyType, settlePartitionLevels } from '../dataset/partition.js';
 import { CtlakeError } from '../errors.js';
 import { writeDataset } from '../dataset/write-dataset.js';
+import type { DescribeQueryCommandOutput } from '@aws-sdk/client-cloudtrail';
 import { pageOfBatch, queryRecordBatches } from './query-records.js';
+import { crossCheckedBatches, deliveredBatches } from './export-delivery.js';
 import { checkpointProblem, resumedFiles, resumeRefused, type ExportCheckpoint } from './export-checkpoint.js';
 import type { DatasetCheckpoints, WrittenFile } from '../dataset/write-dataset.js';
 import { resolveExportSchema } from './export-schema.js';
@@ -24,7 +26,9 @@ import { UNPARSED_COLUMN_SOURCE } from '../rows/unparsed-column.js';
  */
 export function recordBatches(run: ExportRun, queryId: string): AsyncGenerator<FlatRecord[]> {
   const options = run.options;
-  return queryRecordBatches(
+  const settle = settleColumns(run);
+  if (options.via === 'delivery') return deliveredBatches(run, queryId, settle);
+  const pages = queryRecordBatches(
     run.client,
     {
       ...options,
@@ -35,29 +39,40 @@ export function recordBatches(run: ExportRun, queryId: string): AsyncGenerator<F
       onPage: (event) => options.onPage?.({ ...event, bytesWritten: run.destination?.bytesWritten() }),
       // The timeout bounds the wait for the query, not the export of its rows.
       onDescribe: () => clearTimeout(run.timer),
-      settle: async (description) => {
-        run.exportSchema = await resolveExportSchema({
-          sql: description?.QueryString ?? options.sql,
-          typing: options,
-          nested: options.nested,
-          storeType: options.storeType,
-          client: run.client,
-          signal: run.controller.signal,
-          retry: options.retry,
-          onRetry: options.onRetry,
-          onWarning: options.onWarning,
-        });
-        if (options.resumeFrom && run.exportSchema.source !== 'sql') {
-          throw resumeRefused(options.resumeFrom, 'its columns came from the first page, which a resumed export does not read again');
-        }
-        if (run.exportSchema.source !== 'sql') return undefined;
-        run.schema = run.exportSchema.columns;
-        if (run.store && options.layout) await settleDataset(run, run.exportSchema.columns);
-        return run.exportSchema.columns.map((c) => c.source).filter((source) => source !== UNPARSED_COLUMN_SOURCE);
-      },
+      settle,
     },
     run.tally,
   );
+  return options.deliveryS3Uri === undefined ? pages : crossCheckedBatches(run, queryId, pages);
+}
+
+/**
+ * The export's columns, settled once DescribeQuery has answered and before
+ * the first row (export-schema.ts), for pages and delivered files alike;
+ * for a dataset, its partition levels and schema rule checked too.
+ */
+function settleColumns(run: ExportRun): (description: DescribeQueryCommandOutput | undefined) => Promise<readonly string[] | undefined> {
+  const options = run.options;
+  return async (description) => {
+    run.exportSchema = await resolveExportSchema({
+      sql: description?.QueryString ?? options.sql,
+      typing: options,
+      nested: options.nested,
+      storeType: options.storeType,
+      client: run.client,
+      signal: run.controller.signal,
+      retry: options.retry,
+      onRetry: options.onRetry,
+      onWarning: options.onWarning,
+    });
+    if (options.resumeFrom && run.exportSchema.source !== 'sql') {
+      throw resumeRefused(options.resumeFrom, 'its columns came from the first page, which a resumed export does not read again');
+    }
+    if (run.exportSchema.source !== 'sql') return undefined;
+    run.schema = run.exportSchema.columns;
+    if (run.store && options.layout) await settleDataset(run, run.exportSchema.columns);
+    return run.exportSchema.columns.map((c) => c.source).filter((source) => source !== UNPARSED_COLUMN_SOURCE);
+  };
 }
 
 /**
@@ -116,6 +131,7 @@ export async function writeDatasetExport(run: ExportRun, batches: AsyncIterable<
     schemaSource: run.exportSchema?.source ?? 'first-page',
     ...(run.exportSchema?.storeType ? { storeType: run.exportSchema.storeType, storeTypeSource: run.exportSchema.storeTypeSource } : {}),
     partitions: layout.partitionBy.map((level) => ({ key: level.key, column: level.column, type: partitionKeyType(level) })),
+    ...(run.delivery ? { delivery: run.delivery } : {}),
     startedAt: run.startedAt.toISOString(),
     endedAt: new Date().toISOString(),
     ctlakeVersion: version(),

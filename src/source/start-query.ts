@@ -7,6 +7,8 @@ export interface StartOptions {
   sql: string;
   /** CloudTrail's positional QueryParameters, for `?` in the SQL (1 to 10). */
   parameters?: string[] | undefined;
+  /** StartQuery's DeliveryS3Uri: Lake writes the results there too, as signed gzip CSV. */
+  deliveryS3Uri?: string | undefined;
   signal?: AbortSignal | undefined;
   retry: RetryOptions;
   /** Backoff while the account runs its 10 queries (MaxConcurrentQueriesException). @default WAIT_FOR_SLOT */
@@ -40,7 +42,11 @@ export const WAIT_FOR_SLOT: RetryOptions = { retries: 40, minDelayMs: 5_000, max
  * 30 s and 3 retries a call, reported through onDuplicates).
  */
 export async function startQuery(client: CloudTrailClient, options: StartOptions): Promise<string> {
-  const input = { QueryStatement: options.sql, ...(options.parameters?.length ? { QueryParameters: options.parameters } : {}) };
+  const input = {
+    QueryStatement: options.sql,
+    ...(options.parameters?.length ? { QueryParameters: options.parameters } : {}),
+    ...(options.deliveryS3Uri ? { DeliveryS3Uri: options.deliveryS3Uri } : {}),
+  };
   let uncertainSince: Date | undefined;
   const attempt = async () => {
     const sentAt = new Date();
