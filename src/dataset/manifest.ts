@@ -26,6 +26,23 @@ export interface ManifestFile {
   sha256: string;
 }
 
+/** Lake's own delivery of an export's query, verified before the commit (see ManifestExport.delivery). */
+export interface ManifestDelivery {
+  /** The folder Lake delivered to (DescribeQuery's DeliveryS3Uri). */
+  s3Uri: string;
+  deliveryStatus: string;
+  /** 'delivery': the rows came from these files; 'cross-check': from the pages, and the files held as many. */
+  via: 'delivery' | 'cross-check';
+  files: Array<{ name: string; sha256: string; bytes: number }>;
+  /** result_sign.json's hashSignature (hex) and the fingerprint of the key it verified with. */
+  signature: string;
+  publicKeyFingerprint: string;
+  queryCompleteTime: string | undefined;
+  verified: true;
+  /** Rows the delivered files hold. */
+  rows: number;
+}
+
 /** One export into the dataset: its query, its files and their totals. */
 export interface ManifestExport {
   /** What the files' names carry (`part-00000-KEY.parquet`): the QueryId, or a window's or slice's name. */
@@ -62,19 +79,7 @@ export interface ManifestExport {
    * says whether the rows came from the files or the pages were
    * cross-checked against them.
    */
-  delivery?:
-    | {
-        s3Uri: string;
-        deliveryStatus: string;
-        via: 'delivery' | 'cross-check';
-        files: Array<{ name: string; sha256: string; bytes: number }>;
-        signature: string;
-        publicKeyFingerprint: string;
-        queryCompleteTime: string | undefined;
-        verified: true;
-        rows: number;
-      }
-    | undefined;
+  delivery?: ManifestDelivery | undefined;
   startedAt: string;
   endedAt: string;
   ctlakeVersion: string;

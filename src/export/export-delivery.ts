@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { GetQueryResultsCommand, type DescribeQueryCommandOutput } from '@aws-sdk/client-cloudtrail';
 import { CtlakeError, quoted } from '../errors.js';
 import type { ObjectStore } from '../destinations/store.js';
+import type { ManifestDelivery } from '../dataset/manifest.js';
 import { parseS3Url } from '../destinations/target.js';
 import { ColumnSet, type FlatRecord } from '../rows/flatten-row.js';
 import { deliveredRows } from '../rows/delivery-csv.js';
@@ -13,21 +14,7 @@ import { withRetry } from '../source/retry.js';
 import type { ExportRun } from './export-run.js';
 
 /** A delivery whose signature verified, as the manifest and the summary record it. */
-export interface DeliveryRecord {
-  /** The folder Lake delivered to (DescribeQuery's DeliveryS3Uri). */
-  s3Uri: string;
-  deliveryStatus: string;
-  /** 'delivery': the rows came from these files; 'cross-check': from the pages, and the files held as many. */
-  via: 'delivery' | 'cross-check';
-  files: Array<{ name: string; sha256: string; bytes: number }>;
-  /** result_sign.json's hashSignature (hex) and the fingerprint of the key it verified with. */
-  signature: string;
-  publicKeyFingerprint: string;
-  queryCompleteTime: string | undefined;
-  verified: true;
-  /** Rows the delivered files hold. */
-  rows: number;
-}
+export type DeliveryRecord = ManifestDelivery;
 
 /**
  * The delivery of the run's query: DeliveryStatus waited for until SUCCESS
