@@ -21,9 +21,10 @@ StartQuery, DescribeQuery, GetQueryResults, CancelQuery, ListQueries,
 ListEventDataStores, GetEventDataStore and ListPublicKeys, and runs the SQL on
 DuckDB (the optional dependency @duckdb/node-api). With --s3-endpoint-url, a
 query started with DeliveryS3Uri writes its results (result_N.csv.gz) and a
-signed result_sign.json to that S3-compatible endpoint, as Lake delivers. It prints its endpoint, event data
-store ARN, store type and event count on stdout, and runs until Ctrl-C (exit
-0). Signatures are not checked: any credentials work.`,
+signed result_sign.json to that S3-compatible endpoint, as Lake delivers. It
+prints its endpoint, event data store ARN, store type and event count on
+stdout, and runs until Ctrl-C (exit 0). Signatures are not checked: any
+credentials work.`,
   flags: {
     port: { type: 'string', read: wholeNumber(0, 65535), short: 'p', value: 'N', option: 'port', help: 'Port on 127.0.0.1; 0 picks a free one (default 0)' },
     events: {
@@ -59,7 +60,7 @@ store ARN, store type and event count on stdout, and runs until Ctrl-C (exit
       read: wholeNumber(1, 1_000_000),
       value: 'N',
       option: 'tpsRead',
-      help: 'Requests per second to GetQueryResults, DescribeQuery, ListQueries, GetEventDataStore and ListEventDataStores before ThrottlingException (a token bucket of N; default unlimited)',
+      help: 'Requests per second to GetQueryResults, DescribeQuery, ListQueries, GetEventDataStore, ListEventDataStores and ListPublicKeys before ThrottlingException (a token bucket of N; default unlimited)',
     },
     'tps-write': { type: 'string', read: wholeNumber(1, 1_000_000), value: 'N', option: 'tpsWrite', help: 'The same for StartQuery, CancelQuery and the rest (default unlimited)' },
     'timeout-events': {
