@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createGzip } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DEFAULT_ROWS_PER_FILE, resultFileLines, resultFileName, resultFileRanges, type ResultTableRow } from './result-csv.js';
@@ -177,7 +178,7 @@ export class Deliveries {
     const folder = this.folderKey(delivery.target, result.queryId, result.completedAt);
     delivery.folder = `s3://${delivery.target.bucket}/${folder}`;
     const run = (async () => {
-      await new Promise((resolve) => setTimeout(resolve, this.#delayMs));
+      await sleep(this.#delayMs, undefined, { signal: this.#abort.signal });
       delivery.outcome = await this.#write(delivery, folder, result);
     })().catch((error: unknown) => {
       delivery.error = String(error);
