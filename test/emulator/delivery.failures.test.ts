@@ -109,6 +109,19 @@ describe('delivery: refusals, failures and queries that deliver nothing', () => 
     expect(plain.DeliveryStatus).toBeUndefined();
   });
 
+  it('closes at once with a delivery still waiting, writing nothing', async () => {
+    const { client: lake, sql } = await start({ deliveryDelayMs: 600_000 });
+    const { QueryId } = await lake.send(new StartQueryCommand({ QueryStatement: sql, DeliveryS3Uri: 's3://lake/late' }));
+    let d;
+    do d = await lake.send(new DescribeQueryCommand({ QueryId }));
+    while (d.QueryStatus !== 'FINISHED');
+    expect(d.DeliveryStatus).toBe('PENDING');
+    lake.destroy();
+    await emulator!.close(); // the test's timeout fails it if the wait is not cut short
+    emulator = client = undefined; // closed here, not again in afterEach
+    expect(await s3!.keys('late/')).toEqual([]);
+  });
+
   it('signs with a given PEM key, so two emulators publish the same fingerprint', async () => {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
