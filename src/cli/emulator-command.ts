@@ -1,5 +1,7 @@
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { startEmulator } from '../emulator/server.js';
+import { DELIVERY_FAILURES } from '../emulator/delivery.js';
 import { BILLING_MODES } from '../emulator/event-data-store.js';
 import { LAKE_STORE_TYPES } from '../rows/lake-schema.js';
 import { logFormat, usage } from './args.js';
@@ -16,10 +18,13 @@ export const EMULATOR_SPEC = {
   description: `A local CloudTrail Lake on 127.0.0.1 for any AWS client (the JS SDK, boto3,
 the AWS CLI with --endpoint-url). It speaks CloudTrail's JSON protocol for
 StartQuery, DescribeQuery, GetQueryResults, CancelQuery, ListQueries,
-ListEventDataStores and GetEventDataStore, and runs the SQL on DuckDB (the
-optional dependency @duckdb/node-api). It prints its endpoint, event data
-store ARN, store type and event count on stdout, and runs until Ctrl-C (exit
-0). Signatures are not checked: any credentials work.`,
+ListEventDataStores, GetEventDataStore and ListPublicKeys, and runs the SQL on
+DuckDB (the optional dependency @duckdb/node-api). With --s3-endpoint-url, a
+query started with DeliveryS3Uri writes its results (result_N.csv.gz) and a
+signed result_sign.json to that S3-compatible endpoint, as Lake delivers. It
+prints its endpoint, event data store ARN, store type and event count on
+stdout, and runs until Ctrl-C (exit 0). Signatures are not checked: any
+credentials work.`,
   flags: {
     port: { type: 'string', read: wholeNumber(0, 65535), short: 'p', value: 'N', option: 'port', help: 'Port on 127.0.0.1; 0 picks a free one (default 0)' },
     events: {
@@ -55,7 +60,7 @@ store ARN, store type and event count on stdout, and runs until Ctrl-C (exit
       read: wholeNumber(1, 1_000_000),
       value: 'N',
       option: 'tpsRead',
-      help: 'Requests per second to GetQueryResults, DescribeQuery, ListQueries, GetEventDataStore and ListEventDataStores before ThrottlingException (a token bucket of N; default unlimited)',
+      help: 'Requests per second to GetQueryResults, DescribeQuery, ListQueries, GetEventDataStore, ListEventDataStores and ListPublicKeys before ThrottlingException (a token bucket of N; default unlimited)',
     },
     'tps-write': { type: 'string', read: wholeNumber(1, 1_000_000), value: 'N', option: 'tpsWrite', help: 'The same for StartQuery, CancelQuery and the rest (default unlimited)' },
     'timeout-events': {
@@ -74,6 +79,27 @@ store ARN, store type and event count on stdout, and runs until Ctrl-C (exit
     },
     'billing-mode': { type: 'string', read: word(BILLING_MODES), value: 'MODE', option: 'billingMode', help: `GetEventDataStore's BillingMode: ${BILLING_MODES.join(' or ')} (default the first)` },
     federation: { type: 'boolean', option: 'federation', help: 'GetEventDataStore says FederationStatus ENABLED, with a FederationRoleArn' },
+    's3-endpoint-url': {
+      type: 'string',
+      read: endpointUrl,
+      value: 'URL',
+      option: 's3EndpointUrl',
+      group: 'Delivery to S3',
+      help:
+        'The S3-compatible endpoint (MinIO, s3rver, LocalStack) that StartQuery\'s DeliveryS3Uri delivers to, path-style, with the AWS SDK\'s default credentials; ' +
+        'without it StartQuery refuses DeliveryS3Uri',
+    },
+    'delivery-delay': { type: 'string', read: milliseconds, value: 'D', option: 'deliveryDelayMs', group: 'Delivery to S3', help: 'How long after a query finishes its delivery starts (default 50ms); DeliveryStatus is PENDING meanwhile' },
+    'delivery-file-rows': { type: 'string', read: wholeNumber(1, 100_000_000), value: 'N', option: 'deliveryFileRows', group: 'Delivery to S3', help: 'Rows per result_N.csv.gz file (default 100000)' },
+    'signing-key': { type: 'string', value: 'FILE', option: 'signingKey', group: 'Delivery to S3', help: 'RSA private key (PEM) that signs result_sign.json (default a 2048-bit key made at start); ListPublicKeys publishes its public half' },
+    'delivery-failure': {
+      type: 'string',
+      read: word(DELIVERY_FAILURES),
+      value: 'STATUS',
+      option: 'faults.deliveryFailure',
+      group: 'Delivery to S3',
+      help: `Make every delivery end with this DeliveryStatus: ${DELIVERY_FAILURES.join(', ')} (the *_SIGNING_FILE ones write the results but no sign file)`,
+    },
     'token-key': { type: 'string', value: 'KEY', option: 'tokenKey', help: 'Key of the page tokens (hex or text): emulators with the same key and data accept each other\'s tokens' },
     'throttle-rate': { type: 'string', read: share, value: 'P', option: 'faults.throttleRate', help: 'Share of requests answered ThrottlingException, 0 to 1' },
     'error-rate': { type: 'string', read: share, value: 'P', option: 'faults.serverErrorRate', help: 'Share of requests answered HTTP 500, 0 to 1' },
@@ -124,6 +150,10 @@ export async function emulatorCommand(args: string[], io: CliIO): Promise<number
     billingMode: values['billing-mode'],
     federation: values.federation,
     tokenKey: values['token-key'],
+    s3EndpointUrl: values['s3-endpoint-url'],
+    deliveryDelayMs: values['delivery-delay'],
+    deliveryFileRows: values['delivery-file-rows'],
+    signingKey: values['signing-key'] === undefined ? undefined : await readSigningKey(values['signing-key']),
     eventsFrom: values['events-from'] === undefined ? undefined : new Date(values['events-from']),
     eventsTo: values['events-to'] === undefined ? undefined : new Date(values['events-to']),
     unevenDays: values['uneven-days'],
@@ -132,6 +162,7 @@ export async function emulatorCommand(args: string[], io: CliIO): Promise<number
       serverErrorRate: values['error-rate'],
       resetRate: values['reset-rate'],
       latencyMs: values.latency,
+      deliveryFailure: values['delivery-failure'],
     },
   });
   io.stdout.write(`endpoint        ${emulator.url}\neventDataStore  ${emulator.eventDataStoreArn}\nstoreType       ${emulator.storeType}\nevents          ${emulator.eventCount}\n`);
@@ -148,4 +179,19 @@ export async function emulatorCommand(args: string[], io: CliIO): Promise<number
   log.event('emulator-stopped', 'emulator stopped');
   log.stop();
   return EXIT.OK;
+}
+
+/** An http(s) URL, for --s3-endpoint-url. */
+function endpointUrl(text: string, flag: string): string {
+  if (!URL.canParse(text) || !/^https?:$/.test(new URL(text).protocol)) throw usage(`${flag} must be an http:// or https:// URL such as http://127.0.0.1:9000, not '${text.slice(0, 80)}'`);
+  return text;
+}
+
+/** The PEM of --signing-key; a usage error when the file cannot be read. */
+async function readSigningKey(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw usage(`--signing-key: cannot read ${file.slice(0, 200)} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
 }

@@ -1,3 +1,5 @@
+import type { DeliveryFailure } from './delivery.js';
+
 /**
  * Faults the emulator injects, for tests and benchmarks. "Every" faults are
  * deterministic (every Nth request that the fault applies to); "rate" faults
@@ -67,6 +69,13 @@ export interface FaultOptions {
   listTokenCycle?: number | undefined;
   /** ListQueries: every answer has a new NextToken, for ever; pages past the last query are empty. */
   listEndlessTokens?: boolean | undefined;
+  /**
+   * Deliveries to S3 (StartQuery's DeliveryS3Uri) end with this
+   * DeliveryStatus: `FAILED`, `ACCESS_DENIED` and `RESOURCE_NOT_FOUND` write
+   * nothing; `FAILED_SIGNING_FILE` and `ACCESS_DENIED_SIGNING_FILE` write the
+   * result files and no sign file. Read when a delivery starts.
+   */
+  deliveryFailure?: DeliveryFailure | undefined;
 }
 
 export type Fault = 'throttle' | 'server-error' | 'reset' | 'slow' | 'trickle';

@@ -1,5 +1,6 @@
 import type { QueryResultRow } from '../lake-model.js';
 import { QUERY_STATUSES, type QueryStatus } from '../source/query-status.js';
+import { Deliveries } from './delivery.js';
 import { describeEventDataStore, retentionCutoff, type EventDataStoreInfo } from './event-data-store.js';
 import type { FaultPlan } from './faults.js';
 import { QueryStore, type StoredQuery, type TokenKey } from './query-store.js';
@@ -10,7 +11,10 @@ export interface SqlRunner {
   /** DuckDB's parse error for a statement that does not parse, else undefined. */
   check(sql: string): Promise<string | undefined>;
   /** `aggregate`: the query aggregates, so Lake reads a sliver of each event it scans (see `timeoutEvents`). */
-  run(sql: string): Promise<{ rows: QueryResultRow[]; eventsScanned: number; bytesScanned: number; aggregate: boolean }>;
+  run(
+    sql: string,
+    options?: { table?: boolean },
+  ): Promise<{ rows: QueryResultRow[]; eventsScanned: number; bytesScanned: number; aggregate: boolean; columns?: string[]; table?: Array<Array<string | null>> | undefined }>;
   /** Deletes the events older than `cutoff` (the store's retention); resolves to how many went. */
   expireBefore(cutoff: Date): Promise<number>;
   close(): void | Promise<void>;
@@ -65,12 +69,20 @@ export class Lake {
   readonly #maxConcurrent: number;
   readonly #timeoutEvents: number | undefined;
   readonly #faults: FaultPlan | undefined;
+  readonly #deliveries: Deliveries;
   #maxActive = 0;
 
-  /** `faults` bends the answers as its misbehaviours say (tokenCycle, endlessTokens, countDrift, statusDisagree, listTokenCycle, listEndlessTokens). */
-  constructor(eds: EventDataStoreInfo, engine: () => Promise<SqlRunner>, lifecycle: LifecycleOptions = {}, faults?: FaultPlan) {
+  /**
+   * `faults` bends the answers as its misbehaviours say (tokenCycle,
+   * endlessTokens, countDrift, statusDisagree, listTokenCycle,
+   * listEndlessTokens). `deliveries` writes the results of queries started
+   * with DeliveryS3Uri, and holds the key ListPublicKeys publishes; the
+   * default has no S3 endpoint, so StartQuery refuses DeliveryS3Uri.
+   */
+  constructor(eds: EventDataStoreInfo, engine: () => Promise<SqlRunner>, lifecycle: LifecycleOptions = {}, faults?: FaultPlan, deliveries?: Deliveries) {
     this.#eds = eds;
     this.#faults = faults;
+    this.#deliveries = deliveries ?? new Deliveries({}, { region: 'us-east-1', accountId: eds.accountId });
     this.#engine = engine;
     this.store = new QueryStore(lifecycle.retentionMs, lifecycle.tokenKey);
     this.#queuedMs = lifecycle.queuedMs ?? 0;
@@ -98,11 +110,14 @@ export class Lake {
     ListQueries: (input) => this.#listQueries(input),
     ListEventDataStores: (input) => this.#listEventDataStores(input),
     GetEventDataStore: (input) => this.#getEventDataStore(input),
+    ListPublicKeys: (input) => this.#deliveries.key.listPublicKeys(input),
   };
 
-  close(): void {
+  /** Stops the timers, and the deliveries under way. */
+  async close(): Promise<void> {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
+    await this.#deliveries.close();
   }
 
   #checkStore(input: Input, required = false): void {
@@ -126,9 +141,7 @@ export class Lake {
     if (typeof input.QueryStatement !== 'string' || input.QueryStatement.trim() === '') {
       throw new ServiceError('InvalidParameterException', 'QueryStatement is required (query aliases are not emulated).');
     }
-    if (input.DeliveryS3Uri !== undefined) {
-      throw new ServiceError('UnsupportedOperationException', 'The emulator does not deliver query results to S3; leave out DeliveryS3Uri.');
-    }
+    const delivery = input.DeliveryS3Uri === undefined ? undefined : this.#deliveries.accept(input.DeliveryS3Uri);
     const sql = bindParameters(input.QueryStatement, input.QueryParameters);
     const engine = await this.#engine();
     const problem = await engine.check(sql);
@@ -138,7 +151,7 @@ export class Lake {
     if (this.store.active() >= this.#maxConcurrent) {
       throw new ServiceError('MaxConcurrentQueriesException', `You are already running the maximum number of concurrent queries (${this.#maxConcurrent}). Wait a minute for some queries to finish, and then run the query again.`);
     }
-    const query = this.store.addStarted(sql, undefined);
+    const query = this.store.addStarted(sql, delivery);
     this.#maxActive = Math.max(this.#maxActive, this.store.active());
     this.#later(this.#queuedMs, () => this.#run(query, engine));
     return { QueryId: query.queryId };
@@ -163,7 +176,7 @@ export class Lake {
     );
     const run = async () => {
       await engine.expireBefore(retentionCutoff(this.#eds.retentionDays));
-      return engine.run(query.sql ?? '');
+      return engine.run(query.sql ?? '', { table: query.delivery !== undefined });
     };
     run().then(
       (result) => {
@@ -175,6 +188,8 @@ export class Lake {
             q.eventsScanned = result.eventsScanned;
             q.bytesScanned = result.bytesScanned;
             if (over) q.errorMessage = timedOut;
+            // Only a query that FINISHED delivers; one that timed out keeps its partial rows to itself.
+            else if (q.delivery) this.#deliveries.deliver(q.delivery, { queryId: q.queryId, columns: result.columns ?? [], table: result.table ?? [], completedAt: new Date() });
           }),
         );
       },
@@ -213,6 +228,7 @@ export class Lake {
         CreationTime: epochSeconds(query.creationTime),
       },
       ErrorMessage: errorMessage(query),
+      ...(query.delivery ? this.#deliveries.describe(query.delivery, query.status) : {}),
     };
   }
 

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { QueryResultRow } from '../lake-model.js';
 import type { QueryStatus } from '../source/query-status.js';
+import type { QueryDelivery } from './delivery.js';
 import { ServiceError } from './service-error.js';
 
 /** A result set the emulator serves as if a query had produced it. */
@@ -46,7 +47,8 @@ export interface StoredQuery {
   totalResultsCount: number;
   creationTime: Date;
   executionTimeInMillis: number;
-  deliveryS3Uri: string | undefined;
+  /** Where a query started with DeliveryS3Uri delivers its results, and how that goes. */
+  delivery: QueryDelivery | undefined;
 }
 
 /**
@@ -107,16 +109,16 @@ export class QueryStore {
       totalResultsCount: canned.totalResultsCount ?? rows.length,
       creationTime: canned.creationTime ?? new Date(),
       executionTimeInMillis: 0,
-      deliveryS3Uri: undefined,
+      delivery: undefined,
     };
     this.#queries.set(queryId, stored);
     return stored;
   }
 
   /** A query started by StartQuery: QUEUED, with no final status until its run settles it. */
-  addStarted(sql: string, deliveryS3Uri: string | undefined): StoredQuery {
+  addStarted(sql: string, delivery: QueryDelivery | undefined): StoredQuery {
     const stored = this.add({ rows: [], sql });
-    Object.assign(stored, { status: 'QUEUED', final: undefined, eventsScanned: 0, bytesScanned: 0, totalResultsCount: 0, deliveryS3Uri });
+    Object.assign(stored, { status: 'QUEUED', final: undefined, eventsScanned: 0, bytesScanned: 0, totalResultsCount: 0, delivery });
     return stored;
   }
 

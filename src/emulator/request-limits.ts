@@ -10,12 +10,13 @@
  */
 
 /** The operations the read limit (`tpsRead`) counts; every other operation counts against `tpsWrite`. */
-export const READ_OPERATIONS: ReadonlySet<string> = new Set(['GetQueryResults', 'DescribeQuery', 'ListQueries', 'GetEventDataStore', 'ListEventDataStores']);
+export const READ_OPERATIONS: ReadonlySet<string> = new Set(['GetQueryResults', 'DescribeQuery', 'ListQueries', 'GetEventDataStore', 'ListEventDataStores', 'ListPublicKeys']);
 
 export interface RateLimitOptions {
   /**
    * Requests per second to the get/describe/list APIs (GetQueryResults,
-   * DescribeQuery, ListQueries, GetEventDataStore, ListEventDataStores)
+   * DescribeQuery, ListQueries, GetEventDataStore, ListEventDataStores,
+   * ListPublicKeys)
    * before they are answered ThrottlingException. A token bucket of capacity
    * N, full at the start and refilled at N per second: a burst of N passes,
    * then one request every 1/N s. @default unlimited

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { LAKE_STORE_TYPES, isLakeStoreType, type LakeStoreType } from '../rows/lake-schema.js';
+import { Deliveries, type DeliveryOptions } from './delivery.js';
 import { createdBefore, storeSettings, type EventDataStoreInfo, type EventDataStoreOptions } from './event-data-store.js';
 import { FaultPlan, type FaultOptions } from './faults.js';
 import { Lake, type LifecycleOptions, type SqlRunner } from './lake.js';
@@ -13,7 +14,13 @@ import { checkSignature, type EmulatorCredentials } from './request-signature.js
 import type { SampleOptions } from './sample-events.js';
 import { ServiceError } from './service-error.js';
 
-export interface EmulatorOptions extends LifecycleOptions, RateLimitOptions, EventDataStoreOptions {
+/**
+ * DeliveryOptions: with `s3EndpointUrl`, StartQuery takes a DeliveryS3Uri
+ * and a query that finishes writes its results and a signed
+ * `result_sign.json` there (src/emulator/delivery.ts); ListPublicKeys
+ * publishes the key that signs them.
+ */
+export interface EmulatorOptions extends LifecycleOptions, RateLimitOptions, EventDataStoreOptions, DeliveryOptions {
   /** Port on 127.0.0.1; 0 picks a free one. @default 0 */
   port?: number | undefined;
   /** @default 'us-east-1' */
@@ -124,7 +131,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
   // Built before any events load, so that a bad option is refused before DuckDB starts.
   const faults = new FaultPlan(options.faults);
-  const lake = new Lake(eds, getEngine, options, faults);
+  const deliveries = new Deliveries(options, { region, accountId }, () => faults.options.deliveryFailure);
+  const lake = new Lake(eds, getEngine, options, faults, deliveries);
   let eventCount = 0;
   if (options.sample) {
     const sample = sampleSpan(options);
@@ -218,7 +226,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     requests,
     stats: () => stats.snapshot(lake.maxActiveQueries),
     close: async () => {
-      lake.close();
+      await lake.close();
       server.closeAllConnections();
       server.close();
       await once(server, 'close');

@@ -50,6 +50,8 @@ export interface SqlResult {
   bytesScanned: number;
   /** Whether the query aggregates (GROUP BY, or only aggregate calls in its select list). */
   aggregate: boolean;
+  /** With `run(sql, { table: true })`: every row as one text or null per column, for delivery's CSV. */
+  table?: Array<Array<string | null>> | undefined;
 }
 
 export interface SqlEngine {
@@ -63,8 +65,8 @@ export interface SqlEngine {
   load(events: Iterable<RawEvent> | AsyncIterable<RawEvent>): Promise<number>;
   /** Undefined if `sql` would be accepted by StartQuery, else the reason (a parse error, not a single SELECT, unknown store). */
   check(sql: string): Promise<string | undefined>;
-  /** Runs a query; rejects with an Error carrying DuckDB's message if it is not accepted or fails. */
-  run(sql: string): Promise<SqlResult>;
+  /** Runs a query; rejects with an Error carrying DuckDB's message if it is not accepted or fails. `table`: also give SqlResult.table. */
+  run(sql: string, options?: { table?: boolean }): Promise<SqlResult>;
   /**
    * Deletes the events whose eventTime is before `cutoff`, as Lake deletes
    * events past the store's retention; resolves to how many went. Events
@@ -178,7 +180,7 @@ class DuckDBSqlEngine implements SqlEngine {
     });
   }
 
-  async run(sql: string): Promise<SqlResult> {
+  async run(sql: string, options: { table?: boolean } = {}): Promise<SqlResult> {
     return this.#withConnection(async (connection) => {
       const { problem, sql: resolved, parsed } = await this.#prepare(connection, sql);
       if (problem !== undefined) throw new Error(problem);
@@ -193,14 +195,18 @@ class DuckDBSqlEngine implements SqlEngine {
       }
       const columns = outputColumnNames(parsed, result.columnNames());
       const rows: SqlResult['rows'] = [];
+      const table: Array<Array<string | null>> | undefined = options.table ? [] : undefined;
       try {
         for await (const chunk of result) {
-          for (const values of chunk.getRows()) rows.push(this.#row(columns, values));
+          for (const values of chunk.getRows()) {
+            rows.push(this.#row(columns, values));
+            table?.push(values.map((value) => (value === null ? null : this.#render(value))));
+          }
         }
       } catch (error) {
         throw new Error(lakeErrorMessage(error, EVENT_TABLE, this.#store.id), { cause: error });
       }
-      return { rows, columns, eventsScanned, bytesScanned, aggregate: isAggregateQuery(parsed) };
+      return { rows, columns, eventsScanned, bytesScanned, aggregate: isAggregateQuery(parsed), table };
     });
   }
 
