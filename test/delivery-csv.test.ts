@@ -162,3 +162,17 @@ describe('deliveredRows', () => {
     expect(source.destroyed).toBe(true);
   });
 });
+
+describe('deliveredRows: the comment line a real delivery may open with', () => {
+  it("skips # lines before the header (the AWS CLI's sample opens with `# Execution Time: ... Query Statement: ...`), and keeps a # in the rows", async () => {
+    const text = '# Execution Time: 1.2s Query Statement: SELECT eventName, "x" FROM eds WHERE a = \'1,2\'\r\neventname,note\r\nGetObject,#1\r\n#2,ok\r\n';
+    const rows = await rowsOf(gz(text));
+    expect(rows).toEqual([
+      [{ eventname: 'GetObject' }, { note: '#1' }],
+      [{ eventname: '#2' }, { note: 'ok' }],
+    ]);
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('# c\neventname\nx\n')]);
+    expect(await rowsOf(gzipSync(bom))).toEqual([[{ eventname: 'x' }]]);
+    expect(await rowsOf(gz('# only a comment'))).toEqual([]);
+  });
+});

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { parse, type CsvError } from 'csv-parse';
@@ -88,7 +88,7 @@ export async function* deliveredRows(source: Readable, options: DeliveredRowsOpt
   const gunzip = options.gzip === false ? undefined : createGunzip();
   // One pipeline carries errors and clean-up; its first error is the one reported.
   let failure: unknown;
-  const done = pipeline([source, ...(gunzip ? [gunzip] : []), parser], { signal: options.signal }).catch((error: unknown) => {
+  const done = pipeline([source, ...(gunzip ? [gunzip] : []), leadingComments(fileName), parser], { signal: options.signal }).catch((error: unknown) => {
     failure ??= error;
   });
   gunzip?.once('error', (error) => (failure ??= gzipError(fileName, error)));
@@ -122,6 +122,51 @@ export async function* deliveredRows(source: Readable, options: DeliveredRowsOpt
     if (!parser.destroyed) parser.destroy();
     await done;
   }
+}
+
+/** The most bytes of `#` lines before the header that are skipped. */
+const MAX_COMMENT_BYTES = 1024 * 1024;
+
+/**
+ * Drops the `#` lines a file may open with before its header: the AWS CLI's
+ * sample delivery begins `# Execution Time: ... Query Statement: ...`, whose
+ * SQL text is not CSV. Only lines at the very start are comments; a `#` in
+ * any later line is data. Bounded: more than MAX_COMMENT_BYTES of them is
+ * not a delivered file.
+ */
+function leadingComments(fileName: string): Transform {
+  let pending: Buffer | undefined = Buffer.alloc(0);
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (pending === undefined) return callback(null, chunk);
+      let rest = Buffer.concat([pending, chunk]);
+      // A BOM before the first `#` stays for csv-parse to drop when no comment follows.
+      const bom = rest.length >= 3 && rest[0] === 0xef && rest[1] === 0xbb && rest[2] === 0xbf ? 3 : 0;
+      let at = bom;
+      while (at < rest.length && rest[at] === 0x23) {
+        const end = rest.indexOf(0x0a, at);
+        if (end < 0) break;
+        at = end + 1;
+      }
+      if (at < rest.length && rest[at] === 0x23) {
+        // A comment line not ended yet: wait for more.
+        if (rest.length > MAX_COMMENT_BYTES) return callback(new CtlakeError('UNEXPECTED_RESPONSE', `${fileName}: more than ${MAX_COMMENT_BYTES} bytes of # lines before the header; not the CSV Lake delivers`));
+        pending = rest;
+        return callback();
+      }
+      if (at === rest.length && rest.length > bom) {
+        pending = rest.subarray(0, bom);
+        return callback();
+      }
+      pending = undefined;
+      rest = at > bom ? rest.subarray(at) : rest;
+      callback(null, rest);
+    },
+    // What is still held at the end is a BOM or a comment line with no end: no header, no rows.
+    flush(callback) {
+      callback();
+    },
+  });
 }
 
 function gzipError(fileName: string, error: unknown): CtlakeError {

@@ -1,26 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { CloudTrailClient, GetEventDataStoreCommand } from '@aws-sdk/client-cloudtrail';
+import { GetEventDataStoreCommand } from '@aws-sdk/client-cloudtrail';
 import { main } from '../../src/cli/main.js';
+import { whileRunning } from '../support/emulator-cli.js';
 import { captureIO } from '../support/lake.js';
 import { rowObject, runQuery } from './limits-harness.js';
-
-/** Runs `ctlake emulator ...args`, hands its endpoint and store to `use` once it is ready, then stops it. */
-async function whileRunning(args: string[], use: (client: CloudTrailClient, eds: string) => Promise<void>): Promise<number> {
-  const controller = new AbortController();
-  const { io, stdout } = captureIO({}, { signal: controller.signal });
-  const running = main(['emulator', '--log-format', 'json', ...args], io);
-  while (!/^events /m.test(stdout())) await new Promise((resolve) => setTimeout(resolve, 10));
-  const endpoint = /^endpoint +(\S+)/m.exec(stdout())![1]!;
-  const eds = /^eventDataStore +(\S+)/m.exec(stdout())![1]!;
-  const client = new CloudTrailClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
-  try {
-    await use(client, eds);
-  } finally {
-    client.destroy();
-    controller.abort();
-  }
-  return running;
-}
 
 describe('ctlake emulator: the flags of the limits', () => {
   it('passes the store, span and rate flags to the emulator', async () => {

@@ -73,7 +73,7 @@ describe('tpsRead and tpsWrite: requests over the rate are ThrottlingException',
   });
 
   it('puts get/describe/list in the read bucket and every other operation in the write bucket', () => {
-    expect([...READ_OPERATIONS].sort()).toEqual(['DescribeQuery', 'GetEventDataStore', 'GetQueryResults', 'ListEventDataStores', 'ListQueries']);
+    expect([...READ_OPERATIONS].sort()).toEqual(['DescribeQuery', 'GetEventDataStore', 'GetQueryResults', 'ListEventDataStores', 'ListPublicKeys', 'ListQueries']);
   });
 
   it('records the peak of queries QUEUED or RUNNING at once, and never lets StartQuery calls that overlap pass 10', async () => {
