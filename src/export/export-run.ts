@@ -12,7 +12,7 @@ import type { Manifest, ManifestExport } from '../dataset/manifest.js';
 import type { WrittenFile } from '../dataset/write-dataset.js';
 import { newTally, type RecordTally } from './query-records.js';
 import { createCloudTrailClient } from '../source/cloudtrail-client.js';
-import type { DeliveryRecord } from './export-delivery.js';
+import type { ManifestDelivery as DeliveryRecord } from '../dataset/manifest.js';
 
 /**
  * The state one export shares between its steps (open the target, take the

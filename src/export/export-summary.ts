@@ -1,4 +1,4 @@
-import type { DeliveryRecord } from './export-delivery.js';
+import type { ManifestDelivery as DeliveryRecord } from '../dataset/manifest.js';
 import type { Compression, OutputFormat } from './export-options.js';
 import type { ExportRun } from './export-run.js';
 import type { ColumnSchema } from '../rows/schema.js';
