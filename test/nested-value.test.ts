@@ -92,6 +92,19 @@ describe('readNested on useridentity', () => {
     expect(value('{TYPE=Root}', USER_IDENTITY)).toEqual(['Root', null, null, null, null, null, null, null, null, null, null]);
   });
 
+  it('matches field names printed in order, out of order or in another case, and never a name that only starts or ends like one', () => {
+    const mixed = t('struct<insightContext:string,Arn:string,arnprefix:string>');
+    expect(value('{insightcontext=a, arn=b, arnprefix=c}', mixed)).toEqual(['a', 'b', 'c']);
+    expect(value('{arnprefix=c, insightcontext=a, arn=b}', mixed)).toEqual(['a', 'b', 'c']);
+    expect(value('{insightContext=a, Arn=b, ARNPREFIX=c}', mixed)).toEqual(['a', 'b', 'c']);
+    expect(value('{arn=b, arnprefix=c}', mixed)).toEqual([null, 'b', 'c']);
+    expect(refused('{insightcontext=a, ar=b}', mixed)).toContain('"ar" is not a field');
+    expect(refused('{insightcontext=a, arnp=b}', mixed)).toContain('"arnp" is not a field');
+    expect(refused('{insightcontext=a, arnprefixx=b}', mixed)).toContain('"arnprefixx" is not a field');
+    // A name met again after the one that follows it in the type is a repeat, weighed as such.
+    expect(value('{insightcontext=a, arn=b, insightcontext=c}', mixed)).toEqual(['a', 'b, insightcontext=c', null]);
+  });
+
   it('reads null at each level', () => {
     expect(value('null', USER_IDENTITY)).toBeNull();
     expect(value('{type=null, sessioncontext={attributes=null, sessionissuer={type=null}}}', USER_IDENTITY)).toEqual([
