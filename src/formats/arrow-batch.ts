@@ -16,7 +16,7 @@ import { cellOf, type FlatRecord } from '../rows/flatten-row.js';
 import { formatLakeType, type LakePrimitiveKind, type LakeType } from '../rows/lake-type.js';
 // A namespace import: the module links even where readNested is only declared (a build without the reader), and only a nested column calls it.
 import { readNested } from '../rows/nested-value.js';
-import type { NestedValue } from '../rows/nested-value.js';
+import type { NestedReading, NestedValue } from '../rows/nested-value.js';
 import { invalidValue, parseValue, unencodableValue, ValueError, wellFormed } from '../rows/parse-value.js';
 import type { ColumnSchema } from '../rows/schema.js';
 import { fallsBack, isUnparsedColumn } from '../rows/unparsed-column.js';
@@ -126,13 +126,23 @@ function nestedColumn(column: ColumnSchema, records: readonly FlatRecord[], firs
   const type = lakeTypeOf(column);
   const n = records.length;
   const values = new Array<NestedValue>(n);
+  // readNested is a pure function of the text and the type, and a column's
+  // texts repeat (one principal's userIdentity, one client's tlsDetails):
+  // each distinct text of the batch is read once, and its value shared by
+  // the rows that hold it (nestedData only reads values). Bounded by the
+  // batch, whose texts the records hold already.
+  const readings = new Map<string, NestedReading>();
   for (let i = 0; i < n; i++) {
     const text = cellOf(records[i]!, column.source);
     if (text === null) {
       values[i] = null;
       continue;
     }
-    const reading = readNested(text, type);
+    let reading = readings.get(text);
+    if (reading === undefined) {
+      reading = readNested(text, type);
+      readings.set(text, reading);
+    }
     if (reading.ok) values[i] = reading.value;
     else if (fallback) {
       values[i] = null;
