@@ -105,6 +105,23 @@ describe('readNested on useridentity', () => {
     expect(value('{insightcontext=a, arn=b, insightcontext=c}', mixed)).toEqual(['a', 'b, insightcontext=c', null]);
   });
 
+  it('ends a key only at "=", and never takes text with white space, a bracket or "," for one, whatever the character', () => {
+    const ab = t('struct<a:string,b:string>');
+    for (const space of ['\t', '\n', '\r', '\u000b', '\u000c', ' ', '\u00a0', '\u2028', '\u3000', '\ufeff']) {
+      expect(value(`{a=x, b${space}c=y}`, ab)).toEqual([`x, b${space}c=y`, null]);
+    }
+    // Characters past the brackets in ASCII, DEL, non-ASCII and astral ones are plain text, in values and keys alike.
+    expect(value('{a=~|\u007f\u0080é🚀, b=z}', ab)).toEqual(['~|\u007f\u0080é🚀', 'z']);
+    expect(refused('{a=x, é=y}', ab)).toContain('"é" is not a field');
+    expect(value('{a=x, é=y, 🚀=z}', t('map<string,string>'))).toEqual([
+      ['a', 'x'],
+      ['é', 'y'],
+      ['🚀', 'z'],
+    ]);
+    expect(value('{a=[{x}], b=}', ab)).toEqual(['[{x}]', '']);
+    expect(refused('{a=[x}, b=y}', ab)).toContain('brackets that do not match');
+  });
+
   it('reads null at each level', () => {
     expect(value('null', USER_IDENTITY)).toBeNull();
     expect(value('{type=null, sessioncontext={attributes=null, sessionissuer={type=null}}}', USER_IDENTITY)).toEqual([
