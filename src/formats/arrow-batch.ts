@@ -17,9 +17,10 @@ import { cellOf, type FlatRecord } from '../rows/flatten-row.js';
 import { formatLakeType, type LakePrimitiveKind, type LakeType } from '../rows/lake-type.js';
 // A namespace import: the module links even where readNested is only declared (a build without the reader), and only a nested column calls it.
 import { readNested } from '../rows/nested-value.js';
-import type { NestedReading, NestedValue } from '../rows/nested-value.js';
+import type { NestedValue } from '../rows/nested-value.js';
 import { invalidValue, parseValue, unencodableValue, ValueError, wellFormed } from '../rows/parse-value.js';
 import type { ColumnSchema } from '../rows/schema.js';
+import { TextMemo } from '../rows/text-memo.js';
 import { fallsBack, isUnparsedColumn } from '../rows/unparsed-column.js';
 import { arrowTypeOf, nestedData, primitiveType } from './arrow-nested.js';
 
@@ -134,18 +135,14 @@ function nestedColumn(column: ColumnSchema, records: readonly FlatRecord[], firs
   // each distinct text of the batch is read once, and its value shared by
   // the rows that hold it (nestedData only reads values). Bounded by the
   // batch, whose texts the records hold already.
-  const readings = new Map<string, NestedReading>();
+  const readings = new TextMemo((text) => readNested(text, type));
   for (let i = 0; i < n; i++) {
     const text = cellOf(records[i]!, column.source);
     if (text === null) {
       values[i] = null;
       continue;
     }
-    let reading = readings.get(text);
-    if (reading === undefined) {
-      reading = readNested(text, type);
-      readings.set(text, reading);
-    }
+    const reading = readings.get(text);
     if (reading.ok) values[i] = reading.value;
     else if (fallback) {
       values[i] = null;
