@@ -132,9 +132,10 @@ function nestedColumn(column: ColumnSchema, records: readonly FlatRecord[], firs
   const values = new Array<NestedValue>(n);
   // readNested is a pure function of the text and the type, and a column's
   // texts repeat (one principal's userIdentity, one client's tlsDetails):
-  // each distinct text of the batch is read once, and its value shared by
-  // the rows that hold it (nestedData only reads values). Bounded by the
-  // batch, whose texts the records hold already.
+  // each distinct text of the batch is read once (see rows/text-memo.ts for
+  // the exceptions), and its value shared by the rows that hold it
+  // (nestedData only reads values). Bounded by the batch, whose texts the
+  // records hold already.
   const readings = new TextMemo((text) => readNested(text, type));
   for (let i = 0; i < n; i++) {
     const text = cellOf(records[i]!, column.source);
