@@ -92,6 +92,36 @@ describe('readNested on useridentity', () => {
     expect(value('{TYPE=Root}', USER_IDENTITY)).toEqual(['Root', null, null, null, null, null, null, null, null, null, null]);
   });
 
+  it('matches field names printed in order, out of order or in another case, and never a name that only starts or ends like one', () => {
+    const mixed = t('struct<insightContext:string,Arn:string,arnprefix:string>');
+    expect(value('{insightcontext=a, arn=b, arnprefix=c}', mixed)).toEqual(['a', 'b', 'c']);
+    expect(value('{arnprefix=c, insightcontext=a, arn=b}', mixed)).toEqual(['a', 'b', 'c']);
+    expect(value('{insightContext=a, Arn=b, ARNPREFIX=c}', mixed)).toEqual(['a', 'b', 'c']);
+    expect(value('{arn=b, arnprefix=c}', mixed)).toEqual([null, 'b', 'c']);
+    expect(refused('{insightcontext=a, ar=b}', mixed)).toContain('"ar" is not a field');
+    expect(refused('{insightcontext=a, arnp=b}', mixed)).toContain('"arnp" is not a field');
+    expect(refused('{insightcontext=a, arnprefixx=b}', mixed)).toContain('"arnprefixx" is not a field');
+    // A name met again after the one that follows it in the type is a repeat, weighed as such.
+    expect(value('{insightcontext=a, arn=b, insightcontext=c}', mixed)).toEqual(['a', 'b, insightcontext=c', null]);
+  });
+
+  it('ends a key only at "=", and never takes text with white space, a bracket or "," for one, whatever the character', () => {
+    const ab = t('struct<a:string,b:string>');
+    for (const space of ['\t', '\n', '\r', '\u000b', '\u000c', ' ', '\u00a0', '\u2028', '\u3000', '\ufeff']) {
+      expect(value(`{a=x, b${space}c=y}`, ab)).toEqual([`x, b${space}c=y`, null]);
+    }
+    // Characters past the brackets in ASCII, DEL, non-ASCII and astral ones are plain text, in values and keys alike.
+    expect(value('{a=~|\u007f\u0080é🚀, b=z}', ab)).toEqual(['~|\u007f\u0080é🚀', 'z']);
+    expect(refused('{a=x, é=y}', ab)).toContain('"é" is not a field');
+    expect(value('{a=x, é=y, 🚀=z}', t('map<string,string>'))).toEqual([
+      ['a', 'x'],
+      ['é', 'y'],
+      ['🚀', 'z'],
+    ]);
+    expect(value('{a=[{x}], b=}', ab)).toEqual(['[{x}]', '']);
+    expect(refused('{a=[x}, b=y}', ab)).toContain('brackets that do not match');
+  });
+
   it('reads null at each level', () => {
     expect(value('null', USER_IDENTITY)).toBeNull();
     expect(value('{type=null, sessioncontext={attributes=null, sessionissuer={type=null}}}', USER_IDENTITY)).toEqual([

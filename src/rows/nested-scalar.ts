@@ -58,6 +58,18 @@ const CLOSE_BRACKET = 0x5d;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 
+/** 1 for the characters a bare scalar's scan stops at: brackets and `,`. */
+const MARKS = new Uint8Array(CLOSE_BRACE + 1);
+for (const c of [OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET, COMMA]) MARKS[c] = 1;
+
+/** For each ASCII character, what it is in a key (keyEnd): a character of it, its `=`, or one no key holds. */
+const KEY_CHAR = 0;
+const KEY_END = 1;
+const NOT_IN_KEY = 2;
+const KEY_MARKS = new Uint8Array(0x80);
+KEY_MARKS[EQUALS] = KEY_END;
+for (let c = 0; c < 0x80; c++) if (c === COMMA || c === OPEN_BRACE || c === CLOSE_BRACE || c === OPEN_BRACKET || c === CLOSE_BRACKET || isWhiteSpace(c)) KEY_MARKS[c] = NOT_IN_KEY;
+
 /** What a `, ` at some index is in a context. */
 const NOT_SEPARATOR = 0;
 const SEPARATOR = 1;
@@ -103,6 +115,7 @@ export class ScalarScanner {
     let i = pos;
     for (; i < text.length; i++) {
       const c = text.charCodeAt(i);
+      if (c > CLOSE_BRACE || MARKS[c] === 0) continue; // most characters: one test and one load
       if (c === OPEN_BRACE || c === OPEN_BRACKET) {
         (open ??= []).push(c === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET);
         if (depth + open.length > MAX_DEPTH) return this.stoppedAt(i, `brackets nest deeper than ${MAX_DEPTH}`);
@@ -176,11 +189,13 @@ export class ScalarScanner {
     let end = -1;
     for (let i = pos; i < text.length; i++) {
       const c = text.charCodeAt(i);
-      if (c === EQUALS) {
-        if (i > pos) end = i;
+      if (c < 0x80) {
+        const mark = KEY_MARKS[c]!;
+        if (mark === KEY_CHAR) continue;
+        if (mark === KEY_END && i > pos) end = i;
         break;
       }
-      if (c === COMMA || c === OPEN_BRACE || c === CLOSE_BRACE || c === OPEN_BRACKET || c === CLOSE_BRACKET || isWhiteSpace(c)) break;
+      if (isWhiteSpace(c)) break;
     }
     this.lastKeyStart = pos;
     this.lastKeyEnd = end;
