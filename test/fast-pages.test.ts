@@ -117,7 +117,7 @@ describe('the fast path returns what the SDK returns', () => {
     expect(emulator.requests.slice(before).filter((r) => r.operation === 'GetQueryResults')).toHaveLength(1);
   });
 
-  it('a consumer that stops early leaves no request behind and no unhandled failure', async () => {
+  it('a consumer that stops early with a request ahead in flight ends cleanly (no unhandled failure)', async () => {
     const queryId = emulator.addQuery({ rows: sampleRows(50) });
     const seen: number[] = [];
     for await (const page of readAhead(queryPages(useFastPages(emulatorClient(emulator)), options({ queryId, pageSize: 5 })))) {

@@ -99,7 +99,7 @@ export const UNCOUNTED_ROW_LIMIT = 100_000_000;
  * builds), the next page is asked for as soon as this page's NextToken is
  * read from its bytes, before this page is parsed, checked and yielded, so
  * that only the wire is on the chain of NextTokens: at most one such request
- * ahead, made only when the chain's bounds below cannot fail on this page
+ * ahead, made only when the chain's bounds below are not near
  * (ChainGuard.mayFollow), and discarded, never yielded, when the parsed
  * NextToken is another, the page is pending, or the generator ends. So a
  * suspended generator holds at most one page beyond the one it yielded
@@ -233,10 +233,13 @@ class ChainGuard {
 
   /**
    * Whether the page after the one being read (not yet checked) may be asked
-   * for with `token` before that page is parsed: only when no row count that
-   * page could bring would make check() fail, so that a chain that does not
-   * converge is not asked for a page more than it was before. Conservative:
-   * a page that may fail the bounds is asked for after its check, as always.
+   * for with `token` before that page is parsed: only when the token is new
+   * and check() could not fail on a page of up to pageSize rows under the
+   * TotalResultsCount known so far. A page near a bound is followed after
+   * its check, as always, so a chain that does not converge is asked for a
+   * page more than before only when it breaks a bound the bytes did not
+   * show: more rows than pageSize, a TotalResultsCount that falls, or a
+   * first page's count. That request is discarded, never yielded.
    */
   mayFollow(token: string): boolean {
     if (this.#tokens.has(this.#key(token))) return false;
