@@ -2,6 +2,7 @@ import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CtlakeError, maskSecrets, quoted } from '../errors.js';
 import { CredentialLog, profileClientConfig, useProfile } from './aws-profile.js';
 import type { CallStats } from './call-stats.js';
+import { useFastPages } from './fast-pages.js';
 import { limitClient } from './limit-client.js';
 import type { RateLimiter } from './rate-limit.js';
 
@@ -66,6 +67,9 @@ export const DEFAULT_REQUEST_DEADLINE_MS = 120_000;
  * The profile is read as AWS_PROFILE is, and a profile or credential failure
  * is told apart from the service's (useProfile in ./aws-profile.ts).
  *
+ * A 2xx GetQueryResults answer skips the SDK's schema deserializer
+ * (useFastPages in ./fast-pages.ts).
+ *
  * With `rateLimiter` or `callStats`, every request also takes a slot and is
  * recorded (limitClient); one that is not a RateLimiter or CallStats is a
  * TypeError naming the option.
@@ -88,6 +92,10 @@ export function createCloudTrailClient(options: ClientOptions = {}): CloudTrailC
   // that copy is more than half of the client's work (measured: 40 ms per
   // page with it, 16 ms without). ctlake gives the client no logger.
   client.middlewareStack.remove('loggerMiddleware');
+  // GetQueryResults answers are parsed once, their rows kept as parsed, and
+  // their NextToken read before the parse (./fast-pages.ts); errors and
+  // every other operation stay the SDK's.
+  useFastPages(client);
   useProfile(client, { serviceId: 'CloudTrail', profile: options.profile, explicitEndpoint: Boolean(options.endpointUrl), log });
   // The SDK reads config.requestHandler at every send (Command.resolveMiddleware),
   // so wrapping the handler it built keeps its socket settings and adds the deadline.

@@ -4,6 +4,7 @@ import { GetQueryResultsCommand, type CloudTrailClient, type DescribeQueryComman
 import { CtlakeError, quoted } from '../errors.js';
 import type { QueryResultRow } from '../lake-model.js';
 import { checkedStatus, isPending, queryEndedError, unexpected, waitForQuery, type QueryStatus } from './query-status.js';
+import { watchNextToken, type NextTokenHook } from './fast-pages.js';
 import { withRetry, type RetryEvent, type RetryOptions } from './retry.js';
 
 /** One GetQueryResults page, as the service returned it. */
@@ -94,7 +95,16 @@ export const UNCOUNTED_ROW_LIMIT = 100_000_000;
  * check QueryStatus, and ignores its pageSize). Then GetQueryResults is called
  * with MaxQueryResults and the previous NextToken until there is none. A failed
  * call is retried with the same NextToken, so a retried page is yielded once.
- * Nothing is fetched ahead: wrap the generator in `readAhead` for that.
+ * On a client with useFastPages (./fast-pages.ts, as createCloudTrailClient
+ * builds), the next page is asked for as soon as this page's NextToken is
+ * read from its bytes, before this page is parsed, checked and yielded, so
+ * that only the wire is on the chain of NextTokens: at most one such request
+ * ahead, made only when the chain's bounds below are not near
+ * (ChainGuard.mayFollow), and discarded, never yielded, when the parsed
+ * NextToken is another, the page is pending, or the generator ends. So a
+ * suspended generator holds at most one page beyond the one it yielded
+ * (that request, in flight or parsed). Otherwise nothing is fetched ahead:
+ * wrap the generator in `readAhead` for that.
  *
  * Every chain ends; one that does not converge fails with UNEXPECTED_RESPONSE
  * before its first page too many is yielded, so that nothing is committed:
@@ -125,29 +135,56 @@ export async function* queryPages(client: CloudTrailClient, options: QueryPagesO
   const guard = new ChainGuard(queryId, options.pageSize, options.uncountedPageLimit, options.resume);
   let nextToken = options.resume?.nextToken;
   let disagreements = 0;
-  for (let index = options.resume?.pages ?? 0; ; index++) {
-    const token = nextToken;
-    const answer = await fetchPage(client, options, token, index);
-    if ('pending' in answer) {
-      // Described as FINISHED but paged as pending: wait again and ask for the same page.
-      disagreements++;
-      if (disagreements > STATUS_DISAGREEMENT_LIMIT) {
-        throw new CtlakeError(
-          'UNEXPECTED_RESPONSE',
-          `GetQueryResults: page ${index} was answered ${answer.pending} ${disagreements} times in a row while DescribeQuery answered FINISHED; the service disagrees with itself, try again later`,
-          { queryId, page: index },
-        );
+  // The request for the page after the one being read, made with the
+  // NextToken read from that page's bytes before its parse (PageRequest).
+  // (A holder: the listener below sets it while the generator awaits.)
+  const held: { ahead: PageRequest | undefined } = { ahead: undefined };
+  const drop = () => {
+    held.ahead?.discard();
+    held.ahead = undefined;
+  };
+  try {
+    for (let index = options.resume?.pages ?? 0; ; index++) {
+      const token = nextToken;
+      let request: PageRequest;
+      if (held.ahead !== undefined && held.ahead.token === token && held.ahead.index === index) request = held.ahead;
+      else {
+        drop();
+        request = new PageRequest(client, options, token, index);
       }
-      await pause(disagreementDelay(options, disagreements), signal, queryId);
-      await waitForQuery(client, options);
-      index--;
-      continue;
+      held.ahead = undefined;
+      // Once this page's NextToken is read from its bytes, ask for the next page at once, if the chain's bounds let it.
+      request.onGuess((guess) => {
+        if (held.ahead !== undefined && held.ahead.token === guess) return;
+        drop();
+        held.ahead = guess !== undefined && guess !== token && guard.mayFollow(guess) ? new PageRequest(client, options, guess, index + 1) : undefined;
+      });
+      const answer = await request.answer;
+      if ('pending' in answer) {
+        drop();
+        // Described as FINISHED but paged as pending: wait again and ask for the same page.
+        disagreements++;
+        if (disagreements > STATUS_DISAGREEMENT_LIMIT) {
+          throw new CtlakeError(
+            'UNEXPECTED_RESPONSE',
+            `GetQueryResults: page ${index} was answered ${answer.pending} ${disagreements} times in a row while DescribeQuery answered FINISHED; the service disagrees with itself, try again later`,
+            { queryId, page: index },
+          );
+        }
+        await pause(disagreementDelay(options, disagreements), signal, queryId);
+        await waitForQuery(client, options);
+        index--;
+        continue;
+      }
+      disagreements = 0;
+      guard.check(answer.page, answer.nextToken);
+      yield answer.page;
+      if (!answer.nextToken) return;
+      nextToken = answer.nextToken;
     }
-    disagreements = 0;
-    guard.check(answer.page, answer.nextToken);
-    yield answer.page;
-    if (!answer.nextToken) return;
-    nextToken = answer.nextToken;
+  } finally {
+    // A wrong guess, a failure, an abort or a consumer that stopped: the request ahead is never yielded.
+    drop();
   }
 }
 
@@ -173,6 +210,7 @@ async function pause(ms: number, signal: AbortSignal | undefined, queryId: strin
 class ChainGuard {
   readonly #queryId: string;
   readonly #uncountedPageLimit: number;
+  readonly #pageSize: number;
   /**
    * Each NextToken seen (by its SHA-256 when long: a token is the service's
    * and may be kilobytes, so memory stays 44 bytes a page), with the index
@@ -187,9 +225,31 @@ class ChainGuard {
   constructor(queryId: string, pageSize: number, uncountedPageLimit: number | undefined, resume: PageResume | undefined) {
     this.#queryId = queryId;
     this.#uncountedPageLimit = uncountedPageLimit ?? Math.ceil(UNCOUNTED_ROW_LIMIT / pageSize);
+    this.#pageSize = pageSize;
     // A resumed chain counts the pages and rows read before it.
     this.#rows = resume?.rows ?? 0;
     this.#pages = resume?.pages ?? 0;
+  }
+
+  /**
+   * Whether the page after the one being read (not yet checked) may be asked
+   * for with `token` before that page is parsed: only when the token is new
+   * and check() could not fail on a page of up to pageSize rows under the
+   * TotalResultsCount known so far. A page near a bound is followed after
+   * its check, as always, so a chain that does not converge is asked for a
+   * page more than before only when it breaks a bound the bytes did not
+   * show: more rows than pageSize, a TotalResultsCount that falls, or a
+   * first page's count. That request is discarded, never yielded.
+   */
+  mayFollow(token: string): boolean {
+    if (this.#tokens.has(this.#key(token))) return false;
+    if (this.#total !== undefined && this.#rows + this.#pageSize > this.#total) return false;
+    if (this.#emptyRun + 1 > EMPTY_PAGE_LIMIT) return false;
+    return this.#total !== undefined || this.#pages + 1 < this.#uncountedPageLimit;
+  }
+
+  #key(token: string): string {
+    return token.length > 64 ? createHash('sha256').update(token).digest('base64') : token;
   }
 
   check(page: QueryPage, nextToken: string | undefined): void {
@@ -209,7 +269,7 @@ class ChainGuard {
       this.#total = reported;
     }
     if (nextToken === undefined) return;
-    const key = nextToken.length > 64 ? createHash('sha256').update(nextToken).digest('base64') : nextToken;
+    const key = this.#key(nextToken);
     const earlier = this.#tokens.get(key);
     if (earlier !== undefined) {
       fail(earlier === index - 1 ? 'returned its own NextToken again' : `returned the NextToken page ${earlier} gave, so the pages would come round again`);
@@ -221,6 +281,54 @@ class ChainGuard {
       fail(`has a NextToken after ${this.#pages} pages (${this.#rows} rows) with no TotalResultsCount, the most ctlake reads without one`);
     }
     this.#tokens.set(key, index);
+  }
+}
+
+type PageAnswer = { pending: QueryStatus } | { page: QueryPage; nextToken: string | undefined };
+
+/**
+ * One page's GetQueryResults call (fetchPage), started at once, with an
+ * AbortController of its own that follows the export's signal, so that a
+ * request made ahead can be discarded (aborted, its failure swallowed)
+ * without touching the export. The NextToken read from the answer's bytes
+ * before its parse (fast-pages.ts, on a client with useFastPages) is kept
+ * and handed to the listener of onGuess, also when it came before the
+ * listener.
+ */
+class PageRequest {
+  readonly token: string | undefined;
+  readonly index: number;
+  readonly answer: Promise<PageAnswer>;
+  readonly #controller = new AbortController();
+  #guessed = false;
+  #guess: string | undefined;
+  #listener: ((guess: string | undefined) => void) | undefined;
+
+  constructor(client: CloudTrailClient, options: QueryPagesOptions, token: string | undefined, index: number) {
+    this.token = token;
+    this.index = index;
+    const outer = options.signal;
+    const follow = () => this.#controller.abort(outer?.reason);
+    if (outer?.aborted) follow();
+    else outer?.addEventListener('abort', follow, { once: true });
+    const onGuess = (guess: string | undefined) => {
+      this.#guessed = true;
+      this.#guess = guess;
+      this.#listener?.(guess);
+    };
+    this.answer = fetchPage(client, { ...options, signal: this.#controller.signal }, token, index, onGuess).finally(() => outer?.removeEventListener('abort', follow));
+    // Observed when the request is adopted; a discarded one's failure is nobody's.
+    this.answer.catch(() => undefined);
+  }
+
+  onGuess(listener: (guess: string | undefined) => void): void {
+    this.#listener = listener;
+    if (this.#guessed) listener(this.#guess);
+  }
+
+  discard(): void {
+    this.#listener = undefined;
+    this.#controller.abort(new Error('a page requested ahead was not needed'));
   }
 }
 
@@ -236,14 +344,15 @@ async function fetchPage(
   options: QueryPagesOptions,
   token: string | undefined,
   index: number,
-): Promise<{ pending: QueryStatus } | { page: QueryPage; nextToken: string | undefined }> {
+  onGuess: NextTokenHook,
+): Promise<PageAnswer> {
   const { queryId, signal } = options;
   const response = await withRetry(
-    () =>
-      client.send(
-        new GetQueryResultsCommand({ QueryId: queryId, MaxQueryResults: options.pageSize, ...(token ? { NextToken: token } : {}) }),
-        { abortSignal: signal },
-      ),
+    () => {
+      const command = new GetQueryResultsCommand({ QueryId: queryId, MaxQueryResults: options.pageSize, ...(token ? { NextToken: token } : {}) });
+      watchNextToken(command, onGuess);
+      return client.send(command, { abortSignal: signal });
+    },
     { operation: 'GetQueryResults', queryId, page: index, signal, retry: options.retry, onRetry: options.onRetry },
   );
   const status = checkedStatus(response.QueryStatus, 'GetQueryResults', queryId, index);

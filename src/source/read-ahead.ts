@@ -8,6 +8,11 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
  *
  * When the consumer stops early, the source's `return()` runs after the item
  * in flight settles; pass the source an AbortSignal to cut that short.
+ *
+ * Over queryPages on a client with useFastPages, the generator itself asks
+ * for one page beyond the one it yielded (see queryPages), so an export
+ * holds at most three pages: the consumer's, the one held here, and that
+ * request's, in flight or parsed.
  */
 export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
   const iterator = source[Symbol.asyncIterator]();
