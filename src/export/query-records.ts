@@ -105,7 +105,8 @@ export function newTally(): RecordTally {
 /**
  * The rows of a query as an object-mode Readable of flattened records, with
  * real backpressure: when the consumer stops reading, fetching stops after
- * at most one page beyond what the stream buffers (16 records). Options are
+ * at most two pages beyond what the stream buffers (16 records): the one read
+ * ahead and the one requested early (queryPages). Options are
  * checked at once (TypeError); errors while reading destroy the stream with a
  * CtlakeError.
  */

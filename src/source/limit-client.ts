@@ -42,7 +42,7 @@ type Next = (args: unknown) => Promise<unknown>;
  * Recorded: one request per operation once its slot is granted, whether it
  * is answered or fails; a throttled answer (CallStats); for GetQueryResults,
  * the time from the slot to the parsed answer, which is the signing, the
- * request and the SDK's parse of the page; the time spent waiting, an
+ * request and the parse of the page (ctlake's fast path, src/source/fast-pages.ts, and one event-loop turn); the time spent waiting, an
  * aborted wait's too. A request refused before it took a slot (an abort,
  * a full queue) is not counted as sent.
  */
