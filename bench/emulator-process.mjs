@@ -8,9 +8,17 @@
 // beside the exporter, as a real service would, on loopback.
 //
 // Contract with the parent, over the IPC channel:
-//   argv: --rows N --small-rows M --distinct-rows D
-//   → { type: 'ready', url, queries: { full, small }, eventCount, setupMs }
+//   argv: --rows N --small-rows M --distinct-rows D [--delivery]
+//   → { type: 'ready', url, queries: { full, small }, eventCount, setupMs, delivery? }
 //     once both queries can be paged: `full` has N rows, `small` its first M.
+//     With --delivery, an S3 server (s3rver, the test suite's S3 server) runs
+//     in this process too, on 127.0.0.1 port 0 with one bucket, and the
+//     emulator delivers StartQuery's DeliveryS3Uri to it (signed):
+//     delivery is { s3Url, bucket, sql, rows }, where sql is the SELECT *
+//     behind the queries over the D events and rows its row count (D). It
+//     accepts the children's credentials (CHILD_ENV) as well as s3rver's own.
+//     Why this process: s3rver's work, like the emulator's, is the service's
+//     side, and must not count in the exporter's CPU.
 //   ← { type: 'latency', ms }  → { type: 'latency', ms }: from now on every
 //     GetQueryResults answer is delayed by ms (the emulator's latencyMs fault);
 //     other operations are not delayed.
@@ -53,6 +61,10 @@ import { waitForQuery } from '../dist/source/query-status.js';
 import { DEFAULT_RETRY } from '../dist/source/retry.js';
 import { startEmulator } from '../dist/emulator/index.js';
 
+/** The bench's S3 server (--delivery): its one bucket, and s3rver's own key, which the emulator delivers with. */
+const S3_BUCKET = 'bench';
+const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
 const { values } = parseArgs({
   options: {
     rows: { type: 'string' },
@@ -64,6 +76,7 @@ const { values } = parseArgs({
     'latency-ms': { type: 'string' },
     'tps-read': { type: 'string' },
     'tps-write': { type: 'string' },
+    delivery: { type: 'boolean', default: false },
   },
 });
 if (!process.send) throw new Error('bench/emulator-process.mjs runs under bench/run.mjs (fork with IPC)');
@@ -78,6 +91,7 @@ async function close() {
   if (closing) return;
   closing = true;
   await emulator.close();
+  await ready.s3?.close();
   process.exit(0);
 }
 
@@ -103,6 +117,7 @@ process.send({
   type: 'ready',
   url: emulator.url,
   ...(ready.queries ? { queries: ready.queries } : { eventDataStoreId: ready.eventDataStoreId }),
+  ...(ready.delivery ? { delivery: ready.delivery } : {}),
   eventCount: emulator.eventCount,
   setupMs: Math.round(performance.now() - started),
 });
@@ -112,8 +127,9 @@ async function startExportLake() {
   const rows = Number(values.rows);
   const smallRows = Math.min(Number(values['small-rows']), rows);
   const distinctRows = Math.min(Number(values['distinct-rows']), rows);
+  const s3 = values.delivery ? await startS3Server() : undefined;
   console.error(`bench: emulator: generating ${distinctRows.toLocaleString('en-US')} sample events ...`);
-  const emulator = await startEmulator({ sample: distinctRows, seed: 1 });
+  const emulator = await startEmulator({ sample: distinctRows, seed: 1, ...(s3 ? { s3EndpointUrl: s3.url, s3Credentials: S3RVER_CREDENTIALS } : {}) });
   const client = createCloudTrailClient({ endpointUrl: emulator.url, region: 'us-east-1' });
 
   console.error(`bench: emulator: events loaded at ${seconds()}; running SELECT * ...`);
@@ -132,7 +148,31 @@ async function startExportLake() {
   const full = canned(rows);
   const small = canned(smallRows);
   console.error(`bench: emulator: ${rows.toLocaleString('en-US')} rows ready at ${seconds()}`);
-  return { emulator, queries: { full, small } };
+  return { emulator, queries: { full, small }, s3, ...(s3 ? { delivery: { s3Url: s3.url, bucket: S3_BUCKET, sql, rows: distinct.length } } : {}) };
+}
+
+/** s3rver on 127.0.0.1 port 0 in a temporary folder, with the bucket S3_BUCKET; the children's credentials accepted. */
+async function startS3Server() {
+  const [{ default: S3rver }, { default: AWSAccount }, { mkdtemp, rm }, os, path] = await Promise.all([
+    import('s3rver'),
+    import('s3rver/lib/models/account.js'),
+    import('node:fs/promises'),
+    import('node:os'),
+    import('node:path'),
+  ]);
+  // ctlake reads the delivery with the default credential chain, which in
+  // the case processes is CHILD_ENV's key.
+  AWSAccount.DUMMY_ACCOUNT.createKeyPair(process.env.AWS_ACCESS_KEY_ID, process.env.AWS_SECRET_ACCESS_KEY);
+  const directory = await mkdtemp(path.join(os.tmpdir(), 'ctlake-bench-s3-'));
+  const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: [{ name: S3_BUCKET, configs: [] }] });
+  const address = await server.run();
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    close: async () => {
+      await server.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
 }
 
 /** The migrate case's Lake: real SQL over uneven sample days, Lake's rate limits, a latency on every answer. */

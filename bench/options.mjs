@@ -3,20 +3,25 @@
 // without starting anything.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CASES } from './results-table.mjs';
+import { CASES, FLOORS } from './results-table.mjs';
 
-/** The export cases, as --cases names them; the floor is not one (it always runs with them). */
-const EXPORT_CASES = CASES.filter((c) => c !== 'floor');
+/**
+ * The export cases, as --cases names them. The floors (raw and floor) are
+ * not among them: they run with any export. Nor is paged: it is delivery's
+ * pair (the same SQL through pages) and runs when delivery does.
+ */
+const EXPORT_CASES = CASES.filter((c) => !FLOORS.includes(c) && c !== 'paged');
 
 export const USAGE = `usage: npm run bench -- [options]
 
   --rows N                    rows to export (default 1000000); the memory check also exports a tenth of them
   --small-rows N              rows of the memory check's smaller export (default rows / 10)
   --distinct-rows N           sample events behind the rows; the result cycles through them (default 100000)
-  --latency LIST              delays per GetQueryResults page, in ms, comma-separated (default 0,50)
+  --latency LIST              delays per GetQueryResults page, in ms, comma-separated (default 0,100)
   --repeat N                  runs of each case; the median wall time is reported (default 1)
-  --cases LIST                cases to run, of ndjson,ndjson.gz,parquet,migrate (default ndjson,ndjson.gz,parquet);
-                              the floor runs with any export; migrate runs only when named
+  --cases LIST                cases to run, of ndjson,ndjson.gz,parquet,delivery,migrate (default ndjson,ndjson.gz,parquet,delivery);
+                              the raw and SDK floors run with any export; delivery brings its pair, paged (the same
+                              SQL through pages), both over the --distinct-rows events; migrate runs only when named
   --migrate                   the same as adding migrate to --cases
   --migrate-latency MS        the migrate emulator's delay before every answer (default 200)
   --migrate-events N          sample events in its store, over 40 uneven days (default 200000)
@@ -43,7 +48,7 @@ export function readOptions(argv) {
       rows: { type: 'string', default: '1000000' },
       'small-rows': { type: 'string' },
       'distinct-rows': { type: 'string', default: '100000' },
-      latency: { type: 'string', default: '0,50' },
+      latency: { type: 'string', default: '0,100' },
       repeat: { type: 'string', default: '1' },
       cases: { type: 'string', default: EXPORT_CASES.join(',') },
       migrate: { type: 'boolean', default: false },
@@ -64,7 +69,7 @@ export function readOptions(argv) {
     if (!Number.isInteger(ms) || ms < 0) throw new TypeError(`--latency takes whole milliseconds of 0 or more, not ${JSON.stringify(text)}`);
     return ms;
   });
-  const named = values.cases.split(',').filter((c) => c !== 'floor');
+  const named = values.cases.split(',').filter((c) => !FLOORS.includes(c));
   const unknown = named.filter((c) => !EXPORT_CASES.includes(c) && c !== 'migrate');
   if (unknown.length) throw new TypeError(`--cases takes ${[...EXPORT_CASES, 'migrate'].join(', ')}; not ${JSON.stringify(unknown.join(','))}`);
   const exports = EXPORT_CASES.filter((c) => named.includes(c));
@@ -81,8 +86,8 @@ export function readOptions(argv) {
     distinctRows: Math.min(rows, positiveInteger('distinct-rows', values['distinct-rows'])),
     latencies: [...new Set(latencies)],
     repeat: positiveInteger('repeat', values.repeat),
-    // The floor is what the exports are measured against: it runs with them, and only with them.
-    cases: exports.length ? ['floor', ...exports] : [],
+    // The floors are what the exports are measured against: they run with them, and only with them.
+    cases: exports.length ? [...FLOORS, ...exports.flatMap((c) => (c === 'delivery' ? ['paged', 'delivery'] : [c]))] : [],
     migrate:
       values.migrate || named.includes('migrate')
         ? {

@@ -28,10 +28,21 @@
 //   is a high-water mark for a process's whole life, so only a process that
 //   ran one case alone reports that case's own peak; it also gives every case
 //   a cold JIT and an empty heap, as a real `ctlake export` run has.
-// - The floor is the same pages fetched sequentially with the real SDK through
-//   queryPages and discarded. The exporter fetches one page ahead of its
-//   encoder (readAhead), so with free encoding its time would equal the floor;
-//   the ratio to the floor is what encoding and writing add.
+// - Two floors. The raw floor (bench/raw-pages.mjs) is the same pages fetched
+//   with bare keep-alive HTTP POSTs, no SDK and no signing, each answer
+//   JSON.parse'd and dropped: the wire's limit, which issue 19's targets are
+//   set against. The SDK floor is the same pages fetched sequentially with
+//   the real SDK through queryPages and discarded. The exporter fetches one
+//   page ahead of its encoder (readAhead), so with free encoding its time
+//   would equal the SDK floor; the ratio to the raw floor is everything
+//   ctlake adds to the wire, the SDK's share included.
+// - The delivery pair (--cases delivery): `paged` and `delivery` export the
+//   same SQL to Parquet, ctlake starting the query, once through pages and
+//   once through Lake's signed delivery (the emulator delivers to an s3rver
+//   in its own process; ctlake verifies and reads the CSV files). Lake
+//   delivers what the query returns, so they read the --distinct-rows events'
+//   rows, not the --rows of the canned query; their ratios are per row. The
+//   latency delays GetQueryResults only, so it slows paged, not delivery.
 // - Wall time and CPU cover the case from just after its modules load to the
 //   end, file commit (fsync and rename) included. CPU is process.cpuUsage() of
 //   the case process: every thread, user plus system.
@@ -50,7 +61,7 @@ import { formatMigrateReport } from './migrate-table.mjs';
 import { runMigrate } from './migrate-run.mjs';
 import { readOptions, USAGE } from './options.mjs';
 import { CHILD_ENV, machineBusyMs, machineInfo, startEmulatorProcess, waitForQuiet } from './processes.mjs';
-import { formatReport, summarizeCase, summarizeMemory } from './results-table.mjs';
+import { FLOORS, formatReport, SQL_CASES, summarizeCase, summarizeMemory } from './results-table.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const QUERY = 'SELECT * FROM <eds> ORDER BY eventTime';
@@ -58,11 +69,14 @@ const PAGE_SIZE = 1000;
 
 /** Runs one case in a fresh process and returns its result line, with the emulator's CPU meanwhile. */
 async function runCase({ name, queryId, rows, latencyMs, emulator, dir, cpuProfDir, quietWaitMs, run = 1, label = name }) {
+  const sqlCase = SQL_CASES.includes(name);
+  if (sqlCase) rows = emulator.delivery.rows;
+  const delivery = sqlCase ? ['--sql', emulator.delivery.sql, '--s3-url', emulator.delivery.s3Url, '--bucket', emulator.delivery.bucket] : [];
   await emulator.request({ type: 'settle' });
   if (quietWaitMs) await waitForQuiet(quietWaitMs);
   // A directory per case: a case with worker threads writes one profile per thread.
   const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', path.join(cpuProfDir, `${name}-${latencyMs}ms-${rows}rows-run${run}`)] : [];
-  const args = [...profile, '--expose-gc', path.join(HERE, 'case.mjs'), '--case', name, '--url', emulator.url, '--query-id', queryId, '--dir', dir, '--rows', String(rows)];
+  const args = [...profile, '--expose-gc', path.join(HERE, 'case.mjs'), '--case', name, '--url', emulator.url, '--query-id', queryId, '--dir', dir, '--rows', String(rows), ...delivery];
   process.stderr.write(`bench: ${latencyMs} ms, ${label}, ${rows.toLocaleString('en-US')} rows ... `);
   const before = (await emulator.request({ type: 'cpu' })).usage;
   const busyBefore = machineBusyMs();
@@ -101,8 +115,9 @@ async function runLatency({ options, emulator, queryId, rows, latencyMs, cases, 
   for (let i = 0; i < options.repeat; i++) {
     for (const name of cases) runs.get(name).push(await runCase({ name, queryId, rows, latencyMs, emulator, dir, cpuProfDir: options.cpuProfDir, quietWaitMs: options.quietWaitMs, run: i + 1 }));
   }
-  const floor = cases.includes('floor') ? summarizeCase({ name: 'floor', latencyMs, rows, runs: runs.get('floor') }) : undefined;
-  return cases.map((name) => (name === 'floor' ? floor : summarizeCase({ name, latencyMs, rows, runs: runs.get(name), floor })));
+  const rowsOf = (name) => (SQL_CASES.includes(name) ? emulator.delivery.rows : rows);
+  const floors = new Map(FLOORS.filter((name) => cases.includes(name)).map((name) => [name, summarizeCase({ name, latencyMs, rows, runs: runs.get(name) })]));
+  return cases.map((name) => floors.get(name) ?? summarizeCase({ name, latencyMs, rows: rowsOf(name), runs: runs.get(name), raw: floors.get('raw'), floor: floors.get('floor') }));
 }
 
 async function main() {
@@ -149,13 +164,17 @@ async function main() {
 
 /** The export cases and the floor, with the memory check: the part of the results document they fill. */
 async function runExports(options, dir) {
-  const emulator = await startEmulatorProcess(['--rows', String(options.rows), '--small-rows', String(options.smallRows), '--distinct-rows', String(options.distinctRows)]);
+  const delivery = options.cases.includes('delivery') ? ['--delivery'] : [];
+  const emulator = await startEmulatorProcess(['--rows', String(options.rows), '--small-rows', String(options.smallRows), '--distinct-rows', String(options.distinctRows), ...delivery]);
   try {
     process.stderr.write(`bench: emulator ready at ${emulator.url} in ${(emulator.setupMs / 1000).toFixed(1)} s (${emulator.eventCount} events)\n`);
     // One untimed pass first: the emulator's JIT is cold, and the first case
     // measured would otherwise pay for warming it up.
     const smallRows = Math.min(options.smallRows, options.rows);
     await runCase({ name: 'floor', queryId: emulator.queries.small, rows: smallRows, latencyMs: 0, emulator, dir, label: 'warm-up' });
+    // The delivery pair's SQL is run by the emulator's DuckDB and delivered
+    // by its s3rver: warm those too.
+    if (delivery.length) await runCase({ name: 'delivery', queryId: '', rows: 0, latencyMs: 0, emulator, dir, label: 'warm-up (delivery)' });
     const cases = [];
     for (const latencyMs of options.latencies) {
       cases.push(...(await runLatency({ options, emulator, queryId: emulator.queries.full, rows: options.rows, latencyMs, cases: options.cases, dir })));
@@ -163,7 +182,7 @@ async function runExports(options, dir) {
     // The memory check: the same exports on a tenth of the rows, at the
     // first zero latency (the fastest, so the most rows in flight).
     const memoryLatencyMs = options.latencies.includes(0) ? 0 : options.latencies[0];
-    const small = await runLatency({ options, emulator, queryId: emulator.queries.small, rows: smallRows, latencyMs: memoryLatencyMs, cases: options.cases.filter((c) => c !== 'floor'), dir });
+    const small = await runLatency({ options, emulator, queryId: emulator.queries.small, rows: smallRows, latencyMs: memoryLatencyMs, cases: options.cases.filter((c) => !FLOORS.includes(c) && !SQL_CASES.includes(c)), dir });
     const memory = summarizeMemory(small, cases.filter((c) => c.latencyMs === memoryLatencyMs));
     return {
       settings: {
@@ -176,6 +195,7 @@ async function runExports(options, dir) {
         pageSize: PAGE_SIZE,
         query: QUERY,
         emulator: 'separate process (bench/emulator-process.mjs); one fresh process per case',
+        ...(emulator.delivery ? { delivery: { rows: emulator.delivery.rows, sql: emulator.delivery.sql, s3: 's3rver in the emulator process' } } : {}),
       },
       emulator: { setupMs: emulator.setupMs, eventCount: emulator.eventCount },
       cases,
