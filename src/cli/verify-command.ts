@@ -112,7 +112,9 @@ async function verifyDelivered(store: ObjectStore, values: { json?: boolean | un
         return publicKeysAround(client, time, { signal: io.signal, retry: resolveRetry(io.retry) });
       },
     });
-    if (values.json) io.stdout.write(JSON.stringify(report) + '\n');
+    // The JSON report keeps its fields; the sign file itself is the delivery's, not the report's.
+    const { sign: _sign, ...shown } = report;
+    if (values.json) io.stdout.write(JSON.stringify(shown) + '\n');
     else if (report.ok) io.stdout.write(`OK ${report.delivery}: ${report.files.length} file${report.files.length === 1 ? '' : 's'}, ${formatBytes(report.bytes)}, signed by key ${report.fingerprint} (${report.region}, ${report.queryCompleteTime})\n`);
     else for (const line of report.problems) io.stdout.write(`${line}\n`);
     if (report.ok) return EXIT.OK;

@@ -1,6 +1,6 @@
 import type { ObjectStore } from '../destinations/store.js';
 import { quoted } from '../errors.js';
-import { parseSignFile, SIGN_FILE, verifyDelivery, type DeliveryPublicKey, type VerifiedFile } from '../source/delivery-sign.js';
+import { parseSignFile, SIGN_FILE, verifyDelivery, type DeliveryPublicKey, type SignFile, type VerifiedFile } from '../source/delivery-sign.js';
 
 /**
  * `ctlake verify` on a folder that Lake delivered to (StartQuery
@@ -23,6 +23,8 @@ export interface DeliveryVerifyReport {
   /** The fingerprint of the key that the signature was checked with. */
   fingerprint: string | undefined;
   signatureOk: boolean;
+  /** The sign file as it was read and checked; undefined when it cannot be read. */
+  sign: SignFile | undefined;
   /** One line per problem, each naming the file. */
   problems: string[];
 }
@@ -57,7 +59,7 @@ export async function isDelivery(store: ObjectStore): Promise<boolean> {
  * get the public keys (ListPublicKeys), throws.
  */
 export async function verifyDeliveryFolder(store: ObjectStore, options: DeliveryVerifyOptions): Promise<DeliveryVerifyReport> {
-  const report: DeliveryVerifyReport = { delivery: store.root, ok: false, queryCompleteTime: undefined, region: undefined, files: [], bytes: 0, fingerprint: undefined, signatureOk: false, problems: [] };
+  const report: DeliveryVerifyReport = { delivery: store.root, ok: false, queryCompleteTime: undefined, region: undefined, files: [], bytes: 0, fingerprint: undefined, signatureOk: false, sign: undefined, problems: [] };
   const present: string[] = [];
   const special = new Set<string>();
   for await (const object of store.list()) {
@@ -85,6 +87,7 @@ export async function verifyDeliveryFolder(store: ObjectStore, options: Delivery
   if (sign === undefined) return report;
   report.queryCompleteTime = sign.queryCompleteTime;
   report.region = sign.region;
+  report.sign = sign;
   const keys = await options.publicKeys(new Date(sign.queryCompleteTime), sign.region);
   const checked = await verifyDelivery({
     sign,

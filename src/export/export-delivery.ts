@@ -6,7 +6,7 @@ import type { ManifestDelivery } from '../dataset/manifest.js';
 import { parseS3Url } from '../destinations/target.js';
 import { ColumnSet, type FlatRecord } from '../rows/flatten-row.js';
 import { deliveredRows } from '../rows/delivery-csv.js';
-import { parseSignFile, publicKeysAround, resultFileOrder, SIGN_FILE } from '../source/delivery-sign.js';
+import { publicKeysAround, resultFileOrder, SIGN_FILE } from '../source/delivery-sign.js';
 import { verifyDeliveryFolder } from '../dataset/verify-delivery.js';
 import { waitForDelivery } from '../source/delivery-status.js';
 import { waitForQuery } from '../source/query-status.js';
@@ -32,22 +32,19 @@ export async function verifiedDelivery(run: ExportRun, queryId: string): Promise
   const store = await deliveryStore(run, delivery.deliveryS3Uri);
   const report = await verifyDeliveryFolder(store, { publicKeys: (time) => publicKeysAround(run.client, time, call) });
   if (!report.ok) throw verifyFailed(queryId, delivery.deliveryS3Uri, report.problems);
-  // Read again for its signature text: it must still list the files just verified.
-  const { sign } = parseSignFile((await store.get(SIGN_FILE)) ?? '');
-  const same = sign !== undefined && sign.files.length === report.files.length && sign.files.every((f, i) => f.fileName === report.files[i]!.name && f.fileHashValue.toLowerCase() === report.files[i]!.sha256);
-  if (!same) throw verifyFailed(queryId, delivery.deliveryS3Uri, [`${SIGN_FILE} changed while it was verified`]);
+  const sign = report.sign!;
   return {
     record: {
       s3Uri: delivery.deliveryS3Uri,
       deliveryStatus: delivery.deliveryStatus,
       files: report.files.map((f) => ({ name: f.name, sha256: f.sha256, bytes: f.bytes })),
-      signature: sign!.hashSignature,
+      signature: sign.hashSignature,
       publicKeyFingerprint: report.fingerprint!,
       queryCompleteTime: report.queryCompleteTime,
       verified: true,
     },
     store,
-    order: resultFileOrder(sign!),
+    order: resultFileOrder(sign),
     hashes: new Map(report.files.map((f) => [f.name, f.sha256])),
   };
 }

@@ -358,16 +358,19 @@ interface RunTally {
  */
 async function runSlices(state: MigrateState, context: RunContext): Promise<RunTally> {
   const tally: RunTally = { tried: 0, exported: 0, splits: 0, rows: 0, bytesScanned: 0, pages: 0, resumedFromCheckpoint: 0, queriesReused: 0, failures: [] };
-  const queue = leafSlices(state).filter((s) => s.status !== 'done');
+  const leaves = leafSlices(state);
+  const queue = leaves.filter((s) => s.status !== 'done');
+  // Counted as slices end and split, not recounted per event: a plan may hold 100,000 slices.
+  const counts = { done: leaves.length - queue.length, total: leaves.length };
+  let next = 0;
   let budget = context.settings.maxSlices;
   let running = 0;
   const progress = (phase: MigrateProgress['phase'], slice: MigrateSlice, failure?: unknown) => {
-    const leaves = leafSlices(state);
-    context.onProgress?.({ phase, key: slice.key, slice, failure, done: leaves.filter((s) => s.status === 'done').length, total: leaves.length, running, rows: tally.rows });
+    context.onProgress?.({ phase, key: slice.key, slice, failure, ...counts, running, rows: tally.rows });
   };
   const worker = async () => {
-    while (queue.length > 0 && budget > 0 && !context.signal?.aborted) {
-      const slice = queue.shift()!;
+    while (next < queue.length && budget > 0 && !context.signal?.aborted) {
+      const slice = queue[next++]!;
       budget--;
       tally.tried++;
       running++;
@@ -381,10 +384,15 @@ async function runSlices(state: MigrateState, context: RunContext): Promise<RunT
       if (outcome.kind === 'split') {
         tally.splits++;
         budget++;
-        queue.unshift(...outcome.halves);
+        counts.total++;
+        // The halves go next, so the oldest events still go first.
+        queue.splice(next, 0, ...outcome.halves);
         progress('split', slice);
       } else {
-        if (outcome.kind === 'done') tally.exported++;
+        if (outcome.kind === 'done') {
+          tally.exported++;
+          counts.done++;
+        }
         progress('end', slice, outcome.kind === 'failed' ? outcome.failure : undefined);
       }
       await context.save();

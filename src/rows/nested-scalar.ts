@@ -35,7 +35,7 @@
  * few passes; a text that would is refused. Pure: no state outlives a scanner.
  */
 import type { LakePrimitiveKind } from './lake-type.js';
-import { isWhiteSpace, jsonExtent, MAX_DEPTH } from './presto-json.js';
+import { isWhiteSpace, jsonExtent, mayStartJson, MAX_DEPTH } from './presto-json.js';
 import { parseTimestamp, ValueError } from './parse-value.js';
 
 /** What may follow a value: the end of the text, or the separators and closer of a struct, a map or an array. */
@@ -142,22 +142,7 @@ export class ScalarScanner {
    */
   jsonEnd(pos: number, context: ScalarContext, depth: number): number {
     const text = this.text;
-    const c = text.charCodeAt(pos);
-    const next = text.charCodeAt(pos + 1);
-    const mayBe =
-      c === OPEN_BRACE
-        ? next === QUOTE
-        : c === OPEN_BRACKET &&
-          (next === QUOTE ||
-            next === OPEN_BRACE ||
-            next === OPEN_BRACKET ||
-            next === CLOSE_BRACKET ||
-            next === MINUS ||
-            (next >= 0x30 && next <= 0x39) ||
-            next === 0x74 || // t(rue)
-            next === 0x66 || // f(alse)
-            next === 0x6e); // n(ull)
-    if (!mayBe) return -1;
+    if (!mayStartJson(text, pos)) return -1;
     const end = jsonExtent(text, pos, MAX_DEPTH - depth);
     if (!this.spend(3 * (Math.abs(end) - pos))) return -1;
     if (end < 0 || !this.atEnd(end, context)) return -1;

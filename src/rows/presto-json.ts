@@ -132,7 +132,7 @@ class PrestoReader {
     if (depth >= MAX_DEPTH) return -1;
     let end = c === OPEN_BRACE ? this.readObject(pos, depth + 1) : this.readList(pos, depth + 1);
     if (end >= 0 && !this.atEnd(end, context)) end = -1;
-    if (!this.mayBeJson(pos, c)) return end;
+    if (!mayStartJson(this.text, pos)) return end;
     const presto = this.value;
     const jsonEnd = this.readJson(pos, context, depth);
     if (jsonEnd < 0) {
@@ -267,22 +267,6 @@ class PrestoReader {
     }
   }
 
-  /** Whether the container at `pos` could start JSON as well as Presto text. */
-  private mayBeJson(pos: number, c: number): boolean {
-    const next = this.text.charCodeAt(pos + 1);
-    if (c === OPEN_BRACE) return next === QUOTE;
-    return (
-      next === QUOTE ||
-      next === OPEN_BRACE ||
-      next === OPEN_BRACKET ||
-      next === CLOSE_BRACKET ||
-      next === MINUS ||
-      (next >= 0x30 && next <= 0x39) ||
-      next === 0x74 || // t(rue)
-      next === 0x66 || // f(alse)
-      next === 0x6e // n(ull)
-    );
-  }
 
   /** Whether a value ending at `end` is followed by its context's separator or closer. */
   private atEnd(end: number, context: Context): boolean {
@@ -313,6 +297,30 @@ class PrestoReader {
  * Canonical JSON has no white space outside strings, so any stops the scan
  * early; JSON.parse validates the rest. Shared with nested-scalar.ts.
  */
+/**
+ * Whether the object or array at `pos` could start JSON as well as Presto
+ * text: `{"` opens a JSON object, and `[` followed by what a JSON value
+ * starts with (a quote, a bracket, a digit, `-`, t(rue), f(alse), n(ull))
+ * opens a JSON array. Anything else is Presto text only.
+ */
+export function mayStartJson(text: string, pos: number): boolean {
+  const c = text.charCodeAt(pos);
+  const next = text.charCodeAt(pos + 1);
+  if (c === OPEN_BRACE) return next === QUOTE;
+  return (
+    c === OPEN_BRACKET &&
+    (next === QUOTE ||
+      next === OPEN_BRACE ||
+      next === OPEN_BRACKET ||
+      next === CLOSE_BRACKET ||
+      next === MINUS ||
+      (next >= 0x30 && next <= 0x39) ||
+      next === 0x74 || // t(rue)
+      next === 0x66 || // f(alse)
+      next === 0x6e) // n(ull)
+  );
+}
+
 export function jsonExtent(text: string, pos: number, maxDepth: number): number {
   let depth = 0;
   let i = pos;
