@@ -356,3 +356,45 @@ describe('the vendored Trino parser (#trino-sql)', () => {
     expect(existsSync(new URL('../dist/vendor/trino-sql/LICENSE', import.meta.url))).toBe(true);
   });
 });
+
+describe('parseSelectList: SELECT * FROM one store, answered from the tokens', () => {
+  const STAR = [
+    `SELECT * FROM ${ID}`,
+    `SELECT * FROM ${ARN} ORDER BY eventTime`,
+    `select * from "${ID}" where eventTime >= '2024-01-01 00:00:00' AND eventTime < '2024-01-02 00:00:00'`,
+    `SELECT * FROM ${ID} WHERE eventName IN ('a', 'b') ORDER BY eventTime DESC LIMIT 5`,
+    `SELECT * FROM ${ID} -- a comment\n WHERE /* another */ eventTime > timestamp '2024-01-01 00:00:00'`,
+    `SELECT * FROM ${ID} WHERE eventName = 'SELECT * FROM x; __ctlake_store_1'`,
+    `SELECT * FROM ${ID} WHERE 10 < "eventVersion" ORDER BY eventTime ASC, eventName DESC LIMIT 1000`,
+  ];
+  // Each has SELECT, FROM, JOIN, WITH, a set operation, a second store, an alias or `;` where the shortcut must not answer.
+  const OTHERS = [
+    `SELECT * FROM ${ID} WHERE eventID IN (SELECT eventID FROM ${ID2})`,
+    `SELECT * FROM ${ID} a JOIN ${ID2} b ON a.eventID = b.eventID`,
+    `SELECT * FROM ${ID} UNION ALL SELECT * FROM ${ID2}`,
+    `SELECT * FROM ${ID}, ${ID2}`,
+    `SELECT * FROM ${ID};`,
+    `SELECT * FROM ${ID} AS x WHERE x.eventName = 'a'`,
+    `SELECT *, eventName FROM ${ID}`,
+    `SELECT * FROM ${ID} CROSS JOIN UNNEST(resources) AS t(r)`,
+    `WITH c AS (SELECT * FROM ${ID}) SELECT * FROM c`,
+    `SELECT * FROM (SELECT eventName FROM ${ID})`,
+    `SELECT * FROM ${ID} WHERE EXISTS (VALUES 1)`,
+    `SELECT * FROM ${ID} WHERE eventName = 'a' OR eventName = 'b'`,
+    `SELECT * FROM ${ID} WHERE`,
+    `SELECT * FROM ${ID} ORDER BY`,
+    `SELECT * FROM ${ID} WHERE eventTime > '2024-01-01' AND`,
+    `SELECT * FROM ${ID} LIMIT`,
+    `SELECT * FROM ${ID} ORDER BY eventTime NULLS FIRST`,
+  ];
+
+  it("gives the parser's answer, store and all, for the shapes it takes and the ones it leaves to the parser", () => {
+    for (const sql of [...STAR, ...OTHERS]) expect(parseSelectList(sql), sql).toEqual(parseSelectList(sql, { parser: 'always' }));
+    for (const sql of STAR) expect(parsed(sql).items, sql).toEqual([{ kind: 'all', qualifier: null, store: 0 }]);
+  });
+
+  it('is the reason a migrate slice and an export of SELECT * skip the parse: the columns are the published ones', () => {
+    expect(columns(`SELECT * FROM ${ID} WHERE eventTime >= '2024-01-01 00:00:00' AND eventTime < '2024-01-01 01:00:00'`)).toEqual(columns(`SELECT * FROM ${ID}`));
+    expect(parsed(`SELECT * FROM "${ARN}" ORDER BY eventTime`).storeRefs).toEqual([ARN]);
+  });
+});

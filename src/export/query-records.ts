@@ -60,23 +60,36 @@ export async function* queryRecordBatches(
     tally.rows = options.resume.rows;
     tally.pages = options.resume.pages;
   }
+  // Settling starts as soon as DescribeQuery has answered, so that its work (loading the SQL grammar, reading the SQL,
+  // GetEventDataStore) overlaps the first page's round trip; the first row waits for it.
+  let settling: Promise<void> | undefined;
+  const settle = (): Promise<void> => {
+    if (settling === undefined) {
+      settling = (async () => {
+        const sources = await options.settle!(tally.description);
+        if (sources !== undefined) columns.expect(sources);
+      })();
+      // Awaited before the first row or at the end; never an unhandled rejection meanwhile.
+      settling.catch(() => undefined);
+    }
+    return settling;
+  };
   const pages = readAhead(
     queryPages(client, {
       ...options,
       onDescribe: (description) => {
         tally.description = description;
         options.onDescribe?.(description);
+        if (options.settle !== undefined) void settle();
       },
     }),
   );
   let settled = options.settle === undefined;
-  const settle = async () => {
-    settled = true;
-    const sources = await options.settle!(tally.description);
-    if (sources !== undefined) columns.expect(sources);
-  };
   for await (const page of pages) {
-    if (!settled) await settle();
+    if (!settled) {
+      await settle();
+      settled = true;
+    }
     const records = page.rows.map((row) => columns.toRecord(row));
     // The records share the rows' strings; the row objects can go now.
     page.rows = [];

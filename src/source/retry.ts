@@ -109,6 +109,8 @@ export async function withRetry<T>(call: () => Promise<T>, context: CallContext)
         randomize: true,
         signal,
         onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+          // p-retry also lands here when a call succeeded as the signal was aborted (its throwIfAborted after the call): no retry follows, so none is told.
+          if (signal?.aborted) return;
           if (retriesLeft > 0) context.onRetry?.({ operation: context.operation, attempt: attemptNumber, retriesLeft, error });
         },
       },
