@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { isCtlakeError } from '../src/errors.js';
 import { encodeParquet, type ParquetOptions, type ParquetThread } from '../src/formats/parquet.js';
+import { workerFlags } from '../src/formats/parquet-writer-pool.js';
 import type { FlatRecord } from '../src/rows/flatten-row.js';
 import { duckdb, query } from './support/duckdb.js';
 
@@ -155,11 +156,17 @@ describe('Parquet writer thread', () => {
       for await (const chunk of encodeParquet(batches(), { compression: 'zstd', rowGroupRows: 10, typing: {}, metadata: () => ({}), createdBy: 't', thread: 'worker' })) bytes += chunk.length;
       process.stderr.write('bytes ' + bytes + '\\n');
     `;
-    // --input-type as well: a flag a worker thread refuses, which the writer thread must not inherit.
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+    // --input-type and -e, which a worker thread refuses to inherit, and --expose-gc, which it refuses to be given.
+    const child = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
     expect(child.error).toBeUndefined();
     expect(child.status).toBe(0);
     expect(child.stdout).toBe('');
     expect(child.stderr).toMatch(/^bytes \d+\n$/);
+  });
+
+  it("gives the thread the process's flags but those that name the main script's source", () => {
+    expect(workerFlags(['--expose-gc', '--input-type=module', '-e', 'code', '--import', 'hook.mjs'])).toEqual(['--expose-gc', '--import', 'hook.mjs']);
+    expect(workerFlags(['--input-type', 'module', '--print', '1', '-p', '2', '--eval=3', '--cpu-prof'])).toEqual(['--cpu-prof']);
+    expect(workerFlags(['--max-old-space-size=4096'])).toEqual(['--max-old-space-size=4096']);
   });
 });

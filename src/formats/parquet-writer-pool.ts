@@ -195,9 +195,7 @@ class WriterThread {
   #gone = false;
 
   constructor() {
-    // Its stdout is never the process's (data goes to stdout only): read and dropped. Its stderr goes to the process's.
-    this.#worker = new Worker(threadUrl(), { stdout: true, execArgv: workerFlags(process.execArgv) });
-    this.#worker.stdout.resume();
+    this.#worker = startWorker();
     this.#worker.on('message', (message: FromWriter) => this.#sessions.get(message.id)?.receive(message));
     this.#worker.on('error', (error) => this.#lose(new Error(`the Parquet writer thread failed: ${error.message}`)));
     this.#worker.on('messageerror', (error) => this.#lose(new Error(`a message from the Parquet writer thread could not be read: ${error.message}`)));
@@ -266,16 +264,44 @@ function removeThread(thread: WriterThread): void {
 }
 
 /**
- * The process's Node flags that a worker thread takes: all but those that
- * name the main script's source (a worker refuses `--input-type`, and `-e`
- * or `-p` would carry the script's text), with their values.
+ * The writer thread's Worker. It inherits the process's Node and V8 flags
+ * (`--expose-gc`, `--cpu-prof`, `--import` hooks), unless they name the
+ * main script's source, which a worker refuses (`--input-type` with `-e`):
+ * then it gets the rest (workerFlags), or none if Node refuses those too
+ * (a V8 flag given to a worker explicitly is refused, inherited it is not).
+ */
+function startWorker(): Worker {
+  // Its stdout is never the process's (data goes to stdout only): read and dropped. Its stderr goes to the process's.
+  const start = (execArgv?: string[]) => new Worker(threadUrl(), { stdout: true, ...(execArgv ? { execArgv } : {}) });
+  const flags = workerFlags(process.execArgv);
+  let worker: Worker;
+  if (flags.length === process.execArgv.length) worker = start();
+  else {
+    try {
+      worker = start(flags);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error;
+      worker = start([]);
+    }
+  }
+  worker.stdout.resume();
+  return worker;
+}
+
+/**
+ * The process's Node flags but those that name the main script's source (a
+ * worker refuses `--input-type`, and `-e` or `-p` would carry the script's
+ * text), with their values.
  */
 export function workerFlags(flags: readonly string[]): string[] {
   const kept: string[] = [];
   for (let i = 0; i < flags.length; i++) {
     const flag = flags[i]!;
-    if (/^--input-type(=|$)/.test(flag) || /^--(eval|print)=/.test(flag)) continue;
-    if (flag === '--input-type' || flag === '-e' || flag === '--eval' || flag === '-p' || flag === '--print') {
+    if (/^--input-type(=|$)/.test(flag) || /^--(eval|print)=/.test(flag)) {
+      if (flag === '--input-type') i++;
+      continue;
+    }
+    if (flag === '-e' || flag === '--eval' || flag === '-p' || flag === '--print') {
       i++;
       continue;
     }
