@@ -11,16 +11,13 @@
 //   ndjson      exportQuery to DIR/out.ndjson
 //   ndjson.gz   exportQuery to DIR/out.ndjson.gz (gzip level 6)
 //   parquet     exportQuery to DIR/out.parquet (zstd, 20,000-row groups)
-//   parquet.main  the same with parquetThread 'main': the WebAssembly writer on
-//               the thread that reads the pages, not on a writer thread
 //   paged       exportQuery({ sql: --sql }) to DIR/out.parquet: the query
 //               started, waited for and paged, as `ctlake export --sql`
 //   delivery    the same SQL with deliveryS3Uri s3://--bucket/bench and
 //               via 'delivery' to DIR/out.parquet: the emulator delivers and
 //               signs to the bench's S3 server (--s3-url), ctlake verifies the
 //               delivery and reads its CSV files into Parquet
-// Every export uses exportQuery's defaults apart from the file name (and
-// parquet.main's parquetThread), so the
+// Every export uses exportQuery's defaults apart from the file name, so the
 // figures are those of `ctlake export --query-id ID --out FILE` (and of
 // `ctlake export --sql SQL [--delivery-s3-uri URI --via delivery]`).
 //
@@ -48,7 +45,7 @@ import { DEFAULT_RETRY } from '../dist/source/retry.js';
 import { watchFirstByte } from './first-byte.mjs';
 import { rawPages } from './raw-pages.mjs';
 
-const OUTPUT_FILES = { ndjson: 'out.ndjson', 'ndjson.gz': 'out.ndjson.gz', parquet: 'out.parquet', 'parquet.main': 'out.parquet', paged: 'out.parquet', delivery: 'out.parquet' };
+const OUTPUT_FILES = { ndjson: 'out.ndjson', 'ndjson.gz': 'out.ndjson.gz', parquet: 'out.parquet', paged: 'out.parquet', delivery: 'out.parquet' };
 const FLOORS = ['raw', 'floor'];
 
 /** Fetches every page through the SDK and keeps only the counts. */
@@ -72,8 +69,7 @@ async function fetchFloor(url, queryId, onFirstPage) {
 }
 
 async function exportCase(name, url, queryId, dir) {
-  const thread = name === 'parquet.main' ? { parquetThread: 'main' } : {};
-  const summary = await exportQuery({ queryId, out: path.join(dir, OUTPUT_FILES[name]), endpointUrl: url, region: 'us-east-1', ...thread });
+  const summary = await exportQuery({ queryId, out: path.join(dir, OUTPUT_FILES[name]), endpointUrl: url, region: 'us-east-1' });
   return { rows: summary.rows, pages: summary.pages, bytes: summary.bytes };
 }
 

@@ -19,7 +19,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --distinct-rows N           sample events behind the rows; the result cycles through them (default 100000)
   --latency LIST              delays per GetQueryResults page, in ms, comma-separated (default 0,100)
   --repeat N                  runs of each case; the median wall time is reported (default 1)
-  --cases LIST                cases to run, of ndjson,ndjson.gz,parquet,parquet.main,delivery,migrate (default ndjson,ndjson.gz,parquet,parquet.main,delivery);
+  --cases LIST                cases to run, of ndjson,ndjson.gz,parquet,delivery,migrate (default ndjson,ndjson.gz,parquet,delivery);
                               the raw and SDK floors run with any export; delivery brings its pair, paged (the same
                               SQL through pages), both over the --distinct-rows events; migrate runs only when named
   --migrate                   the same as adding migrate to --cases

@@ -7,7 +7,7 @@
  * `delivery` are the same SQL, started by ctlake, read through pages and
  * through Lake's signed delivery.
  */
-export const CASES = ['raw', 'floor', 'ndjson', 'ndjson.gz', 'parquet', 'parquet.main', 'paged', 'delivery'];
+export const CASES = ['raw', 'floor', 'ndjson', 'ndjson.gz', 'parquet', 'paged', 'delivery'];
 
 /** The floors every export is measured against. */
 export const FLOORS = ['raw', 'floor'];
@@ -26,8 +26,6 @@ export const SQL_CASES = ['paged', 'delivery'];
 const TIME_TARGETS = {
   ndjson: { zero: 1.4, slow: 1.05 },
   parquet: { zero: 1.7, slow: 1.05 },
-  // Parquet with its writer on the one thread (parquetThread 'main'): the same file, held to the same targets.
-  'parquet.main': { zero: 1.7, slow: 1.05 },
 };
 const SLOW_LATENCY_MS = 100;
 

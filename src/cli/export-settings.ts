@@ -71,7 +71,6 @@ export async function exportSettings(values: ExportValues, io: CliIO) {
     storeType: values['store-type'],
     columns,
     rowGroupRows: values['row-group-rows'],
-    parquetThread: values['parquet-thread'],
     pageSize: values['page-size'],
     partitionBy: values['partition-by'],
     maxRowsPerFile: values['max-rows-per-file'],

@@ -85,13 +85,6 @@ const OUTPUT_FLAGS = {
     help: `The published schema that types SELECT * and named fields: ${LAKE_STORE_TYPES.join(', ')} (default: read from the store's event selectors)`,
   },
   'row-group-rows': { type: 'string', read: wholeNumber(1, 10_000_000), value: 'N', option: 'rowGroupRows', help: 'Parquet rows per row group; bounds memory (default 20000)' },
-  'parquet-thread': {
-    type: 'string',
-    read: word(['worker', 'main'] as const),
-    value: 'worker|main',
-    option: 'parquetThread',
-    help: "Where Parquet's writer (encoding, compression) runs: a thread of its own while the next page is read (worker, default), or the one thread (main)",
-  },
   'partition-by': {
     type: 'string',
     multiple: true,

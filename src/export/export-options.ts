@@ -9,7 +9,7 @@ import type { S3WriteOptions, ServerSideEncryption } from '../destinations/s3.js
 import { parseTarget, type Target } from '../destinations/target.js';
 import type { OutputFormat } from '../formats/encode.js';
 import type { NdjsonTypes } from '../formats/ndjson.js';
-import type { ParquetCompression, ParquetThread } from '../formats/parquet.js';
+import type { ParquetCompression } from '../formats/parquet.js';
 import { LAKE_STORE_TYPES, type LakeStoreType } from '../lake-model.js';
 import { COLUMN_TYPES, type ColumnType, type NestedMode } from '../rows/column-types.js';
 import { checkQueryId } from '../source/query-management.js';
@@ -120,16 +120,6 @@ export interface ExportOptions extends Omit<SourceOptions, 'queryId'> {
    * @default 20000
    */
   rowGroupRows?: number | undefined;
-  /**
-   * Where Parquet's WebAssembly writer (dictionary encoding, statistics,
-   * compression) runs: 'worker', on a writer thread of its own, fed each
-   * page's Arrow batch (transferred, not copied) while this thread reads
-   * and types the next page; 'main', on this thread, for a process that
-   * must stay on one core. Same bytes either way. A process has at most
-   * min(4, cores - 1) writer threads, shared by all its files; an idle one
-   * stops after 5 s and never keeps the process alive. @default 'worker'
-   */
-  parquetThread?: ParquetThread | undefined;
   /** A CloudTrail client to use; else one is built from region, profile and endpointUrl. */
   client?: CloudTrailClient | undefined;
   region?: string | undefined;
@@ -215,7 +205,6 @@ export type ResolvedExportOptions = ResolvedSourceOptions<ExportOptions> & {
   nested: NestedMode;
   storeType: LakeStoreType | undefined;
   rowGroupRows: number;
-  parquetThread: ParquetThread;
   /** Where the bytes go: exactly one of `out`, `destination` and `store`, checked. */
   sink: Sink;
   /** For a dataset (a folder `out`, or a `store`). */
@@ -342,8 +331,6 @@ export function normalizeExportOptions(input: ExportOptions): ResolvedExportOpti
     if (!COLUMN_TYPES.includes(type)) throw optionError(`columns.${name}`, type, `one of ${COLUMN_TYPES.join(', ')}`);
   }
   const rowGroupRows = checkInteger('rowGroupRows', input.rowGroupRows ?? 20_000, 1, 10_000_000);
-  const parquetThread = input.parquetThread ?? 'worker';
-  if (parquetThread !== 'worker' && parquetThread !== 'main') throw optionError('parquetThread', input.parquetThread, "'worker' or 'main'");
   const layout = dataset ? normalizeLayout(input) : undefined;
   if (!dataset) {
     for (const name of ['partitionBy', 'maxRowsPerFile', 'maxFileBytes', 'maxOpenFiles'] as const) {
@@ -360,7 +347,7 @@ export function normalizeExportOptions(input: ExportOptions): ResolvedExportOpti
   if (input.onCheckpoint !== undefined && typeof input.onCheckpoint !== 'function') throw optionError('onCheckpoint', input.onCheckpoint, 'a function');
   const resumeFrom = input.resumeFrom === undefined ? undefined : checkCheckpoint(input.resumeFrom, { queryId: input.queryId, pageSize: source.pageSize, key: input.datasetKey ?? input.queryId });
   if (via === 'delivery' && (input.resumeFrom !== undefined || input.checkpointRows !== undefined)) throw optionError('via', via, "'pages' with checkpoints: a delivery is read whole");
-  return { ...source, sql, via, resumeFrom, maxWaitMs, slotRetry, format, compression, types, columns, nested, storeType, rowGroupRows, parquetThread, sink, layout, s3: normalizeS3(input) };
+  return { ...source, sql, via, resumeFrom, maxWaitMs, slotRetry, format, compression, types, columns, nested, storeType, rowGroupRows, sink, layout, s3: normalizeS3(input) };
 }
 
 /** Members each sink contract needs, checked before any I/O. */

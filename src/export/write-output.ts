@@ -172,7 +172,6 @@ function encodingFor(run: ExportRun, queryId: string): Encoding {
     types: options.types,
     typing: options,
     rowGroupRows: options.rowGroupRows,
-    parquetThread: options.parquetThread,
     // The form Java Parquet readers parse (parquet-mr's VersionParser): `APP version X (build Y)`.
     createdBy: `ctlake version ${version()} (build ${version()})`,
     schema: () => (run.exportSchema?.source === 'sql' ? run.exportSchema.columns : undefined),

@@ -3,7 +3,7 @@ import type { TypingOptions } from '../rows/column-types.js';
 import type { FlatRecord } from '../rows/flatten-row.js';
 import type { ColumnSchema } from '../rows/schema.js';
 import { encodeNdjson, ndjsonCompressor, type NdjsonTypes } from './ndjson.js';
-import { encodeParquet, type ParquetCompression, type ParquetThread } from './parquet.js';
+import { encodeParquet, type ParquetCompression } from './parquet.js';
 
 export type OutputFormat = 'ndjson' | 'parquet';
 
@@ -17,8 +17,6 @@ export interface Encoding {
   typing: TypingOptions;
   /** Parquet only: rows per row group, the writer's memory bound. */
   rowGroupRows: number;
-  /** Parquet only: where the WebAssembly writer runs. @default 'worker' */
-  parquetThread?: ParquetThread | undefined;
   createdBy: string;
   /** Parquet only: the footer's key-value metadata, asked for once the file's schema is fixed. */
   metadata: (columns: readonly ColumnSchema[]) => Record<string, string>;
@@ -54,7 +52,6 @@ export function encodeStages(
       schema: encoding.schema,
       createdBy: encoding.createdBy,
       metadata: encoding.metadata,
-      thread: encoding.parquetThread,
       onSchema,
     });
     return [Readable.from(bytes, { objectMode: false })];

@@ -1,4 +1,6 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Table, tableToIPC, util, type RecordBatch, type Schema } from 'apache-arrow';
+import * as wasm from 'parquet-wasm';
 import { CtlakeError } from '../errors.js';
 import type { TypingOptions } from '../rows/column-types.js';
 import type { FlatRecord } from '../rows/flatten-row.js';
@@ -7,17 +9,8 @@ import { buildSchema, lateColumnsError, type ColumnSchema } from '../rows/schema
 import { isUnparsedColumn } from '../rows/unparsed-column.js';
 import { arrowSchema, recordBatch } from './arrow-batch.js';
 import { FooterTail } from './parquet-footer.js';
-import type { ParquetCompression, WriterSpec } from './parquet-wasm-writer.js';
-import { writeParquetOnThread } from './parquet-writer-pool.js';
 
-export type { ParquetCompression };
-
-/**
- * Where the WebAssembly writer runs: 'worker', on a Parquet writer thread
- * (parquet-writer-pool.ts), while this thread builds the next batches;
- * 'main', on this thread.
- */
-export type ParquetThread = 'worker' | 'main';
+export type ParquetCompression = 'zstd' | 'snappy' | 'gzip' | 'none';
 
 export interface ParquetOptions {
   /** @default 'zstd' */
@@ -45,9 +38,14 @@ export interface ParquetOptions {
   onSchema?: ((columns: readonly ColumnSchema[]) => void) | undefined;
   /** `created_by` in the footer. */
   createdBy: string;
-  /** @default 'worker' */
-  thread?: ParquetThread | undefined;
 }
+
+const CODECS: Record<ParquetCompression, wasm.Compression> = {
+  zstd: wasm.Compression.ZSTD,
+  snappy: wasm.Compression.SNAPPY,
+  gzip: wasm.Compression.GZIP,
+  none: wasm.Compression.UNCOMPRESSED,
+};
 
 /**
  * Record batches to the bytes of one Parquet file, streamed: a chunk per
@@ -109,55 +107,61 @@ export async function* encodeParquet(batches: AsyncIterable<FlatRecord[]>, optio
   let rowsFed = 0;
   let fedAny = false;
   // parquet-wasm replaces an error raised while it pulls with its own
-  // ("Dyn casting error"), and a writer thread gives only its own: keep ours, to rethrow it.
+  // ("Dyn casting error"); keep ours, to rethrow it.
   let pullError: unknown;
-  /** Each batch as the Arrow IPC stream of one record batch, checked against the file's schema. */
-  async function* ipcBatches(): AsyncGenerator<Uint8Array> {
-    try {
-      for (;;) {
-        const next = await source.next();
-        if (next.done) {
-          // parquet-wasm fails ("Dyn casting error") on a stream with no batch: give a file of no rows its schema with one empty batch.
-          // (A schema of no columns is left to fail: readers refuse a Parquet file with no column.)
-          if (!fedAny && columns.length > 0) {
-            fedAny = true;
-            yield toIpc(schema, recordBatch(schema, columns, [], 1));
+  const input = new ReadableStream<wasm.RecordBatch>(
+    {
+      async pull(controller) {
+        try {
+          // Encoding runs on microtasks: let timers and I/O in between batches.
+          await yieldToLoop();
+          const next = await source.next();
+          if (next.done) {
+            // parquet-wasm fails ("Dyn casting error") on a stream with no batch: give a file of no rows its schema with one empty batch.
+            // (A schema of no columns is left to fail: readers refuse a Parquet file with no column.)
+            if (!fedAny && columns.length > 0) {
+              fedAny = true;
+              controller.enqueue(toWasm(schema, recordBatch(schema, columns, [], 1)));
+            }
+            return controller.close();
           }
-          return;
+          const records = next.value;
+          if (records.length === 0) return;
+          // Records carry every column seen so far, new ones last (ColumnSet).
+          const keys = Object.keys(records[records.length - 1]!);
+          if (keys.length > width) {
+            const added = keys.slice(width).filter((name) => !known.has(name));
+            if (added.length) throw lateColumns(records, added, rowsFed, fixed !== undefined);
+            width = keys.length;
+          }
+          const batch = recordBatch(schema, columns, records, rowsFed + 1);
+          if (!util.compareSchemas(schema, batch.schema)) throw new Error('internal: a record batch left the file schema');
+          controller.enqueue(toWasm(batch.schema, batch));
+          fedAny = true;
+          rowsFed += records.length;
+          // Encoded: let the records go now rather than when the next batch replaces them (see encodeNdjson).
+          records.length = 0;
+        } catch (error) {
+          pullError = error;
+          throw error;
         }
-        const records = next.value;
-        if (records.length === 0) continue;
-        // Records carry every column seen so far, new ones last (ColumnSet).
-        const keys = Object.keys(records[records.length - 1]!);
-        if (keys.length > width) {
-          const added = keys.slice(width).filter((name) => !known.has(name));
-          if (added.length) throw lateColumns(records, added, rowsFed, fixed !== undefined);
-          width = keys.length;
-        }
-        const batch = recordBatch(schema, columns, records, rowsFed + 1);
-        if (!util.compareSchemas(schema, batch.schema)) throw new Error('internal: a record batch left the file schema');
-        const ipc = toIpc(batch.schema, batch);
-        fedAny = true;
-        rowsFed += records.length;
-        // Encoded: let the records go now rather than when the next batch replaces them (see encodeNdjson).
-        records.length = 0;
-        yield ipc;
-      }
-    } catch (error) {
-      pullError ??= error;
-      throw error;
-    } finally {
-      await source.return(undefined);
-    }
-  }
+      },
+      async cancel() {
+        await source.return(undefined);
+      },
+    },
+    { highWaterMark: 0 },
+  );
 
-  const spec: WriterSpec = { compression: options.compression, rowGroupRows: options.rowGroupRows, createdBy: options.createdBy, metadata: [...metadata] };
-  // WebAssembly is loaded on this thread only to write here: a writer thread has its own.
-  const write = options.thread === 'main' ? (await import('./parquet-wasm-writer.js')).writeParquetHere : writeParquetOnThread;
-  const tail = new FooterTail();
-  const ipc = ipcBatches();
+  let output: ReadableStream;
   try {
-    for await (const chunk of write(ipc, spec)) {
+    output = await wasm.transformParquetStream(input, writerProperties(options, metadata));
+  } catch (error) {
+    throw pullError ?? error;
+  }
+  const tail = new FooterTail();
+  try {
+    for await (const chunk of output as unknown as AsyncIterable<Uint8Array>) {
       if (pullError) break;
       tail.push(chunk);
       yield chunk;
@@ -165,9 +169,9 @@ export async function* encodeParquet(batches: AsyncIterable<FlatRecord[]>, optio
   } catch (error) {
     throw pullError ?? error;
   } finally {
-    // The writer may stop without returning its input (parquet-wasm does not cancel it): returned here, at once or once
-    // its pending next() settles, so that the source ends whichever way the file did.
-    ipc.return(undefined).catch(() => undefined);
+    // parquet-wasm does not cancel its input when its output is cancelled: the source is returned here, at once or once
+    // its pending next() settles, so that it ends whichever way the file did.
+    source.return(undefined).catch(() => undefined);
   }
   if (pullError) throw pullError;
   const written = tail.rows();
@@ -176,9 +180,29 @@ export async function* encodeParquet(batches: AsyncIterable<FlatRecord[]>, optio
   }
 }
 
-/** A batch as the Arrow IPC stream of one record batch: how it crosses to WebAssembly (and to a writer thread). */
-function toIpc(schema: Schema, batch: RecordBatch): Uint8Array {
-  return tableToIPC(new Table(schema, [batch]), 'stream');
+function writerProperties(options: ParquetOptions, metadata: Map<string, string>): wasm.WriterProperties {
+  // Built fresh for every file: the writer consumes its properties, and a
+  // reused (consumed) object silently falls back to parquet-rs defaults.
+  return new wasm.WriterPropertiesBuilder()
+    .setCompression(CODECS[options.compression])
+    .setDictionaryEnabled(true)
+    .setStatisticsEnabled(wasm.EnabledStatistics.Chunk)
+    .setMaxRowGroupSize(options.rowGroupRows)
+    .setCreatedBy(options.createdBy)
+    .setKeyValueMetadata(metadata)
+    .build();
+}
+
+/** An apache-arrow batch handed to WebAssembly through Arrow IPC; the writer then owns it. */
+function toWasm(schema: Schema, batch: RecordBatch): wasm.RecordBatch {
+  const table = wasm.Table.fromIPCStream(tableToIPC(new Table(schema, [batch]), 'stream'));
+  try {
+    const wasmBatch = table.recordBatch(0);
+    if (!wasmBatch) throw new Error('internal: Arrow IPC produced no record batch');
+    return wasmBatch;
+  } finally {
+    table.free();
+  }
 }
 
 function lateColumns(records: readonly FlatRecord[], added: readonly string[], rowsBefore: number, fixed: boolean): CtlakeError {
