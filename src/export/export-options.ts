@@ -116,7 +116,7 @@ export interface ExportOptions extends Omit<SourceOptions, 'queryId'> {
    */
   storeType?: LakeStoreType | undefined;
   /**
-   * Parquet rows per row group: the writer holds one row group, so this bounds memory.
+   * Parquet rows per row group: the writer holds one row group (three while its destination stalls), so this bounds memory.
    * @default 20000
    */
   rowGroupRows?: number | undefined;
