@@ -152,6 +152,11 @@ export function optionError(option: string, value: unknown, expected: string): O
 /** How many characters of a value a message quotes before cutting it. */
 export const QUOTE_LIMIT = 80;
 
+/** A name from the data (a listed file) as it is when it is plain printable ASCII, else quoted: a name with a newline must not make two lines. */
+export function shownName(name: string): string {
+  return /^[\x20-\x7e]*$/.test(name) ? name : quoted(name);
+}
+
 /**
  * A value from outside (data, a flag, a file) quoted for a message: JSON
  * quoted, so that control characters and quotes are escaped, with its

@@ -102,14 +102,15 @@ async function verifyDelivered(store: ObjectStore, values: { json?: boolean | un
     import('../source/delivery-sign.js'),
     import('../source/retry.js'),
   ]);
-  const clients: Array<{ destroy(): void }> = [];
+  // Built when the sign file has named its region (verifyDeliveryFolder asks for the keys once).
+  let client: { destroy(): void } | undefined;
   try {
     const report = await verifyDeliveryFolder(store, {
       publicKeys: (time, region) => {
         const options = clientOptions(values, io);
-        const client = createCloudTrailClient({ ...options, region: options.region ?? region });
-        clients.push(client);
-        return publicKeysAround(client, time, { signal: io.signal, retry: resolveRetry(io.retry) });
+        const cloudtrail = createCloudTrailClient({ ...options, region: options.region ?? region });
+        client = cloudtrail;
+        return publicKeysAround(cloudtrail, time, { signal: io.signal, retry: resolveRetry(io.retry) });
       },
     });
     // The JSON report keeps its fields; the sign file itself is the delivery's, not the report's.
@@ -121,6 +122,6 @@ async function verifyDelivered(store: ObjectStore, values: { json?: boolean | un
     const count = report.problems.length;
     throw new CtlakeError('VERIFY_FAILED', `${report.delivery} is not the delivery Lake signed: ${count} problem${count === 1 ? '' : 's'} (listed on stdout); fetch the files again from where Lake delivered them, or run the query again`);
   } finally {
-    for (const client of clients) client.destroy();
+    client?.destroy();
   }
 }

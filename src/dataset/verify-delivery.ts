@@ -1,5 +1,5 @@
 import type { ObjectStore } from '../destinations/store.js';
-import { quoted } from '../errors.js';
+import { shownName } from '../errors.js';
 import { parseSignFile, SIGN_FILE, verifyDelivery, type DeliveryPublicKey, type SignFile, type VerifiedFile } from '../source/delivery-sign.js';
 
 /**
@@ -66,7 +66,7 @@ export async function verifyDeliveryFolder(store: ObjectStore, options: Delivery
     present.push(object.name);
     if (object.kind !== undefined) {
       special.add(object.name);
-      report.problems.push(`${shown(object.name)}: ${object.kind === 'symlink' ? 'a symbolic link' : 'not a regular file'}, which ctlake never reads in a delivery; remove it`);
+      report.problems.push(`${shownName(object.name)}: ${object.kind === 'symlink' ? 'a symbolic link' : 'not a regular file'}, which ctlake never reads in a delivery; remove it`);
     }
   }
   if (!present.includes(SIGN_FILE)) {
@@ -105,9 +105,4 @@ export async function verifyDeliveryFolder(store: ObjectStore, options: Delivery
   report.signatureOk = checked.signatureOk;
   report.ok = report.problems.length === 0;
   return report;
-}
-
-/** A name as it is when it is plain printable ASCII, else quoted: a name with a newline must not make two lines. */
-function shown(name: string): string {
-  return /^[\x20-\x7e]*$/.test(name) ? name : quoted(name);
 }

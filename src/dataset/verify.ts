@@ -3,7 +3,7 @@ import { createGunzip } from 'node:zlib';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ObjectStore } from '../destinations/store.js';
-import { isCtlakeError, quoted } from '../errors.js';
+import { isCtlakeError, quoted, shownName } from '../errors.js';
 import { FooterTail } from '../formats/parquet-footer.js';
 import { isStale, parseLock } from '../destinations/store-lock.js';
 import { isLeftover, temporaryFileOwner } from '../destinations/file.js';
@@ -123,8 +123,8 @@ export async function verifyDataset(store: ObjectStore): Promise<VerifyReport> {
     if (owner !== undefined) {
       report.warnings.push(
         isLeftover(name)
-          ? `${shown(name)}: leftover of a killed run (pid ${owner.pid}): removed by the next export`
-          : `${shown(name)}: temporary file of a running export (pid ${owner.pid})${owner.thisHost ? '' : ' on another host'}`,
+          ? `${shownName(name)}: leftover of a killed run (pid ${owner.pid}): removed by the next export`
+          : `${shownName(name)}: temporary file of a running export (pid ${owner.pid})${owner.thisHost ? '' : ' on another host'}`,
       );
       continue;
     }
@@ -135,7 +135,7 @@ export async function verifyDataset(store: ObjectStore): Promise<VerifyReport> {
       );
       continue;
     }
-    problem(`${shown(name)}: not in the manifest (an extra or leftover file)`);
+    problem(`${shownName(name)}: not in the manifest (an extra or leftover file)`);
   }
   report.ok = report.problems.length === 0;
   return report;
@@ -176,9 +176,4 @@ async function readFile(store: ObjectStore, path: string): Promise<{ bytes: numb
 /** A failure to open or fetch the file (EACCES, S3 403), as opposed to bytes that do not parse. */
 function isReadError(error: unknown): boolean {
   return (isCtlakeError(error) && error.message.startsWith('cannot read ')) || typeof (error as NodeJS.ErrnoException).syscall === 'string';
-}
-
-/** A listed name as it is when it is plain printable ASCII, else quoted: a name with a newline must not make two lines. */
-function shown(name: string): string {
-  return /^[\x20-\x7e]*$/.test(name) ? name : quoted(name);
 }

@@ -13,9 +13,6 @@ import { waitForQuery } from '../source/query-status.js';
 import { withRetry } from '../source/retry.js';
 import type { ExportRun } from './export-run.js';
 
-/** A delivery whose signature verified, as the manifest and the summary record it. */
-export type DeliveryRecord = ManifestDelivery;
-
 /**
  * The delivery of the run's query: DeliveryStatus waited for until SUCCESS
  * (each failure status is DELIVERY_FAILED, naming it), then the folder
@@ -25,7 +22,7 @@ export type DeliveryRecord = ManifestDelivery;
  * and nothing unsigned beside them. Any problem is VERIFY_FAILED naming the
  * file and what differed, before a delivered row is used.
  */
-export async function verifiedDelivery(run: ExportRun, queryId: string): Promise<{ record: Omit<DeliveryRecord, 'via' | 'rows'>; store: ObjectStore; order: string[]; hashes: Map<string, string> }> {
+export async function verifiedDelivery(run: ExportRun, queryId: string): Promise<{ record: Omit<ManifestDelivery, 'via' | 'rows'>; store: ObjectStore; order: string[] }> {
   const options = run.options;
   const call = { signal: run.controller.signal, retry: options.retry, onRetry: options.onRetry };
   const delivery = await waitForDelivery(run.client, queryId, { ...call, pollMinMs: options.pollMinMs, pollMaxMs: options.pollMaxMs, maxWaitMs: options.maxWaitMs });
@@ -45,7 +42,6 @@ export async function verifiedDelivery(run: ExportRun, queryId: string): Promise
     },
     store,
     order: resultFileOrder(sign),
-    hashes: new Map(report.files.map((f) => [f.name, f.sha256])),
   };
 }
 
@@ -73,7 +69,8 @@ export async function* deliveredBatches(
   clearTimeout(run.timer);
   const total = await totalResultsCount(run, queryId);
   run.tally.totalResultsCount = total;
-  const { record, store, order, hashes } = await verifiedDelivery(run, queryId);
+  const { record, store, order } = await verifiedDelivery(run, queryId);
+  const hashes = new Map(record.files.map((f) => [f.name, f.sha256]));
   const columns = new ColumnSet();
   run.tally.columns = columns.names;
   const sources = await settle(description);

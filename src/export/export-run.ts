@@ -8,11 +8,10 @@ import type { PartitionLevel } from '../dataset/partition.js';
 import type { Destination } from '../destinations/destination.js';
 import type { ObjectStore } from '../destinations/store.js';
 import type { LockHandle } from '../destinations/store-lock.js';
-import type { Manifest, ManifestExport } from '../dataset/manifest.js';
+import type { Manifest, ManifestDelivery, ManifestExport } from '../dataset/manifest.js';
 import type { WrittenFile } from '../dataset/write-dataset.js';
 import { newTally, type RecordTally } from './query-records.js';
 import { createCloudTrailClient } from '../source/cloudtrail-client.js';
-import type { ManifestDelivery as DeliveryRecord } from '../dataset/manifest.js';
 
 /**
  * The state one export shares between its steps (open the target, take the
@@ -70,7 +69,7 @@ export interface ExportRun {
     entry: ManifestExport | undefined;
   };
   /** Lake's delivery of the query (deliveryS3Uri), once verified: the rows came from it, or it was cross-checked. */
-  delivery: DeliveryRecord | undefined;
+  delivery: ManifestDelivery | undefined;
   /** Listener on the caller's signal; removed when the run ends. */
   readonly stop: () => void;
 }

@@ -1,4 +1,4 @@
-import type { ManifestDelivery as DeliveryRecord } from '../dataset/manifest.js';
+import type { ManifestDelivery } from '../dataset/manifest.js';
 import type { Compression, OutputFormat } from './export-options.js';
 import type { ExportRun } from './export-run.js';
 import type { ColumnSchema } from '../rows/schema.js';
@@ -40,7 +40,7 @@ export interface ExportSummary {
   /** The Parquet file's schema (source column, file name, type); for NDJSON, undefined. */
   schema: ColumnSchema[] | undefined;
   /** With deliveryS3Uri: Lake's delivery, verified (its folder, files, SHA-256, signature, key), and whether the rows came from it or it was cross-checked. */
-  delivery: DeliveryRecord | undefined;
+  delivery: ManifestDelivery | undefined;
   durationMs: number;
   queryStatistics: QueryStatisticsSummary;
 }

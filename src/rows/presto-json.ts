@@ -267,7 +267,6 @@ class PrestoReader {
     }
   }
 
-
   /** Whether a value ending at `end` is followed by its context's separator or closer. */
   private atEnd(end: number, context: Context): boolean {
     const text = this.text;
@@ -290,13 +289,6 @@ class PrestoReader {
   }
 }
 
-/**
- * The end of the JSON object or list at `pos`, found by matching brackets
- * outside strings; when there is none, a negative number, `-(i + 1)` for the
- * index `i` where the scan stopped (so a caller can count what it scanned).
- * Canonical JSON has no white space outside strings, so any stops the scan
- * early; JSON.parse validates the rest. Shared with nested-scalar.ts.
- */
 /**
  * Whether the object or array at `pos` could start JSON as well as Presto
  * text: `{"` opens a JSON object, and `[` followed by what a JSON value
@@ -321,6 +313,13 @@ export function mayStartJson(text: string, pos: number): boolean {
   );
 }
 
+/**
+ * The end of the JSON object or list at `pos`, found by matching brackets
+ * outside strings; when there is none, a negative number, `-(i + 1)` for the
+ * index `i` where the scan stopped (so a caller can count what it scanned).
+ * Canonical JSON has no white space outside strings, so any stops the scan
+ * early; JSON.parse validates the rest. Shared with nested-scalar.ts.
+ */
 export function jsonExtent(text: string, pos: number, maxDepth: number): number {
   let depth = 0;
   let i = pos;

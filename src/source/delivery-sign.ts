@@ -1,7 +1,7 @@
 import { constants, createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { ListPublicKeysCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
-import { CtlakeError, quoted } from '../errors.js';
+import { CtlakeError, quoted, shownName } from '../errors.js';
 import { withRetry, type RetryEvent, type RetryOptions } from './retry.js';
 
 /**
@@ -255,7 +255,7 @@ export async function verifyDelivery(input: VerifyDeliveryInput): Promise<Delive
   if (input.present !== undefined) {
     const listed = new Set(sign.files.map((file) => file.fileName));
     for (const name of input.present) {
-      if (name !== SIGN_FILE && !listed.has(name)) problems.push(`${/^[\x20-\x7e]*$/.test(name) ? name : quoted(name)}: in the delivery folder but not signed (not in ${SIGN_FILE})`);
+      if (name !== SIGN_FILE && !listed.has(name)) problems.push(`${shownName(name)}: in the delivery folder but not signed (not in ${SIGN_FILE})`);
     }
   }
   return { ok: problems.length === 0, files, fingerprint: match === undefined ? undefined : wanted, signatureOk, problems };

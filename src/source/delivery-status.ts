@@ -1,8 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { DescribeQueryCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CtlakeError, quoted } from '../errors.js';
-import { withRetry } from './retry.js';
-import { checkedStatus, isPending, MAX_QUERY_WAIT_MS, queryEndedError, unexpected, type WaitOptions } from './query-status.js';
+import { checkedStatus, isPending, MAX_QUERY_WAIT_MS, pollDescribeQuery, queryEndedError, unexpected, type WaitOptions } from './query-status.js';
 
 /**
  * Lake's own delivery of a query's results to S3 (StartQuery
@@ -67,45 +65,32 @@ export interface Delivery {
  * abort. Every poll is retried as every call is.
  */
 export async function waitForDelivery(client: CloudTrailClient, queryId: string, options: DeliveryWaitOptions): Promise<Delivery> {
-  const { signal } = options;
-  let delay = options.pollMinMs ?? 1000;
-  const maxDelay = options.pollMaxMs ?? 10_000;
-  const maxWait = options.maxWaitMs ?? MAX_DELIVERY_WAIT_MS;
-  const started = Date.now();
-  for (;;) {
-    const description = await withRetry(() => client.send(new DescribeQueryCommand({ QueryId: queryId }), { abortSignal: signal }), {
-      operation: 'DescribeQuery',
-      queryId,
-      signal,
-      retry: options.retry,
-      onRetry: options.onRetry,
-    });
-    options.onStatus?.(description);
-    const queryStatus = checkedStatus(description.QueryStatus, 'DescribeQuery', queryId);
-    if (!isPending(queryStatus) && queryStatus !== 'FINISHED') throw queryEndedError(queryId, queryStatus, description.ErrorMessage);
-    const uri = description.DeliveryS3Uri;
-    if (typeof uri !== 'string' || uri === '') {
-      throw new CtlakeError('DELIVERY_FAILED', `query ${queryId} has no DeliveryS3Uri: Lake delivers only the results of a query started with one; start the query with a DeliveryS3Uri (s3://bucket/prefix)`, {
-        queryId,
-        option: 'deliveryS3Uri',
-      });
-    }
-    const status = description.DeliveryStatus as string | undefined;
-    if (status !== undefined && !DELIVERY_STATUSES.includes(status as DeliveryStatus)) {
-      unexpected((n) => `DescribeQuery: the answer has DeliveryStatus ${quoted(status)}, none of ${DELIVERY_STATUSES.join(', ')}; check ${n('endpointUrl')}`, queryId);
-    }
-    if (status === 'SUCCESS') return { deliveryS3Uri: uri, deliveryStatus: 'SUCCESS' };
-    if (status !== undefined && status !== 'PENDING' && status !== 'SUCCESS') throw deliveryFailure(queryId, uri, status as Exclude<DeliveryStatus, 'SUCCESS' | 'PENDING'>);
-    const waited = Date.now() - started;
-    if (waited >= maxWait) {
-      const still = `still ${status ?? 'without a DeliveryStatus'} (query ${queryStatus}) after ${waited >= 120_000 ? `${Math.round(waited / 60_000)} minutes` : `${Math.round(waited / 1000)} s`}`;
-      throw new CtlakeError('UNEXPECTED_RESPONSE', `DescribeQuery: the delivery of query ${queryId} to ${uri} is ${still}; the service is not settling it`, { queryId, status });
-    }
-    await sleep(delay, undefined, { signal }).catch((error: unknown) => {
-      throw new CtlakeError('INTERRUPTED', 'Export interrupted', { queryId, cause: error });
-    });
-    delay = Math.min(maxDelay, Math.round(delay * 1.5));
-  }
+  const poll = { ...options, queryId, pollMinMs: options.pollMinMs ?? 1000, pollMaxMs: options.pollMaxMs ?? 10_000, maxWaitMs: options.maxWaitMs ?? MAX_DELIVERY_WAIT_MS };
+  return pollDescribeQuery<Delivery>(client, poll, {
+    settle: (description) => {
+      options.onStatus?.(description);
+      const queryStatus = checkedStatus(description.QueryStatus, 'DescribeQuery', queryId);
+      if (!isPending(queryStatus) && queryStatus !== 'FINISHED') throw queryEndedError(queryId, queryStatus, description.ErrorMessage);
+      const uri = description.DeliveryS3Uri;
+      if (typeof uri !== 'string' || uri === '') {
+        throw new CtlakeError('DELIVERY_FAILED', `query ${queryId} has no DeliveryS3Uri: Lake delivers only the results of a query started with one; start the query with a DeliveryS3Uri (s3://bucket/prefix)`, {
+          queryId,
+          option: 'deliveryS3Uri',
+        });
+      }
+      const status = description.DeliveryStatus as string | undefined;
+      if (status !== undefined && !DELIVERY_STATUSES.includes(status as DeliveryStatus)) {
+        unexpected((n) => `DescribeQuery: the answer has DeliveryStatus ${quoted(status)}, none of ${DELIVERY_STATUSES.join(', ')}; check ${n('endpointUrl')}`, queryId);
+      }
+      if (status === 'SUCCESS') return { deliveryS3Uri: uri, deliveryStatus: 'SUCCESS' };
+      if (status !== undefined && status !== 'PENDING') throw deliveryFailure(queryId, uri, status as Exclude<DeliveryStatus, 'SUCCESS' | 'PENDING'>);
+      return undefined;
+    },
+    tooLong: (description, waited) => {
+      const still = `still ${description.DeliveryStatus ?? 'without a DeliveryStatus'} (query ${description.QueryStatus}) after ${waited >= 120_000 ? `${Math.round(waited / 60_000)} minutes` : `${Math.round(waited / 1000)} s`}`;
+      return new CtlakeError('UNEXPECTED_RESPONSE', `DescribeQuery: the delivery of query ${queryId} to ${description.DeliveryS3Uri} is ${still}; the service is not settling it`, { queryId, status: description.DeliveryStatus });
+    },
+  });
 }
 
 /** The bucket of `s3://bucket/prefix`, for messages; the URI itself when it is not one. */

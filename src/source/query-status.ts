@@ -77,10 +77,46 @@ export const MAX_QUERY_WAIT_MS = 2 * 3_600_000;
  * with UNEXPECTED_RESPONSE once the query has been pending for `maxWaitMs`.
  */
 export async function waitForQuery(client: CloudTrailClient, options: WaitOptions): Promise<DescribeQueryCommandOutput> {
-  const { queryId, signal } = options;
-  let delay = options.pollMinMs ?? 500;
-  const maxDelay = options.pollMaxMs ?? 5000;
+  const { queryId } = options;
   const maxWait = options.maxWaitMs ?? MAX_QUERY_WAIT_MS;
+  return pollDescribeQuery(client, { ...options, pollMinMs: options.pollMinMs ?? 500, pollMaxMs: options.pollMaxMs ?? 5000, maxWaitMs: maxWait }, {
+    settle: (description) => {
+      const status = checkedStatus(description.QueryStatus, 'DescribeQuery', queryId);
+      options.onStatus?.(description);
+      if (status === 'FINISHED') return description;
+      if (!isPending(status)) throw queryEndedError(queryId, status, description.ErrorMessage);
+      return undefined;
+    },
+    tooLong: (description) =>
+      new CtlakeError(
+        'UNEXPECTED_RESPONSE',
+        `DescribeQuery: query ${queryId} is still ${description.QueryStatus} after ${waitText(maxWait)}, beyond Lake's one-hour run-time limit; the service is not settling it (cancel it with ctlake cancel)`,
+        { queryId, status: description.QueryStatus },
+      ),
+  });
+}
+
+/** How a DescribeQuery poll loop (pollDescribeQuery) reads each answer. */
+export interface PollSteps<T> {
+  /** A value ends the wait with it; undefined polls again; a throw ends the wait with the error. */
+  settle: (description: DescribeQueryCommandOutput) => T | undefined;
+  /** The error once `maxWaitMs` has passed since the first poll with no value, given the last answer and the time waited. */
+  tooLong: (description: DescribeQueryCommandOutput, waitedMs: number) => CtlakeError;
+}
+
+/**
+ * The one DescribeQuery poll loop (waitForQuery, waitForDelivery): each
+ * poll retried as every call is, then `steps.settle`; between polls an
+ * abortable sleep (INTERRUPTED on abort) from `pollMinMs`, growing by 1.5
+ * up to `pollMaxMs`; bounded by `maxWaitMs` (`steps.tooLong`).
+ */
+export async function pollDescribeQuery<T>(
+  client: CloudTrailClient,
+  options: Omit<WaitOptions, 'onStatus'> & { pollMinMs: number; pollMaxMs: number; maxWaitMs: number },
+  steps: PollSteps<T>,
+): Promise<T> {
+  const { queryId, signal } = options;
+  let delay = options.pollMinMs;
   const started = Date.now();
   for (;;) {
     const description = await withRetry(
@@ -91,23 +127,16 @@ export async function waitForQuery(client: CloudTrailClient, options: WaitOption
         ),
       { operation: 'DescribeQuery', queryId, signal, retry: options.retry, onRetry: options.onRetry },
     );
-    const status = checkedStatus(description.QueryStatus, 'DescribeQuery', queryId);
-    options.onStatus?.(description);
-    if (status === 'FINISHED') return description;
-    if (!isPending(status)) throw queryEndedError(queryId, status, description.ErrorMessage);
-    if (Date.now() - started >= maxWait) {
-      throw new CtlakeError(
-        'UNEXPECTED_RESPONSE',
-        `DescribeQuery: query ${queryId} is still ${status} after ${waitText(maxWait)}, beyond Lake's one-hour run-time limit; the service is not settling it (cancel it with ctlake cancel)`,
-        { queryId, status },
-      );
-    }
+    const value = steps.settle(description);
+    if (value !== undefined) return value;
+    const waited = Date.now() - started;
+    if (waited >= options.maxWaitMs) throw steps.tooLong(description, waited);
     try {
       await sleep(delay, undefined, { signal });
     } catch (error) {
       throw new CtlakeError('INTERRUPTED', 'Export interrupted', { queryId, cause: error });
     }
-    delay = Math.min(maxDelay, Math.round(delay * 1.5));
+    delay = Math.min(options.pollMaxMs, Math.round(delay * 1.5));
   }
 }
 
