@@ -1,11 +1,11 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from './support/cli-process.js';
+import { DIST, resolvedModules, writeResolveHook } from './support/resolve-log.js';
 
 /**
  * `ctlake --version`, `ctlake --help` and a usage error load no command:
@@ -15,7 +15,6 @@ import { BIN } from './support/cli-process.js';
  * resolution is recorded by a resolve hook (module.register), which also
  * sees the dynamic imports the registry makes.
  */
-const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
 const HEAVY = /^(@aws-sdk\/|@smithy\/|@duckdb\/|parquet-wasm|apache-arrow|p-retry)/;
 
 /** The modules a built file imports statically (import ... from, export ... from, bare import). */
@@ -53,33 +52,14 @@ describe('the ctlake command loads a command only when it runs', () => {
     let hook: string;
     beforeAll(async () => {
       dir = await mkdtemp(path.join(tmpdir(), 'ctlake-lazy-'));
-      // Resolve hooks run on a thread of their own (Node 20): each resolution is appended to a file, synchronously.
-      await writeFile(
-        path.join(dir, 'record.mjs'),
-        `import { appendFileSync } from 'node:fs';
-let log;
-export function initialize(data) { log = data.log; }
-export async function resolve(specifier, context, next) {
-  const result = await next(specifier, context);
-  appendFileSync(log, result.url + '\\n');
-  return result;
-}
-`,
-      );
-      hook = path.join(dir, 'hook.mjs');
-      await writeFile(
-        hook,
-        `import { register } from 'node:module';
-register(${JSON.stringify(pathToFileURL(path.join(dir, 'record.mjs')).href)}, { data: { log: process.env.RESOLVE_LOG } });
-`,
-      );
+      hook = await writeResolveHook(dir);
     });
     afterAll(() => rm(dir, { recursive: true, force: true }));
 
     async function loaded(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string; modules: string[] }> {
       const log = path.join(dir, `${args.join('_').replace(/[^a-z_-]/gi, '') || 'bare'}.log`);
       await writeFile(log, '');
-      const child = spawn(process.execPath, ['--import', pathToFileURL(hook).href, BIN, ...args], {
+      const child = spawn(process.execPath, ['--import', hook, BIN, ...args], {
         env: { PATH: process.env.PATH ?? '', RESOLVE_LOG: log },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -88,10 +68,7 @@ register(${JSON.stringify(pathToFileURL(path.join(dir, 'record.mjs')).href)}, { 
       child.stdout.on('data', (c: Buffer) => out.push(c));
       child.stderr.on('data', (c: Buffer) => err.push(c));
       const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
-      const modules = (await readFile(log, 'utf8'))
-        .split('\n')
-        .filter(Boolean)
-        .map((url) => (url.startsWith('file:') ? path.relative(DIST, fileURLToPath(url)).split(path.sep).join('/') : url));
+      const modules = await resolvedModules(log);
       return { status, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), modules };
     }
 

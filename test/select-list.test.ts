@@ -3,7 +3,9 @@ import { TrinoSqlLexer, TrinoSqlParser } from '#trino-sql';
 import { describe, expect, it } from 'vitest';
 import { lakeSchema } from '../src/rows/lake-schema.js';
 import { formatLakeType } from '../src/rows/lake-type.js';
-import { MAX_QUERY_LENGTH, outputColumns, parseSelectList, type SelectItem } from '../src/rows/select-list.js';
+import { MAX_QUERY_LENGTH, outputColumns, type SelectItem } from '../src/rows/select-items.js';
+import { parseSelectList } from '../src/rows/select-list.js';
+import { lexQuery, tokenSelectList } from '../src/rows/select-star.js';
 
 const ID = 'EXAMPLEf852-4e8f-8bd1-bcf6cEXAMPLE';
 const ID2 = 'EXAMPLEg741-6y1x-9p3v-bnh6iEXAMPLE';
@@ -391,6 +393,16 @@ describe('parseSelectList: SELECT * FROM one store, answered from the tokens', (
   it("gives the parser's answer, store and all, for the shapes it takes and the ones it leaves to the parser", () => {
     for (const sql of [...STAR, ...OTHERS]) expect(parseSelectList(sql), sql).toEqual(parseSelectList(sql, { parser: 'always' }));
     for (const sql of STAR) expect(parsed(sql).items, sql).toEqual([{ kind: 'all', qualifier: null, store: 0 }]);
+  });
+
+  it('answers those shapes from the lexer alone (rows/select-star.ts), and leaves every near miss to the parser', () => {
+    // All but `IN (...)`, which is the store's star too, but not a comparison with a literal.
+    for (const sql of STAR) expect(tokenSelectList(lexQuery(sql)), sql).toEqual(sql.includes(' IN (') ? undefined : parseSelectList(sql, { parser: 'always' }));
+    for (const sql of OTHERS) expect(tokenSelectList(lexQuery(sql)), sql).toBeUndefined();
+    // The bounds before any parse are the tokens' too.
+    expect(tokenSelectList(lexQuery('x'.repeat(MAX_QUERY_LENGTH + 1)))).toEqual({ ok: false, reason: "the query is longer than Lake's 10000 characters" });
+    expect(tokenSelectList(lexQuery(42))).toEqual({ ok: false, reason: 'the query is not a string' });
+    expect(tokenSelectList(lexQuery(`SELECT * FROM ${ID} WHERE ${'('.repeat(65)}1${')'.repeat(65)} = 1`))).toMatchObject({ ok: false, reason: expect.stringContaining('nests deeper') });
   });
 
   it('is the reason a migrate slice and an export of SELECT * skip the parse: the columns are the published ones', () => {

@@ -17,7 +17,8 @@ import type { RetryEvent, RetryOptions } from '../source/retry.js';
  * partition, every window of a job) has the same columns and types, whatever
  * the rows hold:
  *
- * - the select list is read with the Trino grammar (rows/select-list.ts);
+ * - the select list is read with the Trino grammar (rows/select-list.ts;
+ *   `SELECT * FROM <store> ...` from its tokens alone, rows/select-star.ts);
  * - `*` is the store type's published columns; a field names its published
  *   type (`useridentity.sessioncontext.sessionissuer.arn` is a string);
  *   `CAST(x AS t)` and `count(*)` say theirs; any other expression, and a
@@ -59,11 +60,15 @@ export interface SchemaInputs {
 const known = new WeakMap<CloudTrailClient, Map<string, StoreTypeAnswer>>();
 
 export async function resolveExportSchema(inputs: SchemaInputs): Promise<ExportSchema> {
-  // Loaded when an export first needs it: the Trino grammar costs about 30 MB
-  // and 0.1 s to load (and as much again on its first parse), which the
-  // library's other users (a row stream, list, describe) need not pay.
-  const { outputColumns, parseSelectList } = await import('../rows/select-list.js');
-  const list = inputs.sql === undefined ? ({ ok: false, reason: 'no SQL text' } as const) : parseSelectList(inputs.sql);
+  // Loaded when an export first needs them, each only if it is needed: the
+  // Trino lexer costs about 20 MB and 0.06 s to load, the parser as much
+  // again (and 0.1 to 0.2 s on its first parse), which the library's other
+  // users (a row stream, list, describe) need not pay, and a query the
+  // tokens answer (`SELECT * FROM <store> ...`, rows/select-star.ts) skips.
+  const [{ lexQuery, tokenSelectList }, { outputColumns }] = await Promise.all([import('../rows/select-star.js'), import('../rows/select-items.js')]);
+  const lexed = inputs.sql === undefined ? undefined : lexQuery(inputs.sql);
+  const list =
+    lexed === undefined ? ({ ok: false, reason: 'no SQL text' } as const) : (tokenSelectList(lexed) ?? (await import('../rows/select-list.js')).parseLexedQuery(lexed));
   if (!list.ok) return { columns: [], source: 'first-page', storeType: undefined, storeTypeSource: undefined, reason: list.reason };
   const needsStore = list.items.some((item) => item.kind !== 'expression' || item.typeRef !== null);
   let answer: StoreTypeAnswer | undefined = inputs.storeType === undefined ? undefined : { storeType: inputs.storeType, source: 'option' };

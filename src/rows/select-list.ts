@@ -7,51 +7,23 @@
  * dt-sql-parser generates from Trino's SqlBase.g4, vendored by
  * scripts/vendor-trino-sql.mjs as `#trino-sql`), never by regular
  * expressions. Lake's bare store ids and ARNs after FROM are made parseable
- * at token level first (./trino-tokens.ts).
+ * at token level first (./trino-tokens.ts). What a select list is, and the
+ * output columns it gives, are ./select-items.ts; the bounds before any
+ * parse and the one shape the tokens answer alone are ./select-star.ts,
+ * which a caller can load without this module and its parser.
  *
  * Pure, and bounded: a statement longer than Lake's 10,000-character limit is
  * refused before lexing; nesting deeper than the parser's recursion copes
  * with is a refusal, never a crash. Names from the SQL are data: they live in
  * arrays and Maps, never as object keys.
  */
-import { BaseErrorListener, CommonTokenStream, PredictionMode, Token, type ATNSimulator, type ParseTree, type RecognitionException, type Recognizer } from 'antlr4ng';
+import { BaseErrorListener, CommonTokenStream, PredictionMode, type ATNSimulator, type ParseTree, type RecognitionException, type Recognizer, type Token } from 'antlr4ng';
 import * as T from '#trino-sql';
-import { TrinoSqlLexer as L } from '#trino-sql';
-import { lakeTypeAt, type LakeSchema } from './lake-schema.js';
-import { lakeStructField, lakeTypeAtPath, type LakeType } from './lake-type.js';
-import { describe, elementOf, identifier, qualifiedName, SqlRefusal, sumOf, type TypeRef, type TypeStep } from './trino-expression.js';
-import { lexWithStoreRefs, placeholder, TokenListSource } from './trino-tokens.js';
-
-export type { TypeRef, TypeStep } from './trino-expression.js';
-
-export type SelectItem =
-  /** `*` or `t.*`; `store` indexes `storeRefs` when the star reads one store, null when it cannot be expanded from the SQL. */
-  | { kind: 'all'; qualifier: string | null; store: number | null }
-  /** A column or dereference chain, relative to its store (a table alias or subquery in front is resolved away). */
-  | { kind: 'field'; path: string[]; alias: string | null }
-  /**
-   * Anything else. `type` when the SQL alone says it; `typeRef` when the
-   * schema does; `name` the key Trino gives it without an alias (the field
-   * of `element_at(resources, 1).arn` is `arn`), null for `_colN`.
-   */
-  | { kind: 'expression'; alias: string | null; type: LakeType | null; name: string | null; typeRef: TypeRef | null };
-
-export type SelectList = { ok: true; items: SelectItem[]; storeRefs: string[] } | { ok: false; reason: string };
-
-export interface OutputColumn {
-  /** The key Lake's rows carry. */
-  key: string;
-  /** Null means unknown: the value is read as a string. */
-  type: LakeType | null;
-  /** The column path in the store, for a field or an expanded `*`. */
-  path: string[] | null;
-  /** The index of the select item it comes from. */
-  item: number;
-}
-
-/** QueryStatement's `max` in CloudTrail's API model (cloudtrail-2013-11-01). */
-export const MAX_QUERY_LENGTH = 10_000;
-const MAX_REASON = 200;
+import { lakeTypeAtPath } from './lake-type.js';
+import { refuseSelect, type SelectItem, type SelectList, type TypeStep } from './select-items.js';
+import { lexQuery, tokenSelectList, type LexedQuery } from './select-star.js';
+import { describe, identifier, qualifiedName, SqlRefusal } from './trino-expression.js';
+import { placeholder, TokenListSource } from './trino-tokens.js';
 
 /** What a relation in FROM offers a star or a column reference. */
 interface Source {
@@ -119,84 +91,37 @@ function collectStores(root: ParseTree, stores: Stores): void {
  * items, and a field read through one becomes the store path it reads. Any
  * other statement, several statements or a syntax error is `{ ok: false }`
  * with a reason of at most 200 characters. `parser: 'always'` skips the
- * token-level answer for `SELECT * FROM <store> ...` (isStarOfOneStore),
- * which must agree with the parser's (a test checks).
+ * token-level answer for `SELECT * FROM <store> ...` (tokenSelectList in
+ * ./select-star.ts), which must agree with the parser's (a test checks).
  */
 export function parseSelectList(sql: string, how: { parser?: 'always' } = {}): SelectList {
-  if (typeof sql !== 'string') return refuse('the query is not a string');
-  if (sql.length > MAX_QUERY_LENGTH) return refuse(`the query is longer than Lake's ${MAX_QUERY_LENGTH} characters`);
+  const lexed = lexQuery(sql);
+  if (!lexed.ok) return refuseSelect(lexed.reason);
+  return (how.parser === 'always' ? undefined : tokenSelectList(lexed)) ?? parseLexedQuery(lexed);
+}
+
+/** The parser's select list of a query lexQuery (./select-star.ts) lexed: what parseSelectList returns when the tokens do not say it all. */
+export function parseLexedQuery(lexed: LexedQuery): SelectList {
+  if (!lexed.ok) return refuseSelect(lexed.reason);
   try {
-    const { tokens, storeRefs, reserved, depth } = lexWithStoreRefs(sql);
-    if (reserved) return refuse('the query names an identifier starting with __ctlake_store_, which ctlake reserves');
-    if (depth > MAX_NESTING) return refuse(`the query nests deeper than ${MAX_NESTING} levels`);
-    if (how.parser !== 'always' && storeRefs.length === 1 && isStarOfOneStore(tokens)) return { ok: true, items: [{ kind: 'all', qualifier: null, store: 0 }], storeRefs };
-    const program = parseProgram(tokens);
+    const program = parseProgram(lexed.tokens);
     const statements = program.statements();
-    if (statements.length === 0) return refuse('no statement');
-    if (statements.length > 1) return refuse('several statements; Lake runs one SELECT');
+    if (statements.length === 0) return refuseSelect('no statement');
+    if (statements.length > 1) return refuseSelect('several statements; Lake runs one SELECT');
     const statement = statements[0]!.singleStatement().statement();
-    if (!(statement instanceof T.StatementDefaultContext)) return refuse('not a SELECT statement');
+    if (!(statement instanceof T.StatementDefaultContext)) return refuseSelect('not a SELECT statement');
     const root = statement.rootQuery();
-    if (root.withFunction() !== null) return refuse('WITH FUNCTION is not supported');
-    const stores = new Stores(storeRefs);
+    if (root.withFunction() !== null) return refuseSelect('WITH FUNCTION is not supported');
+    const stores = new Stores(lexed.storeRefs);
     collectStores(root, stores);
     const items = queryItems(root.query(), new Map(), stores);
-    if (items === null) return refuse('the query has no select list (VALUES or TABLE)');
+    if (items === null) return refuseSelect('the query has no select list (VALUES or TABLE)');
     return { ok: true, items, storeRefs: stores.refs };
   } catch (error) {
-    if (error instanceof SqlRefusal) return refuse(error.message);
-    if (error instanceof RangeError) return refuse('the query nests too deeply to parse');
+    if (error instanceof SqlRefusal) return refuseSelect(error.message);
+    if (error instanceof RangeError) return refuseSelect('the query nests too deeply to parse');
     throw error;
   }
-}
-
-/**
- * `SELECT * FROM <store>`, then at most `WHERE c (AND c)*` with each c a
- * column compared with a literal (`eventTime >= '2024-01-01 00:00:00'`,
- * `TIMESTAMP '...'`, a number), `ORDER BY` columns with ASC or DESC, and
- * `LIMIT n`: the shape of `ctlake migrate`'s and the window jobs' slices and
- * of most exports. Its select list is the store's `*`, so it is answered
- * from the tokens, without the parser, whose first parse of a shape costs
- * 0.1 to 0.2 s of ANTLR prediction (its DFA is built as it goes) on every
- * process's critical path. The grammar is this strict so that the answer is
- * the parser's (a test holds them equal): anything else, a malformed clause
- * included, goes to the parser.
- */
-function isStarOfOneStore(tokens: readonly Token[]): boolean {
-  const code = tokens.filter((t) => t.channel === Token.DEFAULT_CHANNEL);
-  let at = 0;
-  const is = (type: number): boolean => code[at]?.type === type && (at++, true);
-  const isColumn = (): boolean => (code[at]?.type === L.IDENTIFIER || code[at]?.type === L.QUOTED_IDENTIFIER) && !code[at]!.text!.startsWith(PLACEHOLDER_PREFIX) && (at++, true);
-  const isLiteral = (): boolean => is(L.STRING) || is(L.INTEGER_VALUE) || (is(L.KW_TIMESTAMP) && is(L.STRING));
-  const isComparison = (): boolean => COMPARISONS.has(code[at]?.type ?? -1) && (at++, true);
-  if (!(is(L.KW_SELECT) && is(L.ASTERISK) && is(L.KW_FROM))) return false;
-  if (!(code[at]?.type === L.IDENTIFIER && code[at]!.text === placeholder(0))) return false;
-  at++;
-  if (is(L.KW_WHERE)) {
-    do {
-      if (!((isColumn() && isComparison() && isLiteral()) || (isLiteral() && isComparison() && isColumn()))) return false;
-    } while (is(L.KW_AND));
-  }
-  if (is(L.KW_ORDER)) {
-    if (!is(L.KW_BY)) return false;
-    do {
-      if (!isColumn()) return false;
-      if (!is(L.KW_ASC)) is(L.KW_DESC);
-    } while (is(COMMA));
-  }
-  if (is(L.KW_LIMIT) && !is(L.INTEGER_VALUE)) return false;
-  return is(Token.EOF);
-}
-
-/** ',' is one of the grammar's unnamed literal tokens. */
-const COMMA = L.literalNames.indexOf("','");
-
-const COMPARISONS: ReadonlySet<number> = new Set([L.EQ, L.NEQ, L.LT, L.LTE, L.GT, L.GTE]);
-
-const PLACEHOLDER_PREFIX = placeholder(0).slice(0, -1);
-
-function refuse(reason: string): SelectList {
-  return { ok: false, reason: reason.length > MAX_REASON ? `${reason.slice(0, MAX_REASON - 1)}…` : reason };
 }
 
 /**
@@ -208,7 +133,6 @@ function refuse(reason: string): SelectList {
  * capped at token level first, and the parser checks a deadline as it
  * consumes lookahead: past `PARSE_MS` (3 s) the query is refused.
  */
-export const MAX_NESTING = 64;
 const PARSE_MS = 3_000;
 
 class Deadline extends Error {}
@@ -397,44 +321,4 @@ function outputName(item: SelectItem): string | null {
   if (item.kind === 'all') return null;
   if (item.kind === 'field') return item.alias ?? item.path[item.path.length - 1]!;
   return item.alias ?? item.name;
-}
-
-// --- output columns -----------------------------------------------------------------
-
-/**
- * The keys of Lake's rows in order, each with its type from `schema`: an
- * alias as written; a field's last step as written; a star the published
- * columns of the store; anything else `_colN`, N its 0-based position. Null
- * when the list holds a star that cannot be expanded (no schema, or a star
- * over something the SQL does not describe). One schema types every store
- * the query reads.
- */
-export function outputColumns(list: readonly SelectItem[], schema: LakeSchema | null): OutputColumn[] | null {
-  const out: OutputColumn[] = [];
-  for (const [item, entry] of list.entries()) {
-    if (entry.kind === 'all') {
-      if (entry.store === null || schema === null) return null;
-      for (const column of schema.columns) out.push({ key: column.name, type: column.type, path: [column.name], item });
-    } else if (entry.kind === 'field') {
-      const key = entry.alias ?? entry.path[entry.path.length - 1]!;
-      out.push({ key, type: schema === null ? null : lakeTypeAt(schema, entry.path), path: [...entry.path], item });
-    } else {
-      const key = entry.alias ?? entry.name ?? `_col${out.length}`;
-      const type = entry.type ?? (entry.typeRef === null || schema === null ? null : typeAtRef(schema, entry.typeRef));
-      out.push({ key, type, path: null, item });
-    }
-  }
-  return out;
-}
-
-function typeAtRef(schema: LakeSchema, ref: TypeRef): LakeType | null {
-  const [first, ...rest] = ref.steps;
-  if (first === undefined || !('field' in first)) return null;
-  let type = lakeTypeAt(schema, [first.field]);
-  for (const s of rest) {
-    if (type === null) return null;
-    if ('element' in s) type = elementOf(type);
-    else type = type.kind === 'struct' ? (lakeStructField(type, s.field)?.type ?? null) : null;
-  }
-  return type === null ? null : ref.sum ? sumOf(type) : type;
 }

@@ -12,23 +12,11 @@
 import type { ParseTree } from 'antlr4ng';
 import * as T from '#trino-sql';
 import { formatLakeType, isPrimitive, lakeTypeAtPath, parseLakeType, type LakePrimitiveKind, type LakeType } from './lake-type.js';
+import { elementOf, sumOf, type TypeRef, type TypeStep } from './select-items.js';
 import { unquote } from './trino-tokens.js';
 
 /** Why a query is refused, for a reason in `{ ok: false }`. */
 export class SqlRefusal extends Error {}
-
-/** One step from a column to a value inside it: a struct field, or an array element / map value (`[i]`, `element_at`). */
-export type TypeStep = { readonly field: string } | { readonly element: true };
-
-/**
- * Where an expression's type comes from when it can only be known with the
- * store's schema: the column at `steps`, and for `sum` the sum's type of it
- * (`min`, `max`, `element_at`, subscripts and dereferences keep the type).
- */
-export interface TypeRef {
-  readonly steps: readonly TypeStep[];
-  readonly sum: boolean;
-}
 
 /** One expression as far as the SQL alone says: a field path, or an expression with what can be known of its type and name. */
 export type Described =
@@ -116,16 +104,6 @@ function describeCall(node: T.FunctionCallContext): Described {
 
 function step(ref: TypeRef | null, next: TypeStep): TypeRef | null {
   return ref === null || ref.sum ? null : { steps: [...ref.steps, next], sum: false };
-}
-
-export function elementOf(type: LakeType): LakeType | null {
-  return type.kind === 'array' ? type.element : type.kind === 'map' ? type.value : null;
-}
-
-export function sumOf(type: LakeType): LakeType | null {
-  if (!isPrimitive(type)) return null;
-  if (type.kind === 'tinyint' || type.kind === 'smallint' || type.kind === 'int' || type.kind === 'bigint') return primitive('bigint');
-  return type.kind === 'double' || type.kind === 'float' ? type : null;
 }
 
 const SCALARS = new Map<string, LakePrimitiveKind>([

@@ -16,7 +16,7 @@
  * a reference too.
  */
 import { CharStreams, CommonToken, CommonTokenFactory, Token, type CharStream, type TokenFactory, type TokenSource } from 'antlr4ng';
-import { TrinoSqlLexer } from '#trino-sql';
+import { TrinoSqlLexer } from '#trino-sql/lexer';
 
 const PLACEHOLDER = '__ctlake_store_';
 
