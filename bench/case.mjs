@@ -19,7 +19,9 @@
 //               delivery and reads its CSV files into Parquet
 // Every export uses exportQuery's defaults apart from the file name, so the
 // figures are those of `ctlake export --query-id ID --out FILE` (and of
-// `ctlake export --sql SQL [--delivery-s3-uri URI --via delivery]`).
+// `ctlake export --sql SQL [--delivery-s3-uri URI --via delivery]`). Every
+// case, the floors included, runs with the ctlake process's heap growing
+// factor (src/cli/heap-growth.ts), as the CLI sets it at start-up.
 //
 // Contract: on success the only thing on stdout is one JSON line,
 //   { case, rows, pages, bytes, wallMs, cpuUserMs, cpuSystemMs, maxRssKiB, processCpuMs,
@@ -39,6 +41,7 @@
 // (exit 1). The output file is left for the parent to measure and delete.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { tuneHeapGrowth } from '../dist/cli/heap-growth.js';
 import { createCloudTrailClient, exportQuery } from '../dist/index.js';
 import { queryPages } from '../dist/source/query-pages.js';
 import { DEFAULT_RETRY } from '../dist/source/retry.js';
@@ -107,6 +110,7 @@ async function sqlCase(name, { url, sql, s3Url, bucket, dir, started }) {
 }
 
 async function main() {
+  tuneHeapGrowth(process.execArgv);
   const { values } = parseArgs({
     options: {
       case: { type: 'string' },

@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 import { main, reportError, type CliIO } from './main.js';
 import { EXIT } from './exit-codes.js';
+import { tuneHeapGrowth } from './heap-growth.js';
 
 // The only place that touches the process: signals, environment and exit.
 // The SDK warns on every run under Node 20 about its releases of 2027; the
 // versions pinned here support Node 20, so the warning is noise on stderr.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+// A heap that stops growing with the run (see heap-growth.ts): before any command's work.
+tuneHeapGrowth(process.execArgv);
 
 // A failed write to stdout reaches the export through the write's callback
 // (src/destinations/stdout.ts): EPIPE from a reader that went away
