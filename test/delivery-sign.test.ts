@@ -73,6 +73,44 @@ describe('verifyDelivery', () => {
     expect(report.files.map((f) => f.ok)).toEqual([true, false]);
   });
 
+  it('hands each file to consume as it hashes it: one read, the same report; a failing stream is the file\'s problem, a failing consumer throws', async () => {
+    const sign = parsed(signFileFor(files, { key }));
+    const seen = new Map<string, number>();
+    const consume = async (name: string, stream: Readable) => {
+      let bytes = 0;
+      for await (const chunk of stream) bytes += (chunk as Buffer).length;
+      seen.set(name, bytes);
+    };
+    const once = await verifyDelivery({ sign, readFile: reader(files), publicKeys: keysOf(key), consume });
+    expect(once).toEqual(await verifyDelivery({ sign, readFile: reader(files), publicKeys: keysOf(key) }));
+    expect(once.ok).toBe(true);
+    expect([...seen]).toEqual(files.map((f) => [f.name, f.bytes.length]));
+
+    const breaking = async (name: string) => {
+      const bytes = files.find((f) => f.name === name)!.bytes;
+      return new Readable({
+        read() {
+          this.push(bytes.subarray(0, 7));
+          this.destroy(new Error('ECONNRESET: the connection went away'));
+        },
+      });
+    };
+    const broken = await verifyDelivery({ sign, readFile: breaking, publicKeys: keysOf(key), consume });
+    expect(broken.problems).toEqual([expect.stringMatching(/^result_1\.csv\.gz: cannot be read after 7 bytes \(ECONNRESET/), expect.stringMatching(/^result_2\.csv\.gz: cannot be read after 7 bytes/)]);
+
+    await expect(verifyDelivery({ sign, readFile: reader(files), publicKeys: keysOf(key), consume: async () => Promise.reject(new TypeError('not CSV')) })).rejects.toThrow('not CSV');
+
+    // A consumer that stops early leaves a prefix hashed: a problem, never a pass.
+    const endless = async (name: string) => {
+      const stream = new Readable({ read() {} });
+      stream.push(files.find((f) => f.name === name)!.bytes.subarray(0, 7));
+      return stream;
+    };
+    const partly = await verifyDelivery({ sign, readFile: endless, publicKeys: keysOf(key), consume: async (_name, stream) => void (await stream[Symbol.asyncIterator]().next()) });
+    expect(partly.ok).toBe(false);
+    expect(partly.problems[0]).toMatch(/^result_1\.csv\.gz: was not read to its end/);
+  });
+
   it('names a missing file', async () => {
     const sign = parsed(signFileFor(files, { key }));
     const report = await verifyDelivery({ sign, readFile: reader(files.slice(0, 1)), publicKeys: keysOf(key) });

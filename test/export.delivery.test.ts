@@ -79,6 +79,35 @@ describe('export with Lake\'s signed delivery', () => {
     expect(verify.status, verify.stdout + verify.stderr).toBe(0);
   });
 
+  it('reads each delivered file once when it cross-checks the pages (hashed and counted in one pass), twice when it reads its rows (verified, then read)', async () => {
+    // GetObject calls as the SDK sends them, by key: observed on the real client, nothing answered in its place.
+    const reads = new Map<string, number>();
+    const counted = () => {
+      const client = testS3Client(s3.url);
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName === 'GetObjectCommand') {
+            const key = path.posix.basename((args.input as { Key: string }).Key);
+            reads.set(key, (reads.get(key) ?? 0) + 1);
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'countGetObject' },
+      );
+      return client;
+    };
+    const files = ['result_1.csv.gz', 'result_2.csv.gz', 'result_3.csv.gz', 'result_4.csv.gz'];
+    const checked = await exportQuery({ ...base(), s3Client: counted(), sql: sql(), out: path.join(dir, 'once.ndjson') });
+    expect(checked.delivery).toMatchObject({ via: 'cross-check', rows: 1500, verified: true });
+    expect(Object.fromEntries(reads)).toEqual({ 'result_sign.json': 1, ...Object.fromEntries(files.map((f) => [f, 1])) });
+    reads.clear();
+    const delivered = await exportQuery({ ...base(), s3Client: counted(), sql: sql(), out: path.join(dir, 'twice.ndjson'), via: 'delivery' });
+    expect(delivered.delivery).toMatchObject({ via: 'delivery', rows: 1500, verified: true });
+    expect(Object.fromEntries(reads)).toEqual({ 'result_sign.json': 1, ...Object.fromEntries(files.map((f) => [f, 2])) });
+    const lines = (text: string) => text.trimEnd().split('\n').sort();
+    expect(lines(await readFile(path.join(dir, 'once.ndjson'), 'utf8'))).toEqual(lines(await readFile(path.join(dir, 'twice.ndjson'), 'utf8')));
+  });
+
   it('verifies the delivery folder with ctlake verify and with openssl; a tampered file and a tampered signature are caught by both', async () => {
     const out = path.join(dir, 'ok') + '/';
     const summary = await exportQuery({ ...base(), sql: sql(), out, datasetKey: 'ok' });

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { ObjectStore } from '../destinations/store.js';
 import { shownName } from '../errors.js';
 import { parseSignFile, SIGN_FILE, verifyDelivery, type DeliveryPublicKey, type SignFile, type VerifiedFile } from '../source/delivery-sign.js';
@@ -36,6 +37,8 @@ export interface DeliveryVerifyOptions {
    * that region, or the keys a caller keeps.
    */
   publicKeys: (time: Date, region: string) => Promise<readonly DeliveryPublicKey[]>;
+  /** Reads each listed file as it is hashed (VerifyDeliveryInput.consume): one read of each file for a caller who needs its contents too. */
+  consume?: ((name: string, stream: Readable) => Promise<void>) | undefined;
 }
 
 /**
@@ -97,6 +100,7 @@ export async function verifyDeliveryFolder(store: ObjectStore, options: Delivery
       if (special.has(name)) throw new Error('not a regular file');
       return store.read(name);
     },
+    consume: options.consume,
   });
   report.problems.push(...checked.problems);
   report.files = checked.files;

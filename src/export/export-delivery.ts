@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { GetQueryResultsCommand, type DescribeQueryCommandOutput } from '@aws-sdk/client-cloudtrail';
 import { CtlakeError, quoted } from '../errors.js';
 import type { ObjectStore } from '../destinations/store.js';
@@ -22,12 +23,16 @@ import type { ExportRun } from './export-run.js';
  * and nothing unsigned beside them. Any problem is VERIFY_FAILED naming the
  * file and what differed, before a delivered row is used.
  */
-export async function verifiedDelivery(run: ExportRun, queryId: string): Promise<{ record: Omit<ManifestDelivery, 'via' | 'rows'>; store: ObjectStore; order: string[] }> {
+export async function verifiedDelivery(
+  run: ExportRun,
+  queryId: string,
+  consume?: (name: string, stream: Readable) => Promise<void>,
+): Promise<{ record: Omit<ManifestDelivery, 'via' | 'rows'>; store: ObjectStore; order: string[] }> {
   const options = run.options;
   const call = { signal: run.controller.signal, retry: options.retry, onRetry: options.onRetry };
   const delivery = await waitForDelivery(run.client, queryId, { ...call, pollMinMs: options.pollMinMs, pollMaxMs: options.pollMaxMs, maxWaitMs: options.maxWaitMs });
   const store = await deliveryStore(run, delivery.deliveryS3Uri);
-  const report = await verifyDeliveryFolder(store, { publicKeys: (time) => publicKeysAround(run.client, time, call) });
+  const report = await verifyDeliveryFolder(store, { publicKeys: (time) => publicKeysAround(run.client, time, call), consume });
   if (!report.ok) throw verifyFailed(queryId, delivery.deliveryS3Uri, report.problems);
   const sign = report.sign!;
   return {
@@ -99,15 +104,15 @@ export async function* deliveredBatches(
  * The pages' batches, then a cross-check of the delivery before the
  * consumer sees their end: the delivery verified, and its files holding as
  * many rows as the pages did (COUNT_MISMATCH otherwise). So a writer never
- * commits an export whose delivery does not agree.
+ * commits an export whose delivery does not agree. Each file is read once:
+ * its rows are counted as it is hashed.
  */
 export async function* crossCheckedBatches(run: ExportRun, queryId: string, batches: AsyncIterable<FlatRecord[]>): AsyncGenerator<FlatRecord[]> {
   for await (const batch of batches) yield batch;
-  const { record, store, order } = await verifiedDelivery(run, queryId);
   let rows = 0;
-  for (const name of order) {
-    for await (const batch of deliveredRows(await store.read(name), { fileName: name, signal: run.controller.signal })) rows += batch.length;
-  }
+  const { record } = await verifiedDelivery(run, queryId, async (name, stream) => {
+    for await (const batch of deliveredRows(stream, { fileName: name, signal: run.controller.signal })) rows += batch.length;
+  });
   if (rows !== run.tally.rows) {
     throw new CtlakeError('COUNT_MISMATCH', `query ${queryId}: the pages held ${run.tally.rows} rows but the delivery ${record.s3Uri} holds ${rows}; nothing was committed`, { queryId });
   }

@@ -216,6 +216,14 @@ export interface VerifyDeliveryInput {
   publicKeys: readonly DeliveryPublicKey[];
   /** The names the folder holds (when known): any that is not signed is a problem. */
   present?: Iterable<string> | undefined;
+  /**
+   * Reads each listed file's stream to its end while it is hashed, so that
+   * a caller who needs the contents too (ctlake's cross-check counts the
+   * rows) reads each file once. A failure of the stream is a problem of the
+   * file, as without it; any other failure of `consume` is thrown. A file
+   * it leaves unread to the end is a problem.
+   */
+  consume?: ((name: string, stream: Readable) => Promise<void>) | undefined;
 }
 
 /**
@@ -231,7 +239,7 @@ export async function verifyDelivery(input: VerifyDeliveryInput): Promise<Delive
   const problems: string[] = [];
   const files: VerifiedFile[] = [];
   for (const file of sign.files) {
-    const seen = await hashOf(input.readFile, file.fileName);
+    const seen = await hashOf(input.readFile, file.fileName, input.consume);
     const ok = seen.error === undefined && seen.sha256 === file.fileHashValue.toLowerCase();
     files.push({ name: file.fileName, sha256: seen.sha256, bytes: seen.bytes, ok });
     if (seen.error !== undefined) problems.push(`${file.fileName}: ${seen.error}`);
@@ -274,7 +282,7 @@ function publicKeyOf(der: Uint8Array): KeyObject | undefined {
   return undefined;
 }
 
-async function hashOf(readFile: VerifyDeliveryInput['readFile'], name: string): Promise<{ sha256: string; bytes: number; error?: string }> {
+async function hashOf(readFile: VerifyDeliveryInput['readFile'], name: string, consume: VerifyDeliveryInput['consume']): Promise<{ sha256: string; bytes: number; error?: string }> {
   const hash = createHash('sha256');
   let bytes = 0;
   let stream: Readable;
@@ -283,6 +291,28 @@ async function hashOf(readFile: VerifyDeliveryInput['readFile'], name: string): 
   } catch (error) {
     return { sha256: '', bytes, error: `missing, or cannot be read (${(error as Error).message.split('\n')[0]!.slice(0, 200)})` };
   }
+  const unreadable = (error: unknown) => ({ sha256: '', bytes, error: `cannot be read after ${bytes} bytes (${(error as Error).message.split('\n')[0]!.slice(0, 200)})` });
+  if (consume !== undefined) {
+    let streamError: unknown;
+    stream.on('error', (error) => (streamError ??= error));
+    stream.on('data', (chunk: Buffer | string) => {
+      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      hash.update(buffer);
+      bytes += buffer.length;
+    });
+    try {
+      await consume(name, stream);
+    } catch (error) {
+      if (streamError !== undefined) return unreadable(streamError);
+      throw error;
+    }
+    if (streamError !== undefined) return unreadable(streamError);
+    if (!stream.readableEnded) {
+      stream.destroy();
+      return { sha256: '', bytes, error: `was not read to its end (${bytes} bytes read)` };
+    }
+    return { sha256: hash.digest('hex'), bytes };
+  }
   try {
     for await (const chunk of stream) {
       const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
@@ -290,7 +320,7 @@ async function hashOf(readFile: VerifyDeliveryInput['readFile'], name: string): 
       bytes += buffer.length;
     }
   } catch (error) {
-    return { sha256: '', bytes, error: `cannot be read after ${bytes} bytes (${(error as Error).message.split('\n')[0]!.slice(0, 200)})` };
+    return unreadable(error);
   }
   return { sha256: hash.digest('hex'), bytes };
 }
