@@ -8,8 +8,9 @@ import { tuneHeapGrowth } from './heap-growth.js';
 // versions pinned here support Node 20, so the warning is noise on stderr.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-// A heap that stops growing with the run (see heap-growth.ts): before any command's work.
-tuneHeapGrowth(process.execArgv);
+// A heap that stops growing with the run (see heap-growth.ts): before any command's work. Not for
+// `ctlake emulator`, whose heap is mostly live (the events and the results it keeps), the opposite case.
+tuneHeapGrowth(process.execArgv, process.argv[2]);
 
 // A failed write to stdout reaches the export through the write's callback
 // (src/destinations/stdout.ts): EPIPE from a reader that went away

@@ -16,6 +16,10 @@ import { setFlagsFromString } from 'node:v8';
  * factor bought little more memory for a lot of CPU: 1.1 held NDJSON at
  * 170 MB but cost about 50% more CPU in collections.
  *
+ * Not for `ctlake emulator`: its heap is mostly live (the events, and the
+ * results it keeps for 7 days), where a smaller factor only means more full
+ * collections of a large heap.
+ *
  * Set at start-up, before the first allocation that counts. V8 reads the
  * flag each time it sizes the heap, so setting it at run time is effective
  * (Node leaves its flags unfrozen for v8.setFlagsFromString). A
@@ -25,8 +29,13 @@ import { setFlagsFromString } from 'node:v8';
  */
 export const HEAP_GROWING_PERCENT = 100;
 
-/** Applies HEAP_GROWING_PERCENT unless node's own arguments (`execArgv`) set the flag. */
-export function tuneHeapGrowth(execArgv: readonly string[]): boolean {
+/**
+ * Applies HEAP_GROWING_PERCENT unless node's own arguments (`execArgv`) set
+ * the flag or the command (the first argument of `ctlake`) is `emulator`.
+ * Returns whether it did.
+ */
+export function tuneHeapGrowth(execArgv: readonly string[], command?: string): boolean {
+  if (command === 'emulator') return false;
   if (execArgv.some((arg) => /^--heap[-_]growing[-_]percent(=|$)/.test(arg))) return false;
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   return true;
