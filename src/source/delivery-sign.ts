@@ -292,37 +292,31 @@ async function hashOf(readFile: VerifyDeliveryInput['readFile'], name: string, c
     return { sha256: '', bytes, error: `missing, or cannot be read (${(error as Error).message.split('\n')[0]!.slice(0, 200)})` };
   }
   const unreadable = (error: unknown) => ({ sha256: '', bytes, error: `cannot be read after ${bytes} bytes (${(error as Error).message.split('\n')[0]!.slice(0, 200)})` });
-  if (consume !== undefined) {
-    let streamError: unknown;
-    stream.on('error', (error) => (streamError ??= error));
-    stream.on('data', (chunk: Buffer | string) => {
-      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      hash.update(buffer);
-      bytes += buffer.length;
-    });
-    try {
-      await consume(name, stream);
-    } catch (error) {
-      if (streamError !== undefined) return unreadable(streamError);
-      throw error;
-    }
-    if (streamError !== undefined) return unreadable(streamError);
-    if (!stream.readableEnded) {
-      stream.destroy();
-      return { sha256: '', bytes, error: `was not read to its end (${bytes} bytes read)` };
-    }
-    return { sha256: hash.digest('hex'), bytes };
-  }
+  // One hashing path: the stream is hashed as it flows, read by `consume`, or simply drained.
+  let streamError: unknown;
+  stream.on('error', (error) => (streamError ??= error));
+  stream.on('data', (chunk: Buffer | string) => {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    hash.update(buffer);
+    bytes += buffer.length;
+  });
   try {
-    for await (const chunk of stream) {
-      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-      hash.update(buffer);
-      bytes += buffer.length;
-    }
+    await (consume ?? drain)(name, stream);
   } catch (error) {
-    return unreadable(error);
+    if (streamError !== undefined) return unreadable(streamError);
+    throw error;
+  }
+  if (streamError !== undefined) return unreadable(streamError);
+  if (!stream.readableEnded) {
+    stream.destroy();
+    return { sha256: '', bytes, error: `was not read to its end (${bytes} bytes read)` };
   }
   return { sha256: hash.digest('hex'), bytes };
+}
+
+/** Reads a stream to its end, keeping nothing. */
+async function drain(_name: string, stream: Readable): Promise<void> {
+  for await (const _chunk of stream);
 }
 
 export interface PublicKeyOptions {
